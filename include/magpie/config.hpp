@@ -1,0 +1,52 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace magpie {
+
+/// Lane a task is queued in. Accepted everywhere a task is submitted; until priority lanes land
+/// (see docs/design.md) every lane is served by the same queues in FIFO/LIFO order.
+enum class priority : unsigned char { high, normal, low };
+
+/// How workers are placed on processing units (PUs).
+///  compact: worker i on the i-th allowed PU in topology order (fills a core and its L3 first);
+///  scatter: spread across packages, then NUMA nodes, then cores (hwloc_distrib);
+///  none:    no binding; the OS places the threads.
+enum class pinning { none, compact, scatter };
+
+enum class shutdown_mode {
+  drain,  ///< run every accepted task, then stop
+  cancel  ///< discard every accepted task that has not started, then stop
+};
+
+/// Runtime configuration. The runtime constructor validates it and throws std::invalid_argument
+/// naming the bad field.
+struct config {
+  /// Worker threads; 0 means one per processing unit this process may use. At most 4096.
+  std::size_t workers = 0;
+  pinning pin = pinning::compact;
+  /// Explicit OS PU indexes, worker i on cpus[i % cpus.size()]; overrides `pin`. Each must be
+  /// allowed to this process (taskset, cgroup cpuset), and a failure to bind is then an error.
+  std::vector<unsigned> cpus;
+  /// How long a worker that ran dry keeps looking for work before it sleeps in the kernel.
+  /// 0 parks at once; at most 1 second.
+  std::chrono::microseconds spin{50};
+  /// Bound on external tasks queued and not started; 0 = unbounded. When full, try_submit
+  /// returns false and submit blocks. Tasks submitted from the runtime's own workers never wait.
+  std::size_t max_pending = 0;
+  /// Called on the worker with the exception of a detached (submit) task. If empty, the
+  /// exception is written to stderr. Either way it is counted and the worker carries on.
+  std::function<void(std::exception_ptr)> on_exception;
+  /// Reserved for per-worker event tracing; must be false until tracing lands.
+  bool trace = false;
+  /// For tests: an hwloc synthetic topology ("package:2 core:64 pu:2") used instead of the
+  /// machine's. Workers are then not pinned, since those PUs do not exist.
+  std::string synthetic_topology;
+};
+
+}  // namespace magpie

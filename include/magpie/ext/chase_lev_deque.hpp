@@ -1,0 +1,233 @@
+// Chase-Lev work-stealing deque: one owner pushes and pops at the bottom, any number of thieves
+// steal from the top.
+//
+// Algorithm: D. Chase and Y. Lev, "Dynamic circular work-stealing deque", SPAA 2005.
+// Orderings:  N. M. Le, A. Pop, A. Cohen, F. Zappa Nardelli, "Correct and efficient
+//             work-stealing for weak memory models", PPoPP 2013 (the C11 version, figure 1).
+// Deviations from the paper:
+//  * slots are std::atomic<T> (relaxed) so that the racy read of a slot a thief may lose is not
+//    a data race in the C++ model and ThreadSanitizer sees none;
+//  * rings replaced by growth are retired, not freed, until the deque dies: a thief that loaded
+//    the old ring pointer may still read from it (no epoch or hazard pointers needed);
+//  * pop() has an empty fast path (crossbeam-deque) that skips the seq_cst fence when the deque
+//    is visibly empty to the owner;
+//  * under MAGPIE_TSAN the two stand-alone seq_cst fences become seq_cst operations on the
+//    neighbouring accesses, because ThreadSanitizer does not model atomic_thread_fence.
+//
+// Roles live in the type system (crossbeam's Worker/Stealer): only a deque_owner can push or pop,
+// a deque_thief can only steal, and steal() reports "lost a race" (retry) apart from "empty".
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "magpie/detail/cache_line.hpp"
+
+// ThreadSanitizer does not model atomic_thread_fence; such builds use seq_cst operations instead.
+#if !defined(MAGPIE_TSAN)
+#if defined(__SANITIZE_THREAD__)
+#define MAGPIE_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MAGPIE_TSAN 1
+#endif
+#endif
+#endif
+
+namespace magpie::ext {
+
+enum class steal_status : unsigned char { empty, success, retry };
+
+template <class T>
+struct steal_result {
+  steal_status status;
+  T value;  // meaningful only when status == success
+};
+
+template <class T>
+class deque_owner;
+template <class T>
+class deque_thief;
+
+/// Shared state of one deque. Create it, take exactly one owner() and any number of thief()s.
+/// T must be trivially copyable and lock-free as an atomic (pointers, small integers).
+template <class T>
+class chase_lev_deque {
+  static_assert(std::is_trivially_copyable_v<T>, "chase_lev_deque holds trivially copyable T");
+  static_assert(std::atomic<T>::is_always_lock_free, "chase_lev_deque needs lock-free atomic<T>");
+
+ public:
+  /// `capacity` is rounded up to a power of two (at least 2). May allocate; not thread-safe.
+  explicit chase_lev_deque(std::size_t capacity = 256) {
+    std::size_t cap = 2;
+    while (cap < capacity) cap *= 2;
+    rings_.push_back(std::make_unique<ring>(static_cast<std::int64_t>(cap)));
+    ring_.store(rings_.back().get(), std::memory_order_relaxed);
+  }
+  chase_lev_deque(const chase_lev_deque&) = delete;
+  chase_lev_deque& operator=(const chase_lev_deque&) = delete;
+
+  /// Approximate number of items; exact only when quiescent. Thread-safe, never blocks.
+  std::size_t size_approx() const noexcept {
+    // relaxed: a snapshot that callers use as a hint only (parking re-checks use a fence).
+    const auto b = bottom_.load(std::memory_order_relaxed);
+    const auto t = top_.load(std::memory_order_relaxed);
+    return b > t ? static_cast<std::size_t>(b - t) : 0;
+  }
+  bool empty_approx() const noexcept { return size_approx() == 0; }
+  /// Current ring capacity (owner's view). For tests of growth.
+  std::size_t capacity() const noexcept {
+    return static_cast<std::size_t>(ring_.load(std::memory_order_relaxed)->capacity);
+  }
+
+ private:
+  friend class deque_owner<T>;
+  friend class deque_thief<T>;
+
+  struct ring {
+    explicit ring(std::int64_t cap) : capacity(cap), mask(cap - 1), slots(new std::atomic<T>[cap]) {}
+    T load(std::int64_t i) const noexcept {
+      // relaxed: publication of the slot is ordered by the release fence/store in push and the
+      // acquire loads of bottom/ring in steal; a thief's stale read is rejected by its CAS on top.
+      return slots[i & mask].load(std::memory_order_relaxed);
+    }
+    void store(std::int64_t i, T v) noexcept {
+      // relaxed: made visible to thieves by the release fence before bottom is published.
+      slots[i & mask].store(v, std::memory_order_relaxed);
+    }
+    const std::int64_t capacity;
+    const std::int64_t mask;
+    std::unique_ptr<std::atomic<T>[]> slots;
+  };
+
+  // Owner-only: grows the ring, keeping the old one alive for thieves still reading it.
+  ring* grow(ring* old, std::int64_t t, std::int64_t b) {
+    auto bigger = std::make_unique<ring>(old->capacity * 2);
+    for (std::int64_t i = t; i < b; ++i) bigger->store(i, old->load(i));
+    ring* r = bigger.get();
+    rings_.push_back(std::move(bigger));
+    // release: a thief that acquires the new ring pointer sees the copied slots.
+    ring_.store(r, std::memory_order_release);
+    return r;
+  }
+
+  void push(T v) {
+    // relaxed: only the owner writes bottom.
+    const std::int64_t b = bottom_.load(std::memory_order_relaxed);
+    // acquire: pairs with the thieves' CAS on top, so slots they vacated may be overwritten.
+    const std::int64_t t = top_.load(std::memory_order_acquire);
+    // relaxed: only the owner writes ring_.
+    ring* r = ring_.load(std::memory_order_relaxed);
+    if (b - t > r->capacity - 1) r = grow(r, t, b);
+    r->store(b, v);
+#if defined(MAGPIE_TSAN)
+    bottom_.store(b + 1, std::memory_order_seq_cst);
+#else
+    // release fence: the slot write above happens-before any thief that reads bottom >= b+1.
+    std::atomic_thread_fence(std::memory_order_release);
+    // relaxed: ordered after the slot write by the fence above.
+    bottom_.store(b + 1, std::memory_order_relaxed);
+#endif
+  }
+
+  bool pop(T& out) {
+    // relaxed: owner-only variable; top relaxed: a hint for the empty fast path only.
+    const std::int64_t b0 = bottom_.load(std::memory_order_relaxed);
+    if (b0 <= top_.load(std::memory_order_relaxed)) return false;  // visibly empty: no fence
+    const std::int64_t b = b0 - 1;
+    ring* r = ring_.load(std::memory_order_relaxed);  // relaxed: owner-only writer
+#if defined(MAGPIE_TSAN)
+    bottom_.store(b, std::memory_order_seq_cst);
+    std::int64_t t = top_.load(std::memory_order_seq_cst);
+#else
+    bottom_.store(b, std::memory_order_relaxed);  // relaxed: ordered by the fence that follows
+    // seq_cst fence: the store of bottom and the load of top are ordered against a thief's
+    // load of top / fence / load of bottom, so the two never both take the last item.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    std::int64_t t = top_.load(std::memory_order_relaxed);  // relaxed: ordered by the fence
+#endif
+    if (t < b) {  // more than one item: ours without a race
+      out = r->load(b);
+      return true;
+    }
+    bool won = false;
+    if (t == b) {  // the last item: race the thieves for it on top
+      out = r->load(b);
+      // seq_cst success: total order with the thieves' CASes; relaxed failure: we only learn
+      // that a thief took it and read nothing else.
+      won = top_.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst,
+                                         std::memory_order_relaxed);
+    }
+    // relaxed: owner-only; a thief that reads the restored bottom sees top > old bottom anyway.
+    bottom_.store(b + 1, std::memory_order_relaxed);
+    return won;
+  }
+
+  steal_result<T> steal() {
+#if defined(MAGPIE_TSAN)
+    std::int64_t t = top_.load(std::memory_order_seq_cst);
+    const std::int64_t b = bottom_.load(std::memory_order_seq_cst);
+#else
+    // acquire: pairs with other thieves' and the owner's CAS on top.
+    std::int64_t t = top_.load(std::memory_order_acquire);
+    // seq_cst fence: pairs with the owner's fence in pop (see there).
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    // acquire: pairs with the owner's release fence in push, so the slot at t is visible.
+    const std::int64_t b = bottom_.load(std::memory_order_acquire);
+#endif
+    if (t >= b) return {steal_status::empty, T{}};
+    // acquire: pairs with the release store in grow(), so the copied slots are visible.
+    ring* r = ring_.load(std::memory_order_acquire);
+    T v = r->load(t);
+    // seq_cst success: total order with the owner's last-item CAS; relaxed failure: a lost race
+    // means retry elsewhere, and nothing read here is used.
+    if (!top_.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst,
+                                      std::memory_order_relaxed)) {
+      return {steal_status::retry, T{}};
+    }
+    return {steal_status::success, v};
+  }
+
+  // top: written by thieves (CAS) and by the owner's last-item CAS.
+  alignas(detail::cache_line) std::atomic<std::int64_t> top_{0};
+  // bottom: written by the owner only, read by thieves.
+  alignas(detail::cache_line) std::atomic<std::int64_t> bottom_{0};
+  // ring pointer: written by the owner on growth, read by thieves.
+  alignas(detail::cache_line) std::atomic<ring*> ring_{nullptr};
+  std::vector<std::unique_ptr<ring>> rings_;  // owner-only: the live ring and all retired ones
+};
+
+/// The owner's handle: push and pop at the bottom. Not thread-safe: one thread at a time.
+template <class T>
+class deque_owner {
+ public:
+  explicit deque_owner(chase_lev_deque<T>& d) : d_(&d) {}
+  /// May allocate (when the ring grows). Never blocks.
+  void push(T v) { d_->push(v); }
+  /// Takes the most recently pushed item (LIFO). Never allocates or blocks.
+  bool pop(T& out) { return d_->pop(out); }
+  bool empty_approx() const noexcept { return d_->empty_approx(); }
+
+ private:
+  chase_lev_deque<T>* d_;
+};
+
+/// A thief's handle: steal from the top (FIFO). Thread-safe, never allocates or blocks.
+template <class T>
+class deque_thief {
+ public:
+  explicit deque_thief(chase_lev_deque<T>& d) : d_(&d) {}
+  steal_result<T> steal() { return d_->steal(); }
+  bool empty_approx() const noexcept { return d_->empty_approx(); }
+
+ private:
+  chase_lev_deque<T>* d_;
+};
+
+}  // namespace magpie::ext

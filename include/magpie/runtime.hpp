@@ -1,0 +1,80 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "magpie/config.hpp"
+#include "magpie/detail/submit.hpp"
+#include "magpie/errors.hpp"
+#include "magpie/export.hpp"
+#include "magpie/shutdown_report.hpp"
+
+namespace magpie {
+
+/// A work-stealing runtime: worker threads, their deques, and the injector for outside threads.
+/// Several runtimes may live in one process; they share nothing.
+class MAGPIE_API runtime {
+ public:
+  /// Starts the workers and returns once all of them are running. Throws std::invalid_argument
+  /// naming the bad config field, or std::system_error if an explicit cpus binding fails.
+  explicit runtime(config cfg = {});
+  /// shutdown(drain) if not done yet: every accepted task runs before the destructor returns.
+  ~runtime();
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  std::size_t worker_count() const noexcept;
+
+  /// Runs f() once on a worker. Thread-safe. From one of this runtime's workers the task goes to
+  /// that worker's deque (never blocks); from elsewhere to the injector (may allocate, blocks
+  /// while max_pending tasks are queued). Throws runtime_closed after shutdown and
+  /// std::invalid_argument for an empty callable. An exception escaping f goes to
+  /// config.on_exception.
+  template <class F>
+  void submit(F&& f, priority p = priority::normal) {
+    detail::require_callable(f, "magpie::runtime::submit");
+    const detail::slot s = detail::reserve_slot(*core_, true);
+    if (s == detail::slot::closed) throw runtime_closed("magpie::runtime::submit: runtime is shut down");
+    enqueue(std::forward<F>(f), s, p);
+  }
+
+  /// Like submit but never blocks: returns false, without touching f, when the runtime is
+  /// closed or max_pending tasks are queued. Throws std::invalid_argument for an empty callable.
+  template <class F>
+  bool try_submit(F&& f, priority p = priority::normal) {
+    detail::require_callable(f, "magpie::runtime::try_submit");
+    const detail::slot s = detail::reserve_slot(*core_, false);
+    if (s == detail::slot::closed || s == detail::slot::full) return false;
+    enqueue(std::forward<F>(f), s, p);
+    return true;
+  }
+
+  /// Stops accepting external work, then runs (drain) or discards (cancel) what is queued, and
+  /// joins the workers. Idempotent: later calls return the same report. Blocks. Throws
+  /// std::logic_error when called from one of this runtime's own workers.
+  shutdown_report shutdown(shutdown_mode mode = shutdown_mode::drain);
+
+  /// OS index of the PU each worker is bound to, or -1 where it is not bound.
+  std::vector<int> worker_cpus() const;
+
+  detail::runtime_core& core() noexcept { return *core_; }
+
+ private:
+  template <class F>
+  void enqueue(F&& f, detail::slot s, priority p) {
+    detail::slot_guard guard(*core_, s);
+    detail::task* t = detail::make_task(std::forward<F>(f), nullptr);
+    guard.disarm();
+    detail::submit_task(*core_, t, s, p);
+  }
+
+  std::unique_ptr<detail::runtime_core> core_;
+};
+
+/// Index of the calling thread among the workers of the runtime it belongs to; -1 outside any
+/// runtime's workers. Never blocks.
+MAGPIE_API int current_worker() noexcept;
+
+}  // namespace magpie

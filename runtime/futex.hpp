@@ -1,0 +1,72 @@
+// Sleeping on a 32-bit word. libstdc++ 12's atomic::wait keeps a process-wide waiter table and
+// spins first; parking wants neither, so on Linux we call futex directly (private futexes).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+namespace magpie::detail {
+
+/// Sleeps while `word == expected` (may return spuriously; callers loop on their condition).
+inline void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected) noexcept {
+#if defined(__linux__)
+  static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, nullptr,
+          nullptr, 0);
+#else
+  word.wait(expected, std::memory_order_acquire);
+#endif
+}
+
+inline void futex_wake_one(std::atomic<std::uint32_t>& word) noexcept {
+#if defined(__linux__)
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr,
+          nullptr, 0);
+#else
+  word.notify_one();
+#endif
+}
+
+inline void futex_wake_all(std::atomic<std::uint32_t>& word) noexcept {
+#if defined(__linux__)
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT32_MAX,
+          nullptr, nullptr, 0);
+#else
+  word.notify_all();
+#endif
+}
+
+/// A counter that threads can sleep on until it moves: read epoch, re-check the condition,
+/// wait(epoch). Signalling bumps it, so a signal between the read and the wait is never missed.
+class epoch_signal {
+ public:
+  std::uint32_t read() const noexcept {
+    // acquire: pairs with the release bump, so state changed before a bump is seen after it.
+    return word_.load(std::memory_order_acquire);
+  }
+  void wait(std::uint32_t seen) noexcept { futex_wait(word_, seen); }
+  void signal_all() noexcept {
+    // release: publishes the state change made before the signal (see read()).
+    word_.fetch_add(1, std::memory_order_release);
+    futex_wake_all(word_);
+  }
+
+ private:
+  std::atomic<std::uint32_t> word_{0};
+};
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+}  // namespace magpie::detail

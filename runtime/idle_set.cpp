@@ -1,0 +1,111 @@
+#include "idle_set.hpp"
+
+#include <algorithm>
+
+#include "futex.hpp"
+
+namespace magpie::detail {
+
+void idle_set::notify_one() noexcept {
+  // seq_cst fence: the producer's half of the Dekker pair with prepare_park (see the header).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  wake_if_no_searcher();
+}
+
+void idle_set::wake_if_no_searcher() noexcept {
+  // relaxed: ordered by the caller's fence; a stale read can only cause a spare wake-up or be
+  // corrected under the lock in wake_one_slow.
+  const std::uint64_t s = state_.load(std::memory_order_relaxed);
+  if (searching(s) == 0 && sleeping(s) != 0) wake_one_slow();
+}
+
+void idle_set::wake_one_slow() {
+  std::lock_guard lock(mu_);
+  const std::uint64_t s = state_.load(std::memory_order_relaxed);  // relaxed: changes under mu_
+  if (searching(s) != 0) return;  // a searcher appeared meanwhile and will find the task
+  for (std::size_t i = sleepers_.size(); i-- > 0;) {
+    if (sleepers_[i]->is_worker) {
+      wake_locked(i);
+      return;
+    }
+  }
+}
+
+// Caller holds mu_. The woken worker is counted as searching before it runs, so concurrent
+// producers see a searcher and do not wake a second one for the same task.
+void idle_set::wake_locked(std::size_t index) noexcept {
+  parker* p = sleepers_[index];
+  sleepers_.erase(sleepers_.begin() + static_cast<std::ptrdiff_t>(index));
+  p->listed = false;
+  if (p->is_worker) {
+    // seq_cst: part of the Dekker protocol on state_ (see prepare_park).
+    state_.fetch_add(one_searching - one_sleeping, std::memory_order_seq_cst);
+  }
+  // release: the sleeper's acquire load of the token sees everything before the wake.
+  p->token.store(1, std::memory_order_release);
+  futex_wake_one(p->token);
+}
+
+bool idle_set::try_begin_search() noexcept {
+  // relaxed: the limit is a heuristic; an occasional extra searcher is harmless.
+  const std::uint64_t s = state_.load(std::memory_order_relaxed);
+  if (searching(s) != 0 && 2 * searching(s) >= workers_) return false;
+  // seq_cst: producers decide whether to wake someone from this count.
+  state_.fetch_add(one_searching, std::memory_order_seq_cst);
+  return true;
+}
+
+bool idle_set::end_search() noexcept {
+  // seq_cst: producers read the searching count after their fence (Dekker, see header).
+  return searching(state_.fetch_sub(one_searching, std::memory_order_seq_cst)) == 1;
+}
+
+void idle_set::prepare_park(parker& p, bool was_searching, const group_state* waiting_on) {
+  {
+    std::lock_guard lock(mu_);
+    p.waiting_on = waiting_on;
+    p.listed = true;
+    // relaxed: the token is only reset by its owner, and read after the futex handshake.
+    p.token.store(0, std::memory_order_relaxed);
+    sleepers_.push_back(&p);
+    if (p.is_worker) {
+      const std::uint64_t delta = one_sleeping - (was_searching ? one_searching : 0);
+      // seq_cst: the sleeper's half of the Dekker pair with notify_one.
+      state_.fetch_add(delta, std::memory_order_seq_cst);
+    }
+  }
+  // seq_cst fence: the re-check of the queues that follows is ordered after the announcement.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
+bool idle_set::cancel_park(parker& p) {
+  std::lock_guard lock(mu_);
+  if (!p.listed) return false;
+  const auto it = std::find(sleepers_.begin(), sleepers_.end(), &p);
+  sleepers_.erase(it);
+  p.listed = false;
+  if (p.is_worker) state_.fetch_add(one_searching - one_sleeping, std::memory_order_seq_cst);
+  return true;
+}
+
+void idle_set::commit_park(parker& p) noexcept {
+  // acquire: pairs with the release store in wake_locked.
+  while (p.token.load(std::memory_order_acquire) == 0) futex_wait(p.token, 0);
+}
+
+void idle_set::notify_group(const group_state* g) {
+  std::lock_guard lock(mu_);
+  for (std::size_t i = sleepers_.size(); i-- > 0;) {
+    if (sleepers_[i]->waiting_on == g) wake_locked(i);
+  }
+}
+
+void idle_set::wake_all() {
+  std::lock_guard lock(mu_);
+  for (std::size_t i = sleepers_.size(); i-- > 0;) {
+    if (sleepers_[i]->is_worker) wake_locked(i);
+  }
+}
+
+}  // namespace magpie::detail
+

@@ -1,0 +1,94 @@
+// Spin-then-park bookkeeping: how many workers are searching for work and which threads sleep.
+//
+// Protocol (Tokio/Go's "searching workers" on top of an event count, DESIGN.md section 4):
+//  * a producer publishes a task, then (seq_cst fence) reads the state word; if nobody is
+//    searching and someone sleeps, it wakes exactly one sleeper, which starts out searching;
+//  * a worker that runs dry searches (at most about half the workers at once), then parks:
+//    it lists itself and moves from searching to sleeping in one seq_cst RMW, then re-checks
+//    every queue; work found -> it unlists itself (cancel), else it sleeps on its own futex;
+//  * a searcher that finds work and was the last searcher wakes another (work spreads without
+//    a thundering herd).
+// The producer's fence and the parker's RMW+fence form a Dekker pair: either the producer sees
+// the sleeper, or the sleeper's re-check sees the task. The mutex guards only the lists.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "magpie/detail/cache_line.hpp"
+#include "magpie/detail/group_state.hpp"
+
+namespace magpie::detail {
+
+/// One sleeping thread (a worker, or an outside thread waiting on a task_group).
+struct parker {
+  // 0 = asleep or about to be; 1 = woken. Written by the waker, read by the sleeper.
+  alignas(cache_line) std::atomic<std::uint32_t> token{0};
+  const group_state* waiting_on = nullptr;  // a group whose completion wakes this thread
+  bool is_worker = true;
+  bool listed = false;  // guarded by idle_set's mutex
+};
+
+class idle_set {
+ public:
+  explicit idle_set(std::size_t workers) : workers_(workers) { sleepers_.reserve(workers); }
+
+  /// After publishing a task: wake one sleeper if nobody is searching. Lock-free unless it wakes.
+  void notify_one() noexcept;
+  /// Wakes a sleeper if nobody searches, without the fence (caller already ordered its writes).
+  void wake_if_no_searcher() noexcept;
+
+  /// A worker that ran dry asks to search; false when about half the workers already do.
+  bool try_begin_search() noexcept;
+  /// A searcher stops searching (found work, or leaves to do something else). Returns true if
+  /// it was the last searcher: the caller should then notify_one() so work keeps spreading.
+  bool end_search() noexcept;
+
+  /// Lists `p` as sleeping (leaving `searching` state if it was searching). The caller must
+  /// then re-check for work and call either cancel_park or commit_park.
+  void prepare_park(parker& p, bool was_searching, const group_state* waiting_on);
+  /// Unlists `p` after its re-check found work. Returns true if it was still listed (the caller
+  /// is now counted as searching); false if a waker got there first (call commit_park, which
+  /// returns at once).
+  bool cancel_park(parker& p);
+  /// Sleeps until woken. On return a worker counts as searching.
+  static void commit_park(parker& p) noexcept;
+
+  /// Wakes every thread waiting on `g`'s completion. `g` may already be destroyed: it is only
+  /// compared, never dereferenced.
+  void notify_group(const group_state* g);
+  /// Returns once any wake-up in progress has finished touching its parker (so a parker on the
+  /// stack may be destroyed).
+  void sync() { std::lock_guard lock(mu_); }
+  /// Wakes every sleeping worker (shutdown).
+  void wake_all();
+  /// Workers asleep and not inside a task_group wait (for shutdown's quiescence test); the
+  /// caller's predicate runs under the same lock as the lists change.
+  template <class Pred>
+  bool all_workers_idle_and(Pred&& pred) {
+    std::lock_guard lock(mu_);
+    std::size_t idle = 0;
+    for (const parker* p : sleepers_) idle += (p->is_worker && p->waiting_on == nullptr) ? 1 : 0;
+    return idle == workers_ && pred();
+  }
+
+ private:
+  static constexpr std::uint64_t one_searching = 1;
+  static constexpr std::uint64_t one_sleeping = std::uint64_t{1} << 32;
+  static std::uint64_t searching(std::uint64_t s) noexcept { return s & 0xffffffffu; }
+  static std::uint64_t sleeping(std::uint64_t s) noexcept { return s >> 32; }
+
+  void wake_locked(std::size_t index) noexcept;
+  void wake_one_slow();
+
+  const std::size_t workers_;
+  // Searching workers (low 32 bits) and sleeping workers (high 32 bits).
+  alignas(cache_line) std::atomic<std::uint64_t> state_{0};
+  alignas(cache_line) std::mutex mu_;
+  std::vector<parker*> sleepers_;  // guarded by mu_; most recent last (woken first: warm cache)
+};
+
+}  // namespace magpie::detail

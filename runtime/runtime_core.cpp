@@ -1,0 +1,207 @@
+#include "runtime_core.hpp"
+
+#include <cstdio>
+#include <latch>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
+namespace magpie::detail {
+namespace {
+
+constexpr std::size_t max_workers = 4096;
+
+void validate(const config& c) {
+  if (c.workers > max_workers) {
+    throw std::invalid_argument("config.workers: " + std::to_string(c.workers) +
+                                " exceeds the limit of " + std::to_string(max_workers));
+  }
+  if (c.spin.count() < 0 || c.spin > std::chrono::seconds(1)) {
+    throw std::invalid_argument("config.spin: must be between 0 and 1 s, got " +
+                                std::to_string(c.spin.count()) + " us");
+  }
+  if (c.trace) throw std::invalid_argument("config.trace: tracing is not implemented yet");
+}
+
+std::size_t worker_total(const config& c, const topology& t) {
+  if (c.workers != 0) return c.workers;
+  if (!c.cpus.empty()) return c.cpus.size();
+  return t.allowed_pus().size();
+}
+
+void print_exception(const std::exception_ptr& e) noexcept {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    std::fprintf(stderr, "magpie: a detached task threw: %s\n", x.what());
+  } catch (...) {
+    std::fprintf(stderr, "magpie: a detached task threw a non-standard exception\n");
+  }
+}
+
+}  // namespace
+
+runtime_core::runtime_core(config cfg)
+    : cfg_((validate(cfg), std::move(cfg))),
+      topo_(std::make_unique<topology>(cfg_.synthetic_topology)),
+      plan_(topo_->plan(cfg_.pin, worker_total(cfg_, *topo_), cfg_.cpus)),
+      idle(plan_.size()) {
+  if (topo_->is_synthetic()) plan_.assign(plan_.size(), -1);  // those PUs do not exist here
+  for (std::size_t i = 0; i < plan_.size(); ++i) workers_.push_back(std::make_unique<worker>(*this, i));
+  start_workers();
+}
+
+void runtime_core::start_workers() {
+  std::latch started(static_cast<std::ptrdiff_t>(workers_.size()));
+  try {
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+      threads_.emplace_back([this, &started, i] { workers_[i]->main(plan_[i], started); });
+    }
+  } catch (...) {
+    for (std::size_t i = threads_.size(); i < workers_.size(); ++i) started.count_down();
+    started.wait();
+    stop_and_join();
+    throw;
+  }
+  started.wait();
+  bool failed = false;
+  for (std::size_t i = 0; i < workers_.size(); ++i) failed = failed || (plan_[i] >= 0 && workers_[i]->bound_cpu < 0);
+  if (!failed) return;
+  if (!cfg_.cpus.empty()) {
+    stop_and_join();
+    throw std::system_error(std::make_error_code(std::errc::invalid_argument),
+                            "config.cpus: binding a worker to its CPU failed");
+  }
+  std::fprintf(stderr, "magpie: could not pin every worker; unpinned ones run where the OS puts them\n");
+}
+
+runtime_core::~runtime_core() {
+  try {
+    shutdown(shutdown_mode::drain);
+  } catch (const std::logic_error& e) {
+    // Destroyed from one of its own workers: the worker cannot join itself.
+    std::fprintf(stderr, "magpie: %s; aborting\n", e.what());
+    std::abort();
+  }
+}
+
+slot runtime_core::reserve(bool wait_for_room) {
+  if (worker* w = this_worker(); w != nullptr && &w->core == this) return slot::local;
+  for (;;) {
+    if (inj.try_reserve(cfg_.max_pending)) {
+      if (!closed()) return slot::injector;
+      release(slot::injector);
+      return slot::closed;
+    }
+    if (closed()) return slot::closed;
+    if (!wait_for_room) return slot::full;
+    // seq_cst: Dekker with made_room (workers decrement pending, then read room_waiters_).
+    room_waiters_.fetch_add(1, std::memory_order_seq_cst);
+    const std::uint32_t seen = room_.read();
+    const bool reserved = inj.try_reserve(cfg_.max_pending);
+    if (!reserved && !closed()) room_.wait(seen);
+    room_waiters_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: only a hint for made_room
+    if (reserved) {
+      if (!closed()) return slot::injector;
+      release(slot::injector);
+      return slot::closed;
+    }
+  }
+}
+
+void runtime_core::release(slot s) noexcept {
+  if (s != slot::injector) return;
+  inj.unreserve();
+  if (closed()) quiesce_.signal_all();  // shutdown may be waiting for pending to reach zero
+}
+
+void runtime_core::submit(task* t, slot s) {
+  if (s == slot::local) {
+    this_worker()->push_local(t);
+  } else if (!inj.push(t)) {
+    group_state* g = t->group;
+    t->thunk(t, false);
+    free_task(t);
+    release(s);
+    if (g != nullptr) finish_group_task(*g);
+    throw std::bad_alloc();
+  }
+  idle.notify_one();
+}
+
+void runtime_core::made_room() noexcept {
+  // seq_cst: Dekker with reserve (see there).
+  if (room_waiters_.load(std::memory_order_seq_cst) != 0) room_.signal_all();
+}
+
+bool runtime_core::has_visible_work() const noexcept {
+  if (inj.pending() > 0) return true;
+  for (const auto& w : workers_) {
+    if (w->has_local_work()) return true;
+  }
+  return false;
+}
+
+void runtime_core::report_detached_exception(std::exception_ptr e) noexcept {
+  if (!cfg_.on_exception) {
+    print_exception(e);
+    return;
+  }
+  try {
+    cfg_.on_exception(e);
+  } catch (...) {
+    std::fprintf(stderr, "magpie: config.on_exception threw; the original exception follows\n");
+    print_exception(e);
+  }
+}
+
+shutdown_report runtime_core::shutdown(shutdown_mode mode) {
+  if (worker* w = this_worker(); w != nullptr && &w->core == this) {
+    throw std::logic_error("magpie::runtime::shutdown called from one of the runtime's own workers");
+  }
+  std::lock_guard lock(shutdown_mu_);
+  if (joined_) return report_;
+  if (mode == shutdown_mode::cancel) flags_.canceling.store(true, std::memory_order_seq_cst);
+  flags_.closed.store(true, std::memory_order_seq_cst);
+  room_.signal_all();  // blocked submitters now see `closed`
+  idle.wake_all();     // every worker re-checks the queues under the new flags, then parks
+  for (;;) {
+    const std::uint32_t seen = quiesce_.read();
+    const bool quiet = idle.all_workers_idle_and([this] { return !has_visible_work(); });
+    if (quiet) break;
+    quiesce_.wait(seen);
+  }
+  stop_and_join();
+  report_ = tally();
+  return report_;
+}
+
+void runtime_core::stop_and_join() noexcept {
+  flags_.stopping.store(true, std::memory_order_seq_cst);
+  idle.wake_all();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  joined_ = true;
+}
+
+shutdown_report runtime_core::tally() const noexcept {
+  shutdown_report r;
+  for (const auto& w : workers_) {
+    // relaxed: the workers were joined, which orders their last writes before these reads.
+    r.ran += w->counters.ran.load(std::memory_order_relaxed);
+    r.discarded += w->counters.discarded.load(std::memory_order_relaxed);
+    r.canceled += w->counters.canceled.load(std::memory_order_relaxed);
+    r.exceptions += w->counters.exceptions.load(std::memory_order_relaxed);
+  }
+  return r;
+}
+
+std::vector<int> runtime_core::worker_cpus() const {
+  std::vector<int> out;
+  for (const auto& w : workers_) out.push_back(w->bound_cpu);
+  return out;
+}
+
+}  // namespace magpie::detail

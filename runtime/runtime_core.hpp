@@ -1,0 +1,88 @@
+// The runtime's shared state: configuration, workers, injector, idle set, shutdown.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "futex.hpp"
+#include "idle_set.hpp"
+#include "injector.hpp"
+#include "magpie/config.hpp"
+#include "magpie/detail/cache_line.hpp"
+#include "magpie/detail/submit.hpp"
+#include "magpie/shutdown_report.hpp"
+#include "topology.hpp"
+#include "worker.hpp"
+
+namespace magpie::detail {
+
+class runtime_core {
+  // Declared first: the members below are initialised from them.
+  config cfg_;
+  std::unique_ptr<topology> topo_;
+  std::vector<int> plan_;  // PU per worker, -1 unbound
+
+ public:
+  /// Validates `cfg` (std::invalid_argument naming the field), starts the workers.
+  explicit runtime_core(config cfg);
+  ~runtime_core();
+  runtime_core(const runtime_core&) = delete;
+  runtime_core& operator=(const runtime_core&) = delete;
+
+  std::size_t size() const noexcept { return workers_.size(); }
+  worker& at(std::size_t i) noexcept { return *workers_[i]; }
+  const config& cfg() const noexcept { return cfg_; }
+  std::chrono::microseconds spin() const noexcept { return cfg_.spin; }
+
+  slot reserve(bool wait_for_room);
+  void release(slot s) noexcept;
+  void submit(task* t, slot s);
+
+  /// Any task visible in the injector or any deque. Used by parkers after their fence.
+  bool has_visible_work() const noexcept;
+  // seq_cst: these flags take part in Dekker pairs with submitters and parkers.
+  bool closed() const noexcept { return flags_.closed.load(std::memory_order_seq_cst); }
+  bool canceling() const noexcept { return flags_.canceling.load(std::memory_order_seq_cst); }
+  bool stopping() const noexcept { return flags_.stopping.load(std::memory_order_seq_cst); }
+
+  /// A worker went to sleep after shutdown began: let shutdown re-test quiescence.
+  void parked_while_closed() noexcept { quiesce_.signal_all(); }
+  /// Workers took tasks from the injector: wake submitters waiting for room.
+  void made_room() noexcept;
+  void report_detached_exception(std::exception_ptr e) noexcept;
+  /// Binds the calling thread to PU `cpu`; false if the OS refused.
+  bool bind(unsigned cpu) const noexcept { return topo_->bind_current_thread(cpu); }
+
+  shutdown_report shutdown(shutdown_mode mode);
+  std::vector<int> worker_cpus() const;
+
+  injector inj;
+  idle_set idle;
+
+ private:
+  void start_workers();
+  void stop_and_join() noexcept;
+  shutdown_report tally() const noexcept;
+
+  std::vector<std::unique_ptr<worker>> workers_;
+  std::vector<std::thread> threads_;
+  struct alignas(cache_line) lifecycle_flags {
+    std::atomic<bool> closed{false};     // no new external work
+    std::atomic<bool> canceling{false};  // discard instead of run
+    std::atomic<bool> stopping{false};   // quiescent: workers exit
+  } flags_;
+  alignas(cache_line) std::atomic<std::uint32_t> room_waiters_{0};
+  epoch_signal room_;
+  epoch_signal quiesce_;
+  std::mutex shutdown_mu_;
+  bool joined_ = false;
+  shutdown_report report_;
+};
+
+}  // namespace magpie::detail

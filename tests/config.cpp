@@ -1,0 +1,112 @@
+// Bad input: every invalid configuration or call gets a clear error naming what is wrong.
+#include "magpie/magpie.hpp"
+
+#include <doctest/doctest.h>
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+using namespace magpie;
+
+namespace {
+
+// The message of the std::invalid_argument thrown by constructing a runtime with `c`.
+std::string ctor_error(const config& c) {
+  try {
+    runtime rt(c);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("a huge worker count is rejected naming config.workers") {
+  config c;
+  c.workers = 100000;
+  CHECK(contains(ctor_error(c), "config.workers"));
+}
+
+TEST_CASE("a spin budget out of range is rejected naming config.spin") {
+  config c;
+  c.spin = std::chrono::seconds(5);
+  CHECK(contains(ctor_error(c), "config.spin"));
+  c.spin = std::chrono::microseconds(-1);
+  CHECK(contains(ctor_error(c), "config.spin"));
+}
+
+TEST_CASE("an unavailable CPU index is rejected naming config.cpus and the CPU") {
+  config c;
+  c.cpus = {0, 4000};
+  const std::string e = ctor_error(c);
+  CHECK(contains(e, "config.cpus"));
+  CHECK(contains(e, "4000"));
+}
+
+TEST_CASE("a malformed synthetic topology is rejected naming config.synthetic_topology") {
+  config c;
+  c.synthetic_topology = "package:banana";
+  CHECK(contains(ctor_error(c), "config.synthetic_topology"));
+}
+
+TEST_CASE("tracing, not implemented yet, is refused rather than ignored") {
+  config c;
+  c.trace = true;
+  CHECK(contains(ctor_error(c), "config.trace"));
+}
+
+TEST_CASE("empty callables are rejected by submit, try_submit and spawn") {
+  config c;
+  c.workers = 1;
+  runtime rt(c);
+  std::function<void()> empty;
+  void (*null_fn)() = nullptr;
+  CHECK_THROWS_WITH_AS(rt.submit(empty), "magpie::runtime::submit: empty callable",
+                       std::invalid_argument);
+  CHECK_THROWS_AS(rt.submit(null_fn), std::invalid_argument);
+  CHECK_THROWS_AS(rt.try_submit(empty), std::invalid_argument);
+  task_group g(rt);
+  CHECK_THROWS_AS(g.spawn(empty), std::invalid_argument);
+  const shutdown_report r = rt.shutdown();
+  CHECK(r.ran == 0);  // nothing half-accepted
+}
+
+TEST_CASE("shutdown from one of the runtime's own workers is a logic_error") {
+  config c;
+  c.workers = 1;
+  runtime rt(c);
+  std::string msg;
+  task_group g(rt);
+  g.spawn([&] {
+    try {
+      rt.shutdown();
+    } catch (const std::logic_error& e) {
+      msg = e.what();
+    }
+  });
+  g.wait();
+  CHECK(contains(msg, "own workers"));
+}
+
+TEST_CASE("explicit cpus place workers on exactly those CPUs") {
+  config c;
+  c.cpus = {0};
+  c.workers = 2;
+  runtime rt(c);
+  CHECK(rt.worker_count() == 2);
+  CHECK(rt.worker_cpus() == std::vector<int>{0, 0});
+}
+
+TEST_CASE("pinning none leaves workers unbound") {
+  config c;
+  c.workers = 2;
+  c.pin = pinning::none;
+  runtime rt(c);
+  CHECK(rt.worker_cpus() == std::vector<int>{-1, -1});
+}
