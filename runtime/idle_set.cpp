@@ -3,12 +3,13 @@
 #include <algorithm>
 
 #include "futex.hpp"
+#include "magpie/detail/fence.hpp"
 
 namespace magpie::detail {
 
 void idle_set::notify_one() noexcept {
   // seq_cst fence: the producer's half of the Dekker pair with prepare_park (see the header).
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  dekker_fence();
   wake_if_no_searcher();
 }
 
@@ -75,7 +76,7 @@ void idle_set::prepare_park(parker& p, bool was_searching, const group_state* wa
     }
   }
   // seq_cst fence: the re-check of the queues that follows is ordered after the announcement.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  dekker_fence();
 }
 
 bool idle_set::cancel_park(parker& p) {

@@ -13,7 +13,7 @@ inline task* new_task_block() {
   return static_cast<task*>(::operator new(sizeof(task), std::align_val_t{alignof(task)}));
 }
 inline void delete_task_block(task* t) noexcept {
-  ::operator delete(t, sizeof(task), std::align_val_t{alignof(task)});
+  ::operator delete(t, std::align_val_t{alignof(task)});
 }
 
 class task_pool {

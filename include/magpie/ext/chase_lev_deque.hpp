@@ -28,17 +28,7 @@
 #include <vector>
 
 #include "magpie/detail/cache_line.hpp"
-
-// ThreadSanitizer does not model atomic_thread_fence; such builds use seq_cst operations instead.
-#if !defined(MAGPIE_TSAN)
-#if defined(__SANITIZE_THREAD__)
-#define MAGPIE_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define MAGPIE_TSAN 1
-#endif
-#endif
-#endif
+#include "magpie/detail/fence.hpp"  // MAGPIE_TSAN
 
 namespace magpie::ext {
 
