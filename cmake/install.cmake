@@ -17,5 +17,8 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/magpieConfigVersion
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/magpieConfig.cmake
   ${CMAKE_CURRENT_BINARY_DIR}/magpieConfigVersion.cmake DESTINATION ${MAGPIE_CMAKE_DIR})
 
+# Relocatable: the prefix is found from the .pc file's own location.
+file(RELATIVE_PATH MAGPIE_PC_TO_PREFIX "/root/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/root")
+string(REGEX REPLACE "/$" "" MAGPIE_PC_TO_PREFIX "${MAGPIE_PC_TO_PREFIX}")
 configure_file(cmake/magpie.pc.in ${CMAKE_CURRENT_BINARY_DIR}/magpie.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/magpie.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
