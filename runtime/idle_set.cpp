@@ -91,7 +91,8 @@ bool idle_set::cancel_park(parker& p) {
 
 void idle_set::commit_park(parker& p) noexcept {
   // acquire: pairs with the release store in wake_locked.
-  while (p.token.load(std::memory_order_acquire) == 0) futex_wait(p.token, 0);
+  while (p.token.load(std::memory_order_acquire) == 0)
+    futex_wait(p.token, 0);
 }
 
 void idle_set::notify_group(const group_state* g) {
@@ -109,4 +110,3 @@ void idle_set::wake_all() {
 }
 
 }  // namespace magpie::detail
-

@@ -71,7 +71,8 @@ class idle_set {
   bool all_workers_idle_and(Pred&& pred) {
     std::lock_guard lock(mu_);
     std::size_t idle = 0;
-    for (const parker* p : sleepers_) idle += (p->is_worker && p->waiting_on == nullptr) ? 1 : 0;
+    for (const parker* p : sleepers_)
+      idle += (p->is_worker && p->waiting_on == nullptr) ? 1 : 0;
     return idle == workers_ && pred();
   }
 

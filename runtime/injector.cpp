@@ -14,11 +14,13 @@ class token_cache {
   };
 
   ~token_cache() {
-    for (auto& e : entries_) release(e);
+    for (auto& e : entries_)
+      release(e);
   }
 
   moodycamel::ProducerToken* find(const token_registry* r) noexcept {
-    if (last_ < entries_.size() && entries_[last_].registry.get() == r) return &*entries_[last_].token;
+    if (last_ < entries_.size() && entries_[last_].registry.get() == r)
+      return &*entries_[last_].token;
     for (std::size_t i = 0; i < entries_.size(); ++i) {
       if (entries_[i].registry.get() == r) {
         last_ = i;
@@ -78,14 +80,18 @@ bool injector::try_reserve(std::size_t max) noexcept {
   return true;
 }
 
-void injector::unreserve() noexcept { pending_.fetch_sub(1, std::memory_order_seq_cst); }
+void injector::unreserve() noexcept {
+  pending_.fetch_sub(1, std::memory_order_seq_cst);
+}
 
 moodycamel::ProducerToken& injector::token_for_this_thread() {
   if (auto* t = tls_tokens.find(registry_.get())) return *t;
   return tls_tokens.add(registry_, queue_);
 }
 
-bool injector::push(task* t) { return queue_.enqueue(token_for_this_thread(), t); }
+bool injector::push(task* t) {
+  return queue_.enqueue(token_for_this_thread(), t);
+}
 
 std::size_t injector::pop_bulk(moodycamel::ConsumerToken& tok, task** out,
                                std::size_t max) noexcept {

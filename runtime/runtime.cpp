@@ -8,11 +8,17 @@ runtime::runtime(config cfg) : core_(std::make_unique<detail::runtime_core>(std:
 
 runtime::~runtime() = default;
 
-std::size_t runtime::worker_count() const noexcept { return core_->size(); }
+std::size_t runtime::worker_count() const noexcept {
+  return core_->size();
+}
 
-shutdown_report runtime::shutdown(shutdown_mode mode) { return core_->shutdown(mode); }
+shutdown_report runtime::shutdown(shutdown_mode mode) {
+  return core_->shutdown(mode);
+}
 
-std::vector<int> runtime::worker_cpus() const { return core_->worker_cpus(); }
+std::vector<int> runtime::worker_cpus() const {
+  return core_->worker_cpus();
+}
 
 int current_worker() noexcept {
   const detail::worker* w = detail::this_worker();
@@ -21,11 +27,17 @@ int current_worker() noexcept {
 
 namespace detail {
 
-slot reserve_slot(runtime_core& core, bool wait_for_room) { return core.reserve(wait_for_room); }
+slot reserve_slot(runtime_core& core, bool wait_for_room) {
+  return core.reserve(wait_for_room);
+}
 
-void release_slot(runtime_core& core, slot s) noexcept { core.release(s); }
+void release_slot(runtime_core& core, slot s) noexcept {
+  core.release(s);
+}
 
-void submit_task(runtime_core& core, task* t, slot s, priority) { core.submit(t, s); }
+void submit_task(runtime_core& core, task* t, slot s, priority) {
+  core.submit(t, s);
+}
 
 }  // namespace detail
 }  // namespace magpie

@@ -48,7 +48,8 @@ runtime_core::runtime_core(config cfg)
       plan_(topo_->plan(cfg_.pin, worker_total(cfg_, *topo_), cfg_.cpus)),
       idle(plan_.size()) {
   if (topo_->is_synthetic()) plan_.assign(plan_.size(), -1);  // those PUs do not exist here
-  for (std::size_t i = 0; i < plan_.size(); ++i) workers_.push_back(std::make_unique<worker>(*this, i));
+  for (std::size_t i = 0; i < plan_.size(); ++i)
+    workers_.push_back(std::make_unique<worker>(*this, i));
   start_workers();
 }
 
@@ -59,21 +60,24 @@ void runtime_core::start_workers() {
       threads_.emplace_back([this, &started, i] { workers_[i]->main(plan_[i], started); });
     }
   } catch (...) {
-    for (std::size_t i = threads_.size(); i < workers_.size(); ++i) started.count_down();
+    for (std::size_t i = threads_.size(); i < workers_.size(); ++i)
+      started.count_down();
     started.wait();
     stop_and_join();
     throw;
   }
   started.wait();
   bool failed = false;
-  for (std::size_t i = 0; i < workers_.size(); ++i) failed = failed || (plan_[i] >= 0 && workers_[i]->bound_cpu < 0);
+  for (std::size_t i = 0; i < workers_.size(); ++i)
+    failed = failed || (plan_[i] >= 0 && workers_[i]->bound_cpu < 0);
   if (!failed) return;
   if (!cfg_.cpus.empty()) {
     stop_and_join();
     throw std::system_error(std::make_error_code(std::errc::invalid_argument),
                             "config.cpus: binding a worker to its CPU failed");
   }
-  std::fprintf(stderr, "magpie: could not pin every worker; unpinned ones run where the OS puts them\n");
+  std::fprintf(stderr,
+               "magpie: could not pin every worker; unpinned ones run where the OS puts them\n");
 }
 
 runtime_core::~runtime_core() {
@@ -158,7 +162,8 @@ void runtime_core::report_detached_exception(std::exception_ptr e) noexcept {
 
 shutdown_report runtime_core::shutdown(shutdown_mode mode) {
   if (worker* w = this_worker(); w != nullptr && &w->core == this) {
-    throw std::logic_error("magpie::runtime::shutdown called from one of the runtime's own workers");
+    throw std::logic_error(
+        "magpie::runtime::shutdown called from one of the runtime's own workers");
   }
   std::lock_guard lock(shutdown_mu_);
   if (joined_) return report_;
@@ -200,7 +205,8 @@ shutdown_report runtime_core::tally() const noexcept {
 
 std::vector<int> runtime_core::worker_cpus() const {
   std::vector<int> out;
-  for (const auto& w : workers_) out.push_back(w->bound_cpu);
+  for (const auto& w : workers_)
+    out.push_back(w->bound_cpu);
   return out;
 }
 

@@ -14,16 +14,16 @@ void wait_outside(detail::group_state& g) {
   detail::runtime_core& core = *g.core;
   const auto deadline = clock::now() + core.spin();
   while (g.pending() != 0 && clock::now() < deadline) {
-    for (int i = 0; i < 16; ++i) detail::cpu_relax();
+    for (int i = 0; i < 16; ++i)
+      detail::cpu_relax();
   }
   detail::parker p;
   p.is_worker = false;
   while (g.pending() != 0) {
     core.idle.prepare_park(p, false, &g);
     // seq_cst: announce the waiter in the group's word; the last decrement then sees it.
-    const bool done =
-        g.word.fetch_or(detail::group_state::waiter_bit, std::memory_order_seq_cst) <
-        detail::group_state::one_task;
+    const bool done = g.word.fetch_or(detail::group_state::waiter_bit, std::memory_order_seq_cst) <
+                      detail::group_state::one_task;
     if (done && core.idle.cancel_park(p)) return;
     detail::idle_set::commit_park(p);
   }

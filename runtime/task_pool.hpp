@@ -10,10 +10,10 @@
 namespace magpie::detail {
 
 inline task* new_task_block() {
-  return static_cast<task*>(::operator new(sizeof(task), std::align_val_t{alignof(task)}));
+  return static_cast<task*>(::operator new (sizeof(task), std::align_val_t{alignof(task)}));
 }
 inline void delete_task_block(task* t) noexcept {
-  ::operator delete(t, std::align_val_t{alignof(task)});
+  ::operator delete (t, std::align_val_t{alignof(task)});
 }
 
 class task_pool {
@@ -24,7 +24,8 @@ class task_pool {
   task_pool(const task_pool&) = delete;
   task_pool& operator=(const task_pool&) = delete;
   ~task_pool() {
-    while (head_ != nullptr) delete_task_block(take());
+    while (head_ != nullptr)
+      delete_task_block(take());
   }
 
   task* allocate() { return head_ != nullptr ? take() : new_task_block(); }

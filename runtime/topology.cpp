@@ -42,17 +42,20 @@ std::vector<unsigned> scatter_below(hwloc_obj_t obj, hwloc_const_bitmap_t allowe
 
 std::string list(const std::vector<unsigned>& v) {
   std::string s;
-  for (unsigned x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
+  for (unsigned x : v)
+    s += (s.empty() ? "" : ",") + std::to_string(x);
   return s;
 }
 
 }  // namespace
 
 topology::topology(const std::string& synthetic) : synthetic_(!synthetic.empty()) {
-  if (hwloc_topology_init(&topo_) != 0) throw std::runtime_error("magpie: hwloc_topology_init failed");
+  if (hwloc_topology_init(&topo_) != 0)
+    throw std::runtime_error("magpie: hwloc_topology_init failed");
   if (synthetic_ && hwloc_topology_set_synthetic(topo_, synthetic.c_str()) != 0) {
     hwloc_topology_destroy(topo_);
-    throw std::invalid_argument("config.synthetic_topology: hwloc cannot parse \"" + synthetic + "\"");
+    throw std::invalid_argument("config.synthetic_topology: hwloc cannot parse \"" + synthetic +
+                                "\"");
   }
   if (hwloc_topology_load(topo_) != 0) {
     hwloc_topology_destroy(topo_);
@@ -74,7 +77,9 @@ topology::topology(const std::string& synthetic) : synthetic_(!synthetic.empty()
   }
 }
 
-topology::~topology() { hwloc_topology_destroy(topo_); }
+topology::~topology() {
+  hwloc_topology_destroy(topo_);
+}
 
 void topology::collect(const void* allowed_set) {
   const auto* allowed = static_cast<hwloc_const_bitmap_t>(allowed_set);
@@ -105,7 +110,8 @@ std::vector<int> topology::plan(pinning pin, std::size_t workers,
     order = &scatter_;
   }
   if (order == nullptr) return out;
-  for (std::size_t i = 0; i < workers; ++i) out[i] = static_cast<int>((*order)[i % order->size()]);
+  for (std::size_t i = 0; i < workers; ++i)
+    out[i] = static_cast<int>((*order)[i % order->size()]);
   return out;
 }
 

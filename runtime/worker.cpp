@@ -18,7 +18,9 @@ constexpr std::uint32_t injector_fairness_period = 61;
 
 }  // namespace
 
-worker* this_worker() noexcept { return tls_worker; }
+worker* this_worker() noexcept {
+  return tls_worker;
+}
 
 worker::worker(runtime_core& c, std::size_t i)
     : core(c), index(i), consumer_(c.inj.raw()), rng_(0x9e3779b97f4a7c15ull * (i + 1)) {}
@@ -67,7 +69,8 @@ task* worker::from_injector() {
   const std::size_t n = core.inj.pop_bulk(consumer_, batch, injector::batch);
   if (n == 0) return nullptr;
   // Keep the rest in our deque, oldest on top, where idle workers can steal them.
-  for (std::size_t i = n; i-- > 1;) owner_.push(batch[i]);
+  for (std::size_t i = n; i-- > 1;)
+    owner_.push(batch[i]);
   if (n > 1) core.idle.notify_one();
   core.made_room();
   return batch[0];
@@ -93,7 +96,8 @@ task* worker::search(const Done& done) {
       return nullptr;
     }
     if (spin.count() == 0 || std::chrono::steady_clock::now() >= deadline) return nullptr;
-    for (int i = 0; i < 16; ++i) cpu_relax();
+    for (int i = 0; i < 16; ++i)
+      cpu_relax();
   }
 }
 

@@ -19,7 +19,8 @@ TEST_CASE("owner pops LIFO and thieves steal FIFO") {
   chase_lev_deque<std::uint64_t> d(4);
   deque_owner<std::uint64_t> owner(d);
   deque_thief<std::uint64_t> thief(d);
-  for (std::uint64_t i = 1; i <= 3; ++i) owner.push(i);
+  for (std::uint64_t i = 1; i <= 3; ++i)
+    owner.push(i);
   auto s = thief.steal();
   REQUIRE(s.status == steal_status::success);
   CHECK(s.value == 1);
@@ -36,7 +37,8 @@ TEST_CASE("pop on an empty deque leaves it usable") {
   chase_lev_deque<std::uint64_t> d(2);
   deque_owner<std::uint64_t> owner(d);
   std::uint64_t v = 0;
-  for (int i = 0; i < 3; ++i) CHECK_FALSE(owner.pop(v));
+  for (int i = 0; i < 3; ++i)
+    CHECK_FALSE(owner.pop(v));
   owner.push(7);
   REQUIRE(owner.pop(v));
   CHECK(v == 7);
@@ -48,7 +50,8 @@ TEST_CASE("grow preserves every item and their order") {
   deque_owner<std::uint64_t> owner(d);
   deque_thief<std::uint64_t> thief(d);
   constexpr std::uint64_t n = 1000;
-  for (std::uint64_t i = 0; i < n; ++i) owner.push(i);
+  for (std::uint64_t i = 0; i < n; ++i)
+    owner.push(i);
   CHECK(d.capacity() >= n);
   for (std::uint64_t i = 0; i < n / 2; ++i) {
     auto s = thief.steal();
@@ -86,7 +89,8 @@ namespace {
 void stress(std::size_t thieves, std::size_t initial_capacity, std::uint64_t n) {
   chase_lev_deque<std::uint64_t> d(initial_capacity);
   std::unique_ptr<std::atomic<std::uint8_t>[]> seen(new std::atomic<std::uint8_t>[n + 1]);
-  for (std::uint64_t i = 0; i <= n; ++i) seen[i].store(0, std::memory_order_relaxed);
+  for (std::uint64_t i = 0; i <= n; ++i)
+    seen[i].store(0, std::memory_order_relaxed);
   std::atomic<bool> owner_done{false};
   std::atomic<std::uint64_t> stolen{0}, retries{0};
 
@@ -119,7 +123,8 @@ void stress(std::size_t thieves, std::size_t initial_capacity, std::uint64_t n) 
     rng ^= rng >> 7;
     rng ^= rng << 17;
     const std::uint64_t burst = 1 + rng % 64;
-    for (std::uint64_t i = 0; i < burst && next <= n; ++i) owner.push(next++);
+    for (std::uint64_t i = 0; i < burst && next <= n; ++i)
+      owner.push(next++);
     const std::uint64_t pops = rng % (burst + 1);
     for (std::uint64_t i = 0; i < pops; ++i) {
       std::uint64_t v = 0;
@@ -133,7 +138,8 @@ void stress(std::size_t thieves, std::size_t initial_capacity, std::uint64_t n) 
     ++popped;
   }
   owner_done.store(true, std::memory_order_release);
-  for (auto& t : pool) t.join();
+  for (auto& t : pool)
+    t.join();
 
   std::uint64_t missing = 0, duplicated = 0;
   for (std::uint64_t i = 1; i <= n; ++i) {

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdio>
 
+// clang-format off
 // README example begins
 #include <magpie/magpie.hpp>
 
@@ -22,5 +23,6 @@ int readme_example() {
   return sum.load();
 }
 // README example ends
+// clang-format on
 
 TEST_CASE("the README example computes 5051") { CHECK(readme_example() == 5051); }

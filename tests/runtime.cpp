@@ -62,7 +62,8 @@ void tree(runtime& rt, int depth, std::atomic<std::uint64_t>& leaves) {
     return;
   }
   task_group g(rt);
-  for (int i = 0; i < 4; ++i) g.spawn([&rt, depth, &leaves] { tree(rt, depth - 1, leaves); });
+  for (int i = 0; i < 4; ++i)
+    g.spawn([&rt, depth, &leaves] { tree(rt, depth - 1, leaves); });
   g.wait();
 }
 
@@ -72,7 +73,8 @@ TEST_CASE("four external producers x 250k submits each run exactly once" * docte
   const std::size_t per = magpie::test::scaled(250'000);
   constexpr std::size_t producers = 4;
   std::unique_ptr<std::atomic<std::uint8_t>[]> seen(new std::atomic<std::uint8_t>[producers * per]);
-  for (std::size_t i = 0; i < producers * per; ++i) seen[i].store(0);
+  for (std::size_t i = 0; i < producers * per; ++i)
+    seen[i].store(0);
   runtime rt(with_workers(2));
   std::vector<std::thread> threads;
   for (std::size_t p = 0; p < producers; ++p) {
@@ -83,12 +85,14 @@ TEST_CASE("four external producers x 250k submits each run exactly once" * docte
       }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   const shutdown_report r = rt.shutdown();
   CHECK(r.ran == producers * per);
   CHECK(r.discarded == 0);
   std::size_t wrong = 0;
-  for (std::size_t i = 0; i < producers * per; ++i) wrong += seen[i].load() != 1 ? 1 : 0;
+  for (std::size_t i = 0; i < producers * per; ++i)
+    wrong += seen[i].load() != 1 ? 1 : 0;
   CHECK(wrong == 0);
 }
 
@@ -117,7 +121,8 @@ TEST_CASE("one worker: wait inside a task helps instead of deadlocking" * doctes
   task_group outer(rt);
   outer.spawn([&] {
     task_group g(rt);
-    for (int i = 0; i < 100; ++i) g.spawn([&] { inner.fetch_add(1); });
+    for (int i = 0; i < 100; ++i)
+      g.spawn([&] { inner.fetch_add(1); });
     g.wait();
     CHECK(inner.load() == 100);
   });
@@ -190,7 +195,8 @@ TEST_CASE("destroying the runtime with tasks still queued runs them all") {
     runtime rt(with_workers(1));
     rt.submit([&] { g.pass(); });
     g.wait_entered();
-    for (int i = 0; i < 10000; ++i) rt.submit([&] { count.fetch_add(1); });
+    for (int i = 0; i < 10000; ++i)
+      rt.submit([&] { count.fetch_add(1); });
     g.release();
   }
   CHECK(count.load() == 10000);
@@ -202,12 +208,14 @@ TEST_CASE("shutdown(cancel) discards queued tasks and reports them") {
   std::atomic<int> count{0};
   rt.submit([&] { g.pass(); });
   g.wait_entered();
-  for (int i = 0; i < 1000; ++i) rt.submit([&] { count.fetch_add(1); });
+  for (int i = 0; i < 1000; ++i)
+    rt.submit([&] { count.fetch_add(1); });
   shutdown_report report;
   std::thread closer([&] { report = rt.shutdown(shutdown_mode::cancel); });
   // try_submit fails once shutdown has closed the runtime (after it set the cancel flag).
   std::uint64_t accepted = 0;
-  while (rt.try_submit([&] { count.fetch_add(1); })) ++accepted;
+  while (rt.try_submit([&] { count.fetch_add(1); }))
+    ++accepted;
   g.release();
   closer.join();
   CHECK(count.load() == 0);
@@ -234,7 +242,8 @@ TEST_CASE("try_submit refuses once max_pending tasks are queued, and leaves f un
   rt.submit([&] { g.pass(); });
   g.wait_entered();
   std::atomic<int> count{0};
-  for (int i = 0; i < 10; ++i) CHECK(rt.try_submit([&] { count.fetch_add(1); }));
+  for (int i = 0; i < 10; ++i)
+    CHECK(rt.try_submit([&] { count.fetch_add(1); }));
   auto probe = std::make_shared<int>(5);
   auto f = [probe, &count] { count.fetch_add(*probe); };
   CHECK_FALSE(rt.try_submit(std::move(f)));
@@ -262,7 +271,8 @@ TEST_CASE("two runtimes in one process do not interfere") {
   std::atomic<int> from_a_on_b{0};
   task_group ga(a);
   // A worker of `a` submitting to `b` is an outside thread for `b`.
-  for (int i = 0; i < 1000; ++i) ga.spawn([&] { b.submit([&] { from_a_on_b.fetch_add(1); }); });
+  for (int i = 0; i < 1000; ++i)
+    ga.spawn([&] { b.submit([&] { from_a_on_b.fetch_add(1); }); });
   ga.wait();
   b.shutdown();
   CHECK(from_a_on_b.load() == 1000);
@@ -276,7 +286,8 @@ TEST_CASE("a worker submitting to its own runtime never blocks on a full injecto
   std::atomic<int> count{0};
   task_group g(rt);
   g.spawn([&] {
-    for (int i = 0; i < 1000; ++i) rt.submit([&] { count.fetch_add(1); });
+    for (int i = 0; i < 1000; ++i)
+      rt.submit([&] { count.fetch_add(1); });
   });
   g.wait();
   rt.shutdown();

@@ -40,7 +40,8 @@ TEST_CASE("wait from an outside thread returns after every spawned task ran") {
   runtime rt(with_workers(2));
   std::atomic<int> n{0};
   task_group g(rt);
-  for (int i = 0; i < 10000; ++i) g.spawn([&] { n.fetch_add(1); });
+  for (int i = 0; i < 10000; ++i)
+    g.spawn([&] { n.fetch_add(1); });
   g.wait();
   CHECK(n.load() == 10000);
 }
@@ -50,7 +51,8 @@ TEST_CASE("a group can be reused after wait") {
   std::atomic<int> n{0};
   task_group g(rt);
   for (int round = 1; round <= 50; ++round) {
-    for (int i = 0; i < 20; ++i) g.spawn([&] { n.fetch_add(1); });
+    for (int i = 0; i < 20; ++i)
+      g.spawn([&] { n.fetch_add(1); });
     g.wait();
     CHECK(n.load() == round * 20);
   }
@@ -66,7 +68,8 @@ TEST_CASE("wait rethrows the first exception and cancels the rest") {
     throw std::runtime_error("first");
   });
   gt.wait_entered();
-  for (int i = 0; i < 100; ++i) g.spawn([&] { ran.fetch_add(1); });
+  for (int i = 0; i < 100; ++i)
+    g.spawn([&] { ran.fetch_add(1); });
   gt.release();
   CHECK_THROWS_WITH_AS(g.wait(), "first", std::runtime_error);
   CHECK(ran.load() == 0);  // queued behind the thrower on the only worker: all skipped
@@ -93,7 +96,8 @@ TEST_CASE("cancel skips tasks that have not started") {
   task_group g(rt);
   g.spawn([&] { gt.pass(); });
   gt.wait_entered();
-  for (int i = 0; i < 100; ++i) g.spawn([&] { ran.fetch_add(1); });
+  for (int i = 0; i < 100; ++i)
+    g.spawn([&] { ran.fetch_add(1); });
   CHECK_FALSE(g.is_canceled());
   g.cancel();
   CHECK(g.is_canceled());
@@ -127,7 +131,8 @@ TEST_CASE("tasks spawned from outside threads are waited for by a worker") {
   outer.spawn([&] {
     task_group g(rt);
     std::thread feeder([&] {
-      for (int i = 0; i < 1000; ++i) g.spawn([&] { n.fetch_add(1); });
+      for (int i = 0; i < 1000; ++i)
+        g.spawn([&] { n.fetch_add(1); });
     });
     feeder.join();
     g.wait();
@@ -145,12 +150,14 @@ TEST_CASE("several outside threads wait on their own groups concurrently") {
     threads.emplace_back([&] {
       for (int round = 0; round < 200; ++round) {
         task_group g(rt);
-        for (int i = 0; i < 10; ++i) g.spawn([&] { total.fetch_add(1); });
+        for (int i = 0; i < 10; ++i)
+          g.spawn([&] { total.fetch_add(1); });
         g.wait();
       }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   CHECK(total.load() == 4 * 200 * 10);
 }
 

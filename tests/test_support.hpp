@@ -18,6 +18,8 @@ inline constexpr bool sanitized = false;
 #endif
 
 /// Iteration counts shrink under sanitizers (10x slower) instead of timing out.
-constexpr std::size_t scaled(std::size_t n) { return sanitized ? n / 10 : n; }
+constexpr std::size_t scaled(std::size_t n) {
+  return sanitized ? n / 10 : n;
+}
 
 }  // namespace magpie::test

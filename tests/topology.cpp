@@ -37,10 +37,12 @@ TEST_CASE("a two-socket, four-NUMA-node, 256-PU machine scatters across sockets 
   // PU os index / 128 is the package, / 64 the NUMA node, / 2 the core.
   CHECK(s[0] / 128 != s[1] / 128);
   std::set<unsigned> numa_of_first4;
-  for (int i = 0; i < 4; ++i) numa_of_first4.insert(s[i] / 64);
+  for (int i = 0; i < 4; ++i)
+    numa_of_first4.insert(s[i] / 64);
   CHECK(numa_of_first4.size() == 4);
   std::set<unsigned> cores_of_first128;
-  for (int i = 0; i < 128; ++i) cores_of_first128.insert(s[i] / 2);
+  for (int i = 0; i < 128; ++i)
+    cores_of_first128.insert(s[i] / 2);
   CHECK(cores_of_first128.size() == 128);  // no second hyperthread before every core has one
 }
 
@@ -65,7 +67,8 @@ TEST_CASE("a runtime on a synthetic big machine runs one unpinned worker per PU"
   CHECK(std::all_of(cpus.begin(), cpus.end(), [](int x) { return x == -1; }));
   std::atomic<int> n{0};
   magpie::task_group g(rt);
-  for (int i = 0; i < 10000; ++i) g.spawn([&] { n.fetch_add(1); });
+  for (int i = 0; i < 10000; ++i)
+    g.spawn([&] { n.fetch_add(1); });
   g.wait();
   CHECK(n.load() == 10000);
 }

@@ -36,7 +36,8 @@ class MAGPIE_API runtime {
   void submit(F&& f, priority p = priority::normal) {
     detail::require_callable(f, "magpie::runtime::submit");
     const detail::slot s = detail::reserve_slot(*core_, true);
-    if (s == detail::slot::closed) throw runtime_closed("magpie::runtime::submit: runtime is shut down");
+    if (s == detail::slot::closed)
+      throw runtime_closed("magpie::runtime::submit: runtime is shut down");
     enqueue(std::forward<F>(f), s, p);
   }
 

@@ -29,7 +29,8 @@ class MAGPIE_API task_group {
   void spawn(F&& f) {
     detail::require_callable(f, "magpie::task_group::spawn");
     const detail::slot s = detail::reserve_slot(*state_.core, true);
-    if (s == detail::slot::closed) throw runtime_closed("magpie::task_group::spawn: runtime is shut down");
+    if (s == detail::slot::closed)
+      throw runtime_closed("magpie::task_group::spawn: runtime is shut down");
     detail::slot_guard guard(*state_.core, s);
     detail::task* t = detail::make_task(std::forward<F>(f), &state_);
     guard.disarm();

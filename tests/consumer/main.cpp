@@ -9,7 +9,8 @@ int main() {
   magpie::runtime rt(cfg);
   std::atomic<int> n{0};
   magpie::task_group g(rt);
-  for (int i = 0; i < 1000; ++i) g.spawn([&n] { n.fetch_add(1); });
+  for (int i = 0; i < 1000; ++i)
+    g.spawn([&n] { n.fetch_add(1); });
   g.wait();
   std::printf("consumer ran %d tasks\n", n.load());
   return n.load() == 1000 ? 0 : 1;

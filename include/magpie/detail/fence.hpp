@@ -22,9 +22,13 @@ namespace magpie::detail {
 // and sees its store, which is what the fences guarantee. It carries no state between runtimes;
 // it exists only in sanitizer builds, where its contention does not matter.
 inline std::atomic<unsigned> tsan_fence_word{0};
-inline void dekker_fence() noexcept { tsan_fence_word.fetch_add(1, std::memory_order_seq_cst); }
+inline void dekker_fence() noexcept {
+  tsan_fence_word.fetch_add(1, std::memory_order_seq_cst);
+}
 #else
-inline void dekker_fence() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
+inline void dekker_fence() noexcept {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+}
 #endif
 
 }  // namespace magpie::detail

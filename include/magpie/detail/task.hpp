@@ -52,8 +52,8 @@ void thunk_heap(task* t, bool run) {
 }
 
 template <class F>
-constexpr bool fits_inline = sizeof(F) <= task_inline_bytes && alignof(F) <= 16 &&
-                             std::is_nothrow_move_constructible_v<F>;
+constexpr bool fits_inline = sizeof(F) <= task_inline_bytes &&
+                             alignof(F) <= 16 && std::is_nothrow_move_constructible_v<F>;
 
 /// Throws std::invalid_argument if `f` is an empty function pointer or std::function.
 template <class F>

@@ -56,7 +56,8 @@ class chase_lev_deque {
   /// `capacity` is rounded up to a power of two (at least 2). May allocate; not thread-safe.
   explicit chase_lev_deque(std::size_t capacity = 256) {
     std::size_t cap = 2;
-    while (cap < capacity) cap *= 2;
+    while (cap < capacity)
+      cap *= 2;
     rings_.push_back(std::make_unique<ring>(static_cast<std::int64_t>(cap)));
     ring_.store(rings_.back().get(), std::memory_order_relaxed);
   }
@@ -81,7 +82,8 @@ class chase_lev_deque {
   friend class deque_thief<T>;
 
   struct ring {
-    explicit ring(std::int64_t cap) : capacity(cap), mask(cap - 1), slots(new std::atomic<T>[cap]) {}
+    explicit ring(std::int64_t cap)
+        : capacity(cap), mask(cap - 1), slots(new std::atomic<T>[cap]) {}
     T load(std::int64_t i) const noexcept {
       // relaxed: publication of the slot is ordered by the release fence/store in push and the
       // acquire loads of bottom/ring in steal; a thief's stale read is rejected by its CAS on top.
@@ -99,7 +101,8 @@ class chase_lev_deque {
   // Owner-only: grows the ring, keeping the old one alive for thieves still reading it.
   ring* grow(ring* old, std::int64_t t, std::int64_t b) {
     auto bigger = std::make_unique<ring>(old->capacity * 2);
-    for (std::int64_t i = t; i < b; ++i) bigger->store(i, old->load(i));
+    for (std::int64_t i = t; i < b; ++i)
+      bigger->store(i, old->load(i));
     ring* r = bigger.get();
     rings_.push_back(std::move(bigger));
     // release: a thief that acquires the new ring pointer sees the copied slots.
