@@ -1,6 +1,7 @@
 // The injector: tasks from threads that are not this runtime's workers. A moodycamel
-// ConcurrentQueue fed through explicit producer tokens, one per (thread, runtime), plus a pending
-// count used for backpressure, parking re-checks and shutdown.
+// ConcurrentQueue fed through explicit producer tokens, one per (thread, runtime); each producer
+// also counts its submits in flight, so shutdown can tell when no submit can still arrive
+// without a shared counter on the hot path.
 #pragma once
 
 #include <concurrentqueue/concurrentqueue.h>
@@ -17,18 +18,28 @@
 
 namespace magpie::detail {
 
-/// Producer tokens of one injector. Threads keep a shared_ptr to it in a thread_local cache, so
-/// a thread that outlives the runtime (or a runtime that outlives the thread) never touches
-/// freed memory: whoever goes first destroys the token under the mutex.
-struct token_registry {
+/// One (thread, runtime) pair's producer state.
+struct producer {
+  explicit producer(moodycamel::ConcurrentQueue<task>& q) : token(q) {}
+  moodycamel::ProducerToken token;
+  // Submits between their `closed` check and the end of their enqueue. Written by the owning
+  // thread only (RMWs on a line of its own), summed by shutdown.
+  alignas(cache_line) std::atomic<std::uint32_t> in_flight{0};
+};
+
+/// The producers of one injector. Threads keep a shared_ptr to it in a thread_local cache, so a
+/// thread that outlives the runtime (or a runtime that outlives the thread) never touches freed
+/// memory: whoever goes first destroys the producer under the mutex.
+struct producer_registry {
   std::mutex mu;
   bool alive = true;
-  std::list<moodycamel::ProducerToken> tokens;  // stable addresses
+  std::list<producer> producers;  // stable addresses
 };
 
 class injector {
  public:
-  using queue = moodycamel::ConcurrentQueue<task*>;
+  // Tasks travel by value: an outside submit allocates nothing for a small callable.
+  using queue = moodycamel::ConcurrentQueue<task>;
   static constexpr std::size_t batch = 8;  // tasks a worker takes per dequeue
 
   injector();
@@ -36,27 +47,31 @@ class injector {
   injector(const injector&) = delete;
   injector& operator=(const injector&) = delete;
 
-  /// Adds to the pending count before checking capacity; returns false (count restored) when
-  /// `max` (0 = unbounded) would be exceeded.
-  bool try_reserve(std::size_t max) noexcept;
-  void unreserve() noexcept;
-  /// Enqueues a reserved task with the calling thread's producer token. May allocate; returns
-  /// false only if allocation failed.
-  bool push(task* t);
-  /// Takes up to `max` tasks. Thread-safe.
-  std::size_t pop_bulk(moodycamel::ConsumerToken& tok, task** out, std::size_t max) noexcept;
-  std::int64_t pending() const noexcept {
-    // seq_cst: parking re-checks and shutdown read this in a Dekker pattern against submitters.
-    return pending_.load(std::memory_order_seq_cst);
+  /// The calling thread's producer for this injector (created on first use; may allocate).
+  producer& this_thread_producer();
+  /// Moves `t` into the queue through `p`'s token. May allocate a queue block; false (and `t`
+  /// untouched) only if that allocation failed.
+  bool push(producer& p, task&& t) { return queue_.enqueue(p.token, std::move(t)); }
+  /// Moves up to `max` tasks out through `out`. Thread-safe, never blocks.
+  template <class OutputIt>
+  std::size_t pop_bulk(moodycamel::ConsumerToken& tok, OutputIt out, std::size_t max) noexcept {
+    return queue_.try_dequeue_bulk(tok, out, max);
   }
+  /// No task visible. Exact when no producer is mid-enqueue; parkers call it after their fence.
+  bool empty_approx() const noexcept { return queue_.size_approx() == 0; }
+  /// Some producer is between its `closed` check and the end of its enqueue.
+  bool submits_in_flight();
+
+  // Capacity accounting for config.max_pending (only used when it is not 0).
+  bool try_take_capacity(std::size_t max) noexcept;
+  void give_capacity(std::size_t n) noexcept;
+
   queue& raw() noexcept { return queue_; }
 
  private:
-  moodycamel::ProducerToken& token_for_this_thread();
-
   queue queue_;
-  std::shared_ptr<token_registry> registry_ = std::make_shared<token_registry>();
-  // Reserved (submitted, not yet dequeued) external tasks: written by producers and workers.
+  std::shared_ptr<producer_registry> registry_ = std::make_shared<producer_registry>();
+  // Queued-and-not-taken external tasks, for max_pending: written by producers and workers.
   alignas(cache_line) std::atomic<std::int64_t> pending_{0};
 };
 

@@ -27,16 +27,20 @@ int current_worker() noexcept {
 
 namespace detail {
 
-slot reserve_slot(runtime_core& core, bool wait_for_room) {
+reservation reserve_slot(runtime_core& core, bool wait_for_room) {
   return core.reserve(wait_for_room);
 }
 
-void release_slot(runtime_core& core, slot s) noexcept {
-  core.release(s);
+void release_slot(runtime_core& core, reservation r) noexcept {
+  core.release(r);
 }
 
-void submit_task(runtime_core& core, task* t, slot s, priority) {
-  core.submit(t, s);
+void submit_local(runtime_core& core, task* t, priority) noexcept {
+  core.submit_local(t);
+}
+
+void submit_injected(runtime_core& core, task& t, reservation r, priority) {
+  core.submit_injected(t, r);
 }
 
 }  // namespace detail

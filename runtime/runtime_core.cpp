@@ -90,57 +90,76 @@ runtime_core::~runtime_core() {
   }
 }
 
-slot runtime_core::reserve(bool wait_for_room) {
-  if (worker* w = this_worker(); w != nullptr && &w->core == this) return slot::local;
+reservation runtime_core::reserve(bool wait_for_room) {
+  if (worker* w = this_worker(); w != nullptr && &w->core == this) return {slot::local};
+  producer& p = inj.this_thread_producer();
+  if (cfg_.max_pending != 0 && !take_capacity(wait_for_room)) {
+    return {closed() ? slot::closed : slot::full};
+  }
+  // seq_cst: Dekker with shutdown, which stores `closed` and then sums in_flight: either we see
+  // closed here, or shutdown sees this submit in flight and waits for its enqueue.
+  p.in_flight.fetch_add(1, std::memory_order_seq_cst);
+  if (closed()) {
+    release({slot::injector, &p});
+    return {slot::closed};
+  }
+  return {slot::injector, &p};
+}
+
+// Blocks (when asked) until a max_pending slot is free; false if full (not waiting) or closed.
+bool runtime_core::take_capacity(bool wait_for_room) {
   for (;;) {
-    if (inj.try_reserve(cfg_.max_pending)) {
-      if (!closed()) return slot::injector;
-      release(slot::injector);
-      return slot::closed;
-    }
-    if (closed()) return slot::closed;
-    if (!wait_for_room) return slot::full;
-    // seq_cst: Dekker with made_room (workers decrement pending, then read room_waiters_).
+    if (inj.try_take_capacity(cfg_.max_pending)) return true;
+    if (closed() || !wait_for_room) return false;
+    // seq_cst: Dekker with made_room (workers give capacity back, then read room_waiters_).
     room_waiters_.fetch_add(1, std::memory_order_seq_cst);
     const std::uint32_t seen = room_.read();
-    const bool reserved = inj.try_reserve(cfg_.max_pending);
-    if (!reserved && !closed()) room_.wait(seen);
+    const bool taken = inj.try_take_capacity(cfg_.max_pending);
+    if (!taken && !closed()) room_.wait(seen);
     room_waiters_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: only a hint for made_room
-    if (reserved) {
-      if (!closed()) return slot::injector;
-      release(slot::injector);
-      return slot::closed;
-    }
+    if (taken) return true;
   }
 }
 
-void runtime_core::release(slot s) noexcept {
-  if (s != slot::injector) return;
-  inj.unreserve();
-  if (closed()) quiesce_.signal_all();  // shutdown may be waiting for pending to reach zero
+void runtime_core::release(reservation r) noexcept {
+  if (r.kind != slot::injector) return;
+  if (cfg_.max_pending != 0) inj.give_capacity(1);
+  end_submit(*r.from);
 }
 
-void runtime_core::submit(task* t, slot s) {
-  if (s == slot::local) {
-    this_worker()->push_local(t);
-  } else if (!inj.push(t)) {
-    group_state* g = t->group;
-    t->thunk(t, false);
-    free_task(t);
-    release(s);
+void runtime_core::end_submit(producer& p) noexcept {
+  // seq_cst: if shutdown's store of `closed` is not seen below, its later sum of in_flight sees
+  // this decrement (both are in the single total order); otherwise we wake it to look again.
+  p.in_flight.fetch_sub(1, std::memory_order_seq_cst);
+  if (closed()) quiesce_.signal_all();
+}
+
+void runtime_core::submit_local(task* t) noexcept {
+  this_worker()->push_local(t);
+  idle.notify_one();
+}
+
+void runtime_core::submit_injected(task& t, reservation r) {
+  if (!inj.push(*r.from, std::move(t))) {
+    group_state* g = t.group;
+    t.discard();
+    release(r);
     if (g != nullptr) finish_group_task(*g);
     throw std::bad_alloc();
   }
   idle.notify_one();
+  end_submit(*r.from);
 }
 
-void runtime_core::made_room() noexcept {
-  // seq_cst: Dekker with reserve (see there).
+void runtime_core::made_room(std::size_t n) noexcept {
+  if (cfg_.max_pending == 0) return;
+  inj.give_capacity(n);
+  // seq_cst: Dekker with take_capacity (see there).
   if (room_waiters_.load(std::memory_order_seq_cst) != 0) room_.signal_all();
 }
 
 bool runtime_core::has_visible_work() const noexcept {
-  if (inj.pending() > 0) return true;
+  if (!inj.empty_approx()) return true;
   for (const auto& w : workers_) {
     if (w->has_local_work()) return true;
   }
@@ -173,7 +192,8 @@ shutdown_report runtime_core::shutdown(shutdown_mode mode) {
   idle.wake_all();     // every worker re-checks the queues under the new flags, then parks
   for (;;) {
     const std::uint32_t seen = quiesce_.read();
-    const bool quiet = idle.all_workers_idle_and([this] { return !has_visible_work(); });
+    const bool quiet = idle.all_workers_idle_and(
+        [this] { return !inj.submits_in_flight() && !has_visible_work(); });
     if (quiet) break;
     quiesce_.wait(seen);
   }

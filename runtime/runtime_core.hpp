@@ -40,9 +40,10 @@ class runtime_core {
   const config& cfg() const noexcept { return cfg_; }
   std::chrono::microseconds spin() const noexcept { return cfg_.spin; }
 
-  slot reserve(bool wait_for_room);
-  void release(slot s) noexcept;
-  void submit(task* t, slot s);
+  reservation reserve(bool wait_for_room);
+  void release(reservation r) noexcept;
+  void submit_local(task* t) noexcept;
+  void submit_injected(task& t, reservation r);
 
   /// Any task visible in the injector or any deque. Used by parkers after their fence.
   bool has_visible_work() const noexcept;
@@ -53,8 +54,8 @@ class runtime_core {
 
   /// A worker went to sleep after shutdown began: let shutdown re-test quiescence.
   void parked_while_closed() noexcept { quiesce_.signal_all(); }
-  /// Workers took tasks from the injector: wake submitters waiting for room.
-  void made_room() noexcept;
+  /// Workers took `n` tasks from the injector: give back capacity, wake submitters waiting.
+  void made_room(std::size_t n) noexcept;
   void report_detached_exception(std::exception_ptr e) noexcept;
   /// Binds the calling thread to PU `cpu`; false if the OS refused.
   bool bind(unsigned cpu) const noexcept { return topo_->bind_current_thread(cpu); }
@@ -67,6 +68,8 @@ class runtime_core {
 
  private:
   void start_workers();
+  bool take_capacity(bool wait_for_room);
+  void end_submit(producer& p) noexcept;
   void stop_and_join() noexcept;
   shutdown_report tally() const noexcept;
 

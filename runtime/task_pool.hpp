@@ -9,13 +9,6 @@
 
 namespace magpie::detail {
 
-inline task* new_task_block() {
-  return static_cast<task*>(::operator new (sizeof(task), std::align_val_t{alignof(task)}));
-}
-inline void delete_task_block(task* t) noexcept {
-  ::operator delete (t, std::align_val_t{alignof(task)});
-}
-
 class task_pool {
  public:
   static constexpr std::size_t max_cached = 1024;  // 64 KiB per worker at most
@@ -25,28 +18,52 @@ class task_pool {
   task_pool& operator=(const task_pool&) = delete;
   ~task_pool() {
     while (head_ != nullptr)
-      delete_task_block(take());
+      ::operator delete(take());
   }
 
-  task* allocate() { return head_ != nullptr ? take() : new_task_block(); }
+  /// An empty task in a cached or new block (heap allocation may throw).
+  task* allocate() { return ::new (head_ != nullptr ? take() : new_block()) task(); }
+  /// Keeps at least n blocks cached, so the next n allocations cannot throw.
+  void reserve(std::size_t n) {
+    while (count_ < n)
+      keep(new_block());
+  }
+  /// Destroys `t` (discarding a callable it still holds) and keeps its block.
   void release(task* t) noexcept {
-    if (count_ == max_cached) {
-      delete_task_block(t);
-      return;
-    }
-    *reinterpret_cast<task**>(t->storage) = head_;  // the block is dead: reuse it as a link
-    head_ = t;
-    ++count_;
+    t->~task();
+    keep(t);
+  }
+
+  /// For outside threads, which have no pool.
+  static task* allocate_unpooled() { return ::new (new_block()) task(); }
+  static void release_unpooled(task* t) noexcept {
+    t->~task();
+    ::operator delete(t);
   }
 
  private:
-  task* take() noexcept {
-    task* t = head_;
-    head_ = *reinterpret_cast<task**>(t->storage);
-    --count_;
-    return t;
+  struct free_block {
+    free_block* next;
+  };
+  static_assert(alignof(task) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+  static void* new_block() { return ::operator new(sizeof(task)); }
+
+  void keep(void* block) noexcept {
+    if (count_ == max_cached) {
+      ::operator delete(block);
+      return;
+    }
+    head_ = ::new (block) free_block{head_};
+    ++count_;
   }
-  task* head_ = nullptr;
+  void* take() noexcept {
+    free_block* b = head_;
+    head_ = b->next;
+    --count_;
+    return b;
+  }
+
+  free_block* head_ = nullptr;
   std::size_t count_ = 0;
 };
 

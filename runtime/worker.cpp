@@ -63,16 +63,47 @@ task* worker::next_task(const Done& done) {
   return search(done);
 }
 
+namespace {
+
+// Output iterator for moodycamel's dequeue_bulk: each task taken from the queue is moved
+// (relocated) straight into a block of the worker's pool, whose blocks were reserved beforehand
+// so that the assignment cannot throw.
+class into_pool {
+ public:
+  into_pool(task_pool& pool, task** out) : pool_(&pool), out_(out) {}
+  into_pool& operator*() noexcept { return *this; }
+  into_pool& operator++() noexcept {
+    ++out_;
+    return *this;
+  }
+  into_pool operator++(int) noexcept {
+    into_pool before = *this;
+    ++out_;
+    return before;
+  }
+  into_pool& operator=(task&& t) noexcept {
+    *out_ = pool_->allocate();  // cannot throw: reserved
+    **out_ = std::move(t);
+    return *this;
+  }
+
+ private:
+  task_pool* pool_;
+  task** out_;
+};
+
+}  // namespace
+
 task* worker::from_injector() {
-  if (core.inj.pending() <= 0) return nullptr;
   task* batch[injector::batch];
-  const std::size_t n = core.inj.pop_bulk(consumer_, batch, injector::batch);
+  pool_.reserve(injector::batch);
+  const std::size_t n = core.inj.pop_bulk(consumer_, into_pool(pool_, batch), injector::batch);
   if (n == 0) return nullptr;
   // Keep the rest in our deque, oldest on top, where idle workers can steal them.
   for (std::size_t i = n; i-- > 1;)
     owner_.push(batch[i]);
   if (n > 1) core.idle.notify_one();
-  core.made_room();
+  core.made_room(n);
   return batch[0];
 }
 
@@ -156,8 +187,7 @@ void worker::execute(task* t) {
   if (core.canceling() || (g != nullptr && g->canceled.load(std::memory_order_relaxed))) {
     // relaxed (canceled): a racing cancel may let one more task start, which cancel() allows.
     const bool discarding = core.canceling();
-    t->thunk(t, false);
-    free_task(t);
+    free_task(t);  // destroys the callable unrun
     worker_counters::bump(discarding ? counters.discarded : counters.canceled);
     if (g != nullptr) {
       if (discarding) g->canceled.store(true, std::memory_order_relaxed);
@@ -168,7 +198,7 @@ void worker::execute(task* t) {
   group_state* outer = current_group_;
   current_group_ = g;
   try {
-    t->thunk(t, true);
+    t->run();
   } catch (...) {
     on_exception(g, std::current_exception());
   }
@@ -211,14 +241,14 @@ void finish_group_task(group_state& g) noexcept {
 
 task* allocate_task() {
   if (worker* w = tls_worker) return w->allocate_task();
-  return new_task_block();
+  return task_pool::allocate_unpooled();
 }
 
 void free_task(task* t) noexcept {
   if (worker* w = tls_worker) {
     w->free_task(t);
   } else {
-    delete_task_block(t);
+    task_pool::release_unpooled(t);
   }
 }
 

@@ -35,10 +35,10 @@ class MAGPIE_API runtime {
   template <class F>
   void submit(F&& f, priority p = priority::normal) {
     detail::require_callable(f, "magpie::runtime::submit");
-    const detail::slot s = detail::reserve_slot(*core_, true);
-    if (s == detail::slot::closed)
+    const detail::reservation r = detail::reserve_slot(*core_, true);
+    if (r.kind == detail::slot::closed)
       throw runtime_closed("magpie::runtime::submit: runtime is shut down");
-    enqueue(std::forward<F>(f), s, p);
+    detail::submit_callable(*core_, r, std::forward<F>(f), nullptr, p);
   }
 
   /// Like submit but never blocks: returns false, without touching f, when the runtime is
@@ -46,9 +46,9 @@ class MAGPIE_API runtime {
   template <class F>
   bool try_submit(F&& f, priority p = priority::normal) {
     detail::require_callable(f, "magpie::runtime::try_submit");
-    const detail::slot s = detail::reserve_slot(*core_, false);
-    if (s == detail::slot::closed || s == detail::slot::full) return false;
-    enqueue(std::forward<F>(f), s, p);
+    const detail::reservation r = detail::reserve_slot(*core_, false);
+    if (r.kind == detail::slot::closed || r.kind == detail::slot::full) return false;
+    detail::submit_callable(*core_, r, std::forward<F>(f), nullptr, p);
     return true;
   }
 
@@ -63,14 +63,6 @@ class MAGPIE_API runtime {
   detail::runtime_core& core() noexcept { return *core_; }
 
  private:
-  template <class F>
-  void enqueue(F&& f, detail::slot s, priority p) {
-    detail::slot_guard guard(*core_, s);
-    detail::task* t = detail::make_task(std::forward<F>(f), nullptr);
-    guard.disarm();
-    detail::submit_task(*core_, t, s, p);
-  }
-
   std::unique_ptr<detail::runtime_core> core_;
 };
 

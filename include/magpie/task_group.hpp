@@ -28,16 +28,10 @@ class MAGPIE_API task_group {
   template <class F>
   void spawn(F&& f) {
     detail::require_callable(f, "magpie::task_group::spawn");
-    const detail::slot s = detail::reserve_slot(*state_.core, true);
-    if (s == detail::slot::closed)
+    const detail::reservation r = detail::reserve_slot(*state_.core, true);
+    if (r.kind == detail::slot::closed)
       throw runtime_closed("magpie::task_group::spawn: runtime is shut down");
-    detail::slot_guard guard(*state_.core, s);
-    detail::task* t = detail::make_task(std::forward<F>(f), &state_);
-    guard.disarm();
-    // relaxed: the count is only read through RMWs and acquire loads of this same word, and the
-    // spawner's own pending task (or the waiter itself) keeps it from reaching zero meanwhile.
-    state_.word.fetch_add(detail::group_state::one_task, std::memory_order_relaxed);
-    detail::submit_task(*state_.core, t, s, priority::normal);
+    detail::submit_callable(*state_.core, r, std::forward<F>(f), &state_, priority::normal);
   }
 
   /// Blocks until every spawned task finished or was skipped; on a worker, runs other tasks

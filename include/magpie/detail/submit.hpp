@@ -1,38 +1,52 @@
 // The few non-template entry points that the public templates (submit, spawn) call.
 #pragma once
 
+#include <atomic>
+#include <utility>
+
 #include "magpie/config.hpp"
+#include "magpie/detail/group_state.hpp"
 #include "magpie/detail/task.hpp"
 #include "magpie/export.hpp"
 
 namespace magpie::detail {
 
 class runtime_core;
+struct producer;
 
 /// Where a task about to be submitted will go, decided before the callable is moved, so that a
 /// refused try_submit leaves the caller's callable untouched.
 enum class slot : unsigned char {
   local,     ///< the calling thread is one of this runtime's workers: its own deque
-  injector,  ///< a pending-count reservation in the injector is held
+  injector,  ///< the calling thread's producer has this submit counted as in flight
   full,      ///< max_pending reached (only when not waiting for room)
   closed     ///< the runtime is shut down
 };
 
+struct reservation {
+  slot kind;
+  producer* from = nullptr;  // the caller's producer when kind == slot::injector
+};
+
 /// Thread-safe. With wait_for_room, blocks while the injector is full (never on a worker).
-MAGPIE_API slot reserve_slot(runtime_core& core, bool wait_for_room);
+/// May allocate (a thread's first submit to a runtime creates its producer).
+MAGPIE_API reservation reserve_slot(runtime_core& core, bool wait_for_room);
 /// Gives back a reservation whose task was never built. Never throws.
-MAGPIE_API void release_slot(runtime_core& core, slot s) noexcept;
-/// Queues a built task into its reserved slot and wakes a worker if needed. On allocation
-/// failure inside the queue it destroys the task, gives back the slot and any group count, and
-/// throws std::bad_alloc: the task is then not accepted.
-MAGPIE_API void submit_task(runtime_core& core, task* t, slot s, priority p);
+MAGPIE_API void release_slot(runtime_core& core, reservation r) noexcept;
+/// Pushes a pooled task onto the calling worker's deque (r.kind == local) and wakes a worker if
+/// needed. Never throws.
+MAGPIE_API void submit_local(runtime_core& core, task* t, priority p) noexcept;
+/// Moves `t` into the injector (r.kind == injector) and wakes a worker if needed. If the queue
+/// cannot allocate it destroys the callable, gives back the slot and any group count, and throws
+/// std::bad_alloc: the task is then not accepted.
+MAGPIE_API void submit_injected(runtime_core& core, task& t, reservation r, priority p);
 
 /// Holds a reservation until the task is handed over.
 class slot_guard {
  public:
-  slot_guard(runtime_core& core, slot s) noexcept : core_(core), slot_(s) {}
+  slot_guard(runtime_core& core, reservation r) noexcept : core_(core), r_(r) {}
   ~slot_guard() {
-    if (armed_) release_slot(core_, slot_);
+    if (armed_) release_slot(core_, r_);
   }
   slot_guard(const slot_guard&) = delete;
   slot_guard& operator=(const slot_guard&) = delete;
@@ -40,8 +54,33 @@ class slot_guard {
 
  private:
   runtime_core& core_;
-  slot slot_;
+  reservation r_;
   bool armed_ = true;
 };
+
+/// Builds the task for `f` where `r` says it goes (a pooled block for the local deque, the
+/// caller's stack for the injector), counts it in `group`, and hands it over. On failure the
+/// reservation is released and nothing was accepted.
+template <class F>
+void submit_callable(runtime_core& core, reservation r, F&& f, group_state* group, priority p) {
+  slot_guard guard(core, r);
+  // relaxed: the count is only read through RMWs and acquire loads of the same word, and the
+  // spawner's own pending task (or the waiter itself) keeps it from reaching zero meanwhile.
+  const auto count = [group] {
+    if (group != nullptr) group->word.fetch_add(group_state::one_task, std::memory_order_relaxed);
+  };
+  if (r.kind == slot::local) {
+    task* t = make_task(std::forward<F>(f), group);
+    guard.disarm();
+    count();
+    submit_local(core, t, p);
+  } else {
+    task t;
+    build_task(t, std::forward<F>(f), group);
+    guard.disarm();
+    count();
+    submit_injected(core, t, r, p);
+  }
+}
 
 }  // namespace magpie::detail

@@ -1,5 +1,7 @@
 // A task: a type-erased callable in a fixed 64-byte block with inline storage, run or destroyed
-// exactly once through one function pointer. Blocks are recycled per worker (see task_pool).
+// exactly once through one function pointer. Worker-made tasks live in blocks recycled per
+// worker (task_pool); tasks from outside threads travel by value through the injector, so an
+// external submit allocates nothing for a small callable.
 #pragma once
 
 #include <cstddef>
@@ -7,6 +9,7 @@
 #include <memory>
 #include <new>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -17,38 +20,90 @@ namespace magpie::detail {
 struct group_state;
 struct task;
 
-/// run == true: invoke the callable, then destroy it (also when it throws);
-/// run == false: destroy it without invoking (cancellation, shutdown).
-using task_thunk = void (*)(task*, bool run);
+enum class task_op : unsigned char {
+  run,       ///< invoke the callable, then destroy it (also when it throws)
+  destroy,   ///< destroy it without invoking (cancellation, shutdown)
+  relocate,  ///< move it into `dst` (an empty task) and destroy the source
+};
+using task_thunk = void (*)(task* self, task_op op, task* dst);
 
 inline constexpr std::size_t task_inline_bytes = 48;
 
-struct alignas(64) task {
-  task_thunk thunk;
-  group_state* group;  // null for detached tasks
+// 16-byte aligned, not 64: blocks come from plain operator new when a pool is empty, whose
+// small-size fast path an over-aligned new would bypass.
+struct alignas(16) task {
+  task_thunk thunk = nullptr;    // null: empty (never built, already run, or moved away)
+  group_state* group = nullptr;  // null for detached tasks
   alignas(16) unsigned char storage[task_inline_bytes];
+
+  task() noexcept {}
+  /// Moving relocates the callable (the injector carries tasks by value).
+  task(task&& other) noexcept { other.relocate_to(*this); }
+  task& operator=(task&& other) noexcept {
+    if (this != &other) {
+      discard();
+      other.relocate_to(*this);
+    }
+    return *this;
+  }
+  task(const task&) = delete;
+  task& operator=(const task&) = delete;
+  ~task() { discard(); }
+
+  /// Invokes the callable once and destroys it; the task is empty afterwards even if it threw.
+  void run() {
+    const task_thunk th = thunk;
+    thunk = nullptr;
+    th(this, task_op::run, nullptr);
+  }
+  /// Destroys the callable without invoking it (no-op when empty).
+  void discard() noexcept {
+    if (thunk == nullptr) return;
+    const task_thunk th = thunk;
+    thunk = nullptr;
+    th(this, task_op::destroy, nullptr);
+  }
+
+ private:
+  void relocate_to(task& dst) noexcept {
+    if (thunk == nullptr) return;
+    thunk(this, task_op::relocate, &dst);
+    dst.thunk = thunk;
+    dst.group = group;
+    thunk = nullptr;
+  }
 };
 static_assert(sizeof(task) == 64);
 
-/// Block allocation: from the calling worker's free list, else the heap. Thread-safe.
+/// An empty task in a block from the calling worker's free list, else the heap. Thread-safe.
 MAGPIE_API task* allocate_task();
-/// Returns a block (whose callable is already destroyed) to the calling worker's free list.
+/// Destroys `t` (discarding a callable it still holds) and returns its block to the calling
+/// worker's free list.
 MAGPIE_API void free_task(task* t) noexcept;
 
 template <class D>
-void thunk_inline(task* t, bool run) {
+void thunk_inline(task* t, task_op op, task* dst) {
   D* f = std::launder(reinterpret_cast<D*>(t->storage));
   struct destroy {
     D* f;
     ~destroy() { f->~D(); }
   } guard{f};
-  if (run) std::invoke(*f);
+  if (op == task_op::run) {
+    std::invoke(*f);
+  } else if (op == task_op::relocate) {
+    ::new (static_cast<void*>(dst->storage)) D(std::move(*f));  // noexcept: fits_inline
+  }
 }
 
 template <class D>
-void thunk_heap(task* t, bool run) {
-  std::unique_ptr<D> f(*std::launder(reinterpret_cast<D**>(t->storage)));
-  if (run) std::invoke(*f);
+void thunk_heap(task* t, task_op op, task* dst) {
+  D** slot = std::launder(reinterpret_cast<D**>(t->storage));
+  if (op == task_op::relocate) {
+    ::new (static_cast<void*>(dst->storage)) D*(*slot);
+    return;
+  }
+  std::unique_ptr<D> f(*slot);
+  if (op == task_op::run) std::invoke(*f);
 }
 
 template <class F>
@@ -64,26 +119,32 @@ void require_callable(const F& f, const char* where) {
   }
 }
 
-/// Builds a task holding a decayed copy of f. Allocates a block; the callable goes inline when
-/// it fits in 48 bytes, else on the heap. Throws what allocation or F's constructor throws.
+/// Builds, in the empty `t`, a decayed copy of f: inline when it fits in 48 bytes, else on the
+/// heap. Throws what allocation or F's constructor throws, leaving `t` empty.
+template <class F>
+void build_task(task& t, F&& f, group_state* group) {
+  using D = std::decay_t<F>;
+  if constexpr (fits_inline<D>) {
+    ::new (static_cast<void*>(t.storage)) D(std::forward<F>(f));
+    t.thunk = &thunk_inline<D>;
+  } else {
+    auto heap = std::make_unique<D>(std::forward<F>(f));
+    ::new (static_cast<void*>(t.storage)) D*(heap.release());
+    t.thunk = &thunk_heap<D>;
+  }
+  t.group = group;
+}
+
+/// A task in a pooled block (the worker path).
 template <class F>
 task* make_task(F&& f, group_state* group) {
-  using D = std::decay_t<F>;
   task* t = allocate_task();
   try {
-    if constexpr (fits_inline<D>) {
-      ::new (static_cast<void*>(t->storage)) D(std::forward<F>(f));
-      t->thunk = &thunk_inline<D>;
-    } else {
-      auto heap = std::make_unique<D>(std::forward<F>(f));
-      ::new (static_cast<void*>(t->storage)) D*(heap.release());
-      t->thunk = &thunk_heap<D>;
-    }
+    build_task(*t, std::forward<F>(f), group);
   } catch (...) {
     free_task(t);
     throw;
   }
-  t->group = group;
   return t;
 }
 
