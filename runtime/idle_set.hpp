@@ -28,6 +28,7 @@ struct parker {
   // 0 = asleep or about to be; 1 = woken. Written by the waker, read by the sleeper.
   alignas(cache_line) std::atomic<std::uint32_t> token{0};
   const group_state* waiting_on = nullptr;  // a group whose completion wakes this thread
+  int cpu = -1;                             // the PU a worker is bound to, -1 if none
   bool is_worker = true;
   bool listed = false;  // guarded by idle_set's mutex
 };

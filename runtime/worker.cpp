@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "futex.hpp"
+#include "magpie/detail/fence.hpp"
 #include "runtime_core.hpp"
 
 namespace magpie::detail {
@@ -27,6 +28,7 @@ worker::worker(runtime_core& c, std::size_t i)
 
 void worker::main(int cpu, std::latch& started) {
   if (cpu >= 0 && core.bind(static_cast<unsigned>(cpu))) bound_cpu = cpu;
+  parker_.cpu = bound_cpu;
   tls_worker = this;
   started.count_down();
   run_until([this] { return core.stopping(); }, nullptr);
@@ -44,6 +46,9 @@ void worker::run_until(const Done& done, group_state* waiting_on) {
   for (;;) {
     if (done()) return;
     if (task* t = next_task(done)) {
+      // A woken worker counts as searching; it must stop before running anything, or producers
+      // would trust a busy "searcher" to pick up their work and wake nobody.
+      if (searching_) leave_search();
       execute(t);
     } else if (!done()) {
       park(done, waiting_on);
@@ -155,8 +160,13 @@ task* worker::steal_round() {
 
 void worker::leave_search() {
   searching_ = false;
-  // The last searcher that found work wakes another, so a burst spreads one worker at a time.
-  if (core.idle.end_search()) core.idle.notify_one();
+  // The last searcher wakes another if work is still visible, so a burst spreads one worker at
+  // a time (Tokio, Go), but a lone task does not pay for a futex wake before it starts.
+  // The fence pairs with a producer's (idle_set::notify_one): either it saw us searching and
+  // our re-check below sees its task, or it saw no searcher and woke someone itself.
+  if (!core.idle.end_search()) return;
+  dekker_fence();
+  if (core.has_visible_work()) core.idle.wake_if_no_searcher();
 }
 
 template <class Done>
