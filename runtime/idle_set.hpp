@@ -30,7 +30,8 @@ struct parker {
   const group_state* waiting_on = nullptr;  // a group whose completion wakes this thread
   int cpu = -1;                             // the PU a worker is bound to, -1 if none
   bool is_worker = true;
-  bool listed = false;  // guarded by idle_set's mutex
+  bool woken_beside_waker = false;  // set by the waker before the token; read after it
+  bool listed = false;              // guarded by idle_set's mutex
 };
 
 class idle_set {
@@ -58,6 +59,10 @@ class idle_set {
   /// Sleeps until woken. On return a worker counts as searching.
   static void commit_park(parker& p) noexcept;
 
+  /// Hands searching over to a sleeping worker bound to a CPU other than `cpu`, unless somebody
+  /// already searches. Returns false if there was no such worker (the caller searches itself).
+  bool hand_off_search(int cpu);
+
   /// Wakes every thread waiting on `g`'s completion. `g` may already be destroyed: it is only
   /// compared, never dereferenced.
   void notify_group(const group_state* g);
@@ -83,7 +88,7 @@ class idle_set {
   static std::uint64_t searching(std::uint64_t s) noexcept { return s & 0xffffffffu; }
   static std::uint64_t sleeping(std::uint64_t s) noexcept { return s >> 32; }
 
-  void wake_locked(std::size_t index) noexcept;
+  void wake_locked(std::size_t index, bool beside_waker = false) noexcept;
   void wake_one_slow();
 
   const std::size_t workers_;

@@ -86,6 +86,7 @@ class worker {
   std::uint64_t rng_;
   std::uint32_t tick_ = 0;
   bool searching_ = false;
+  bool hand_off_ = false;  // woken beside the waker: let a worker elsewhere do the searching
   // Written by wakers.
   parker parker_;
 };
