@@ -35,13 +35,8 @@ void release_slot(runtime_core& core, reservation r) noexcept {
   core.release(r);
 }
 
-task* allocate_local(worker& w) {
-  return w.allocate_task();
-}
-
-void submit_local(worker& w, task* t, priority) noexcept {
-  w.push_local(t);
-  w.core.idle.notify_one();
+void submit_local(runtime_core& core, task* t, priority) noexcept {
+  core.submit_local(t);
 }
 
 void submit_injected(runtime_core& core, task& t, reservation r, priority) {

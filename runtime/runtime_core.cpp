@@ -91,7 +91,7 @@ runtime_core::~runtime_core() {
 }
 
 reservation runtime_core::reserve(bool wait_for_room) {
-  if (worker* w = this_worker(); w != nullptr && &w->core == this) return {slot::local, nullptr, w};
+  if (worker* w = this_worker(); w != nullptr && &w->core == this) return {slot::local};
   producer& p = inj.this_thread_producer();
   if (cfg_.max_pending != 0 && !take_capacity(wait_for_room)) {
     return {closed() ? slot::closed : slot::full};
@@ -132,6 +132,11 @@ void runtime_core::end_submit(producer& p) noexcept {
   // this decrement (both are in the single total order); otherwise we wake it to look again.
   p.in_flight.fetch_sub(1, std::memory_order_seq_cst);
   if (closed()) quiesce_.signal_all();
+}
+
+void runtime_core::submit_local(task* t) noexcept {
+  this_worker()->push_local(t);
+  idle.notify_one();
 }
 
 void runtime_core::submit_injected(task& t, reservation r) {

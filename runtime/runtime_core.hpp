@@ -42,6 +42,7 @@ class runtime_core {
 
   reservation reserve(bool wait_for_room);
   void release(reservation r) noexcept;
+  void submit_local(task* t) noexcept;
   void submit_injected(task& t, reservation r);
 
   /// Any task visible in the injector or any deque. Used by parkers after their fence.

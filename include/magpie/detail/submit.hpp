@@ -12,7 +12,6 @@
 namespace magpie::detail {
 
 class runtime_core;
-class worker;
 struct producer;
 
 /// Where a task about to be submitted will go, decided before the callable is moved, so that a
@@ -27,7 +26,6 @@ enum class slot : unsigned char {
 struct reservation {
   slot kind;
   producer* from = nullptr;  // the caller's producer when kind == slot::injector
-  worker* local = nullptr;   // the calling worker when kind == slot::local
 };
 
 /// Thread-safe. With wait_for_room, blocks while the injector is full (never on a worker).
@@ -35,10 +33,9 @@ struct reservation {
 MAGPIE_API reservation reserve_slot(runtime_core& core, bool wait_for_room);
 /// Gives back a reservation whose task was never built. Never throws.
 MAGPIE_API void release_slot(runtime_core& core, reservation r) noexcept;
-/// An empty task in a block from the calling worker's pool (r.kind == local). May allocate.
-MAGPIE_API task* allocate_local(worker& w);
-/// Pushes a task from allocate_local onto that worker's deque and wakes a worker if needed.
-MAGPIE_API void submit_local(worker& w, task* t, priority p) noexcept;
+/// Pushes a pooled task onto the calling worker's deque (r.kind == local) and wakes a worker if
+/// needed. Never throws.
+MAGPIE_API void submit_local(runtime_core& core, task* t, priority p) noexcept;
 /// Moves `t` into the injector (r.kind == injector) and wakes a worker if needed. If the queue
 /// cannot allocate it destroys the callable, gives back the slot and any group count, and throws
 /// std::bad_alloc: the task is then not accepted.
@@ -73,16 +70,10 @@ void submit_callable(runtime_core& core, reservation r, F&& f, group_state* grou
     if (group != nullptr) group->word.fetch_add(group_state::one_task, std::memory_order_relaxed);
   };
   if (r.kind == slot::local) {
-    task* t = allocate_local(*r.local);
-    try {
-      build_task(*t, std::forward<F>(f), group);
-    } catch (...) {
-      free_task(t);
-      throw;
-    }
+    task* t = make_task(std::forward<F>(f), group);
     guard.disarm();
     count();
-    submit_local(*r.local, t, p);
+    submit_local(core, t, p);
   } else {
     task t;
     build_task(t, std::forward<F>(f), group);
