@@ -9,19 +9,13 @@
 namespace magpie::detail {
 namespace {
 
-// The worker this thread is, if any. One pointer per thread, not per runtime: a thread is a
-// worker of at most one runtime, and code compares worker->core to tell runtimes apart.
-thread_local worker* tls_worker = nullptr;
-
 // Every this many local tasks a worker looks at the injector first, so a worker whose tasks keep
 // spawning cannot starve external submissions (Go checks its global queue every 61 ticks).
 constexpr std::uint32_t injector_fairness_period = 61;
 
 }  // namespace
 
-worker* this_worker() noexcept {
-  return tls_worker;
-}
+thread_local worker* tls_worker = nullptr;
 
 worker::worker(runtime_core& c, std::size_t i)
     : core(c), index(i), consumer_(c.inj.raw()), rng_(0x9e3779b97f4a7c15ull * (i + 1)) {}

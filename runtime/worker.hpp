@@ -91,8 +91,12 @@ class worker {
   parker parker_;
 };
 
+// The worker this thread is, if any. One pointer per thread, not per runtime: a thread is a
+// worker of at most one runtime, and callers compare worker->core to tell runtimes apart.
+// Internal to the library (hidden visibility), so the TLS access is inlined where it is used.
+extern thread_local worker* tls_worker;
 /// The worker the calling thread is, or null.
-worker* this_worker() noexcept;
+inline worker* this_worker() noexcept { return tls_worker; }
 
 /// Marks one task of `g` finished; wakes its waiters if it was the last. Never touches `g`
 /// after the decrement that may let a waiter return and destroy it.
