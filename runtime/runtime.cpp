@@ -1,12 +1,31 @@
 #include "magpie/runtime.hpp"
 
+#include <cstdio>
+#include <cstdlib>
+#include <system_error>
+#include <thread>
+
 #include "runtime_core.hpp"
 
 namespace magpie {
 
 runtime::runtime(config cfg) : core_(std::make_unique<detail::runtime_core>(std::move(cfg))) {}
 
-runtime::~runtime() = default;
+runtime::~runtime() {
+  const detail::worker* w = detail::this_worker();
+  if (w == nullptr || &w->core != core_.get()) return;  // core_'s destructor drains and joins
+  // Destroyed by one of its own tasks: that worker cannot join itself. A helper thread drains
+  // (the destroying task finishes first), joins every worker and frees the core.
+  try {
+    std::thread([core = std::move(core_)]() mutable { core.reset(); }).detach();
+  } catch (const std::system_error& e) {
+    std::fprintf(stderr,
+                 "magpie: cannot start the thread that finishes a runtime destroyed by "
+                 "its own task (%s); aborting\n",
+                 e.what());
+    std::abort();
+  }
+}
 
 std::size_t runtime::worker_count() const noexcept {
   return core_->size();

@@ -84,7 +84,7 @@ runtime_core::~runtime_core() {
   try {
     shutdown(shutdown_mode::drain);
   } catch (const std::logic_error& e) {
-    // Destroyed from one of its own workers: the worker cannot join itself.
+    // Unreachable through the public API: ~runtime hands this case to a helper thread.
     std::fprintf(stderr, "magpie: %s; aborting\n", e.what());
     std::abort();
   }

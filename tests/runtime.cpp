@@ -293,3 +293,31 @@ TEST_CASE("a worker submitting to its own runtime never blocks on a full injecto
   rt.shutdown();
   CHECK(count.load() == 1000);
 }
+
+TEST_CASE("destroying the runtime from one of its own tasks drains it on a helper thread") {
+  auto rt = std::make_unique<runtime>(with_workers(2));
+  std::atomic<int> count{0};
+  gate g;
+  rt->submit([&] { g.pass(); });
+  g.wait_entered();
+  for (int i = 0; i < 1000; ++i) {
+    rt->submit([&] {
+      count.fetch_add(1);
+      count.notify_all();
+    });
+  }
+  std::atomic<bool> destroyed{false};
+  runtime& self = *rt;
+  self.submit([&rt, &destroyed] {
+    rt.reset();  // from a worker of that very runtime
+    destroyed.store(true);
+    destroyed.notify_one();
+  });
+  g.release();
+  destroyed.wait(false);
+  // Every task queued before the destruction still runs: wait for the count, not for time.
+  for (int seen = count.load(); seen != 1000; seen = count.load())
+    count.wait(seen);
+  CHECK(count.load() == 1000);
+  CHECK(rt == nullptr);
+}

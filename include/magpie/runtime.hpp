@@ -21,6 +21,8 @@ class MAGPIE_API runtime {
   /// naming the bad config field, or std::system_error if an explicit cpus binding fails.
   explicit runtime(config cfg = {});
   /// shutdown(drain) if not done yet: every accepted task runs before the destructor returns.
+  /// Destroyed by one of its own tasks, it returns at once and a helper thread drains, joins
+  /// the workers and frees the runtime once that task has finished.
   ~runtime();
   runtime(const runtime&) = delete;
   runtime& operator=(const runtime&) = delete;
