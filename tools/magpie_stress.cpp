@@ -1,0 +1,294 @@
+// magpie-stress: a soak test. Round after round it builds a runtime with a random configuration
+// (1..64 workers, spin 0..50 us, bounded or unbounded injector), drives it with external
+// producers, random spawn trees with waits inside tasks, groups that throw or are canceled,
+// and wake-up probes, then shuts it down (drain or cancel) and checks the books:
+//   * every accepted task ran exactly once, or shutdown(cancel) / a group cancellation reported
+//     it as not run (the report's discarded + canceled equal the tasks that never ran);
+//   * no wake-up was lost: a probe submitted to an idle runtime starts within --probe-ms.
+// Any violation prints the seed and round settings and exits 1.
+//
+// Usage: magpie-stress [--seconds S | --tasks N] [--seed X] [--max-workers W] [--probe-ms M]
+#include <magpie/magpie.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct options {
+  double seconds = 10;
+  std::uint64_t tasks = 0;  // 0: run for `seconds`
+  std::uint64_t seed = 0;
+  std::size_t max_workers = 64;
+  int probe_ms = 5000;
+};
+
+[[noreturn]] void usage(const std::string& why) {
+  std::fprintf(stderr,
+               "magpie-stress: %s\nusage: magpie-stress [--seconds S | --tasks N] [--seed X] "
+               "[--max-workers W] [--probe-ms M]\n",
+               why.c_str());
+  std::exit(2);
+}
+
+options parse(int argc, char** argv) {
+  options o;
+  o.seed = static_cast<std::uint64_t>(clock_type::now().time_since_epoch().count());
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (i + 1 >= argc) usage("missing value after " + a);
+    const std::string v = argv[++i];
+    try {
+      if (a == "--seconds") {
+        o.seconds = std::stod(v);
+      } else if (a == "--tasks") {
+        o.tasks = std::stoull(v);
+      } else if (a == "--seed") {
+        o.seed = std::stoull(v);
+      } else if (a == "--max-workers") {
+        o.max_workers = std::stoul(v);
+      } else if (a == "--probe-ms") {
+        o.probe_ms = std::stoi(v);
+      } else {
+        usage("unknown option " + a);
+      }
+    } catch (const std::logic_error&) {
+      usage("bad value '" + v + "' for " + a);
+    }
+  }
+  if (o.max_workers == 0) usage("--max-workers must be at least 1");
+  return o;
+}
+
+// One round's settings, printed with any violation so that it can be replayed.
+struct round_config {
+  std::uint64_t seed;
+  std::size_t workers;
+  std::chrono::microseconds spin;
+  std::size_t max_pending;
+  int producers;
+  int trees;
+  bool cancel_at_end;
+};
+
+// Which ids ran, and how often. Sized per round.
+class ledger {
+ public:
+  explicit ledger(std::size_t capacity)
+      : runs_(new std::atomic<std::uint8_t>[capacity]), cap_(capacity) {
+    for (std::size_t i = 0; i < cap_; ++i)
+      runs_[i].store(0, std::memory_order_relaxed);
+  }
+  /// A new id, or none (the round is full).
+  bool next(std::size_t& id) {
+    id = issued_.fetch_add(1, std::memory_order_relaxed);
+    return id < cap_;
+  }
+  void ran(std::size_t id) { runs_[id].fetch_add(1, std::memory_order_relaxed); }
+  /// Ids that were issued but whose task was never accepted (refused try_submit, closed).
+  void refused() { refused_.fetch_add(1, std::memory_order_relaxed); }
+
+  struct totals {
+    std::uint64_t issued = 0, ran_once = 0, never = 0, twice = 0, refused = 0;
+  };
+  totals count() const {
+    totals t;
+    t.issued = std::min<std::uint64_t>(issued_.load(), cap_);
+    for (std::size_t i = 0; i < t.issued; ++i) {
+      const auto n = runs_[i].load(std::memory_order_relaxed);
+      if (n == 0) ++t.never;
+      if (n == 1) ++t.ran_once;
+      if (n > 1) ++t.twice;
+    }
+    t.refused = refused_.load();
+    return t;
+  }
+
+ private:
+  std::unique_ptr<std::atomic<std::uint8_t>[]> runs_;
+  std::size_t cap_;
+  std::atomic<std::size_t> issued_{0};
+  std::atomic<std::uint64_t> refused_{0};
+};
+
+[[noreturn]] void violation(const round_config& rc, const std::string& what) {
+  std::fprintf(stderr,
+               "magpie-stress: VIOLATION: %s\n  round seed %llu, workers %zu, spin %lld us, "
+               "max_pending %zu, producers %d, trees %d, shutdown %s\n",
+               what.c_str(), static_cast<unsigned long long>(rc.seed), rc.workers,
+               static_cast<long long>(rc.spin.count()), rc.max_pending, rc.producers, rc.trees,
+               rc.cancel_at_end ? "cancel" : "drain");
+  std::exit(1);
+}
+
+struct tree_stats {
+  std::atomic<std::uint64_t> thrown{0};
+};
+
+// A random spawn tree: each node records itself, maybe throws (leaves only), maybe cancels
+// its group, and waits for its children inside the task (so waits nest on workers).
+void grow(magpie::runtime& rt, ledger& book, tree_stats& st, std::uint64_t seed, int depth) {
+  std::mt19937_64 rng(seed);
+  magpie::task_group g(rt);
+  const int children = depth == 0 ? 0 : static_cast<int>(rng() % 6);
+  for (int c = 0; c < children; ++c) {
+    std::size_t id = 0;
+    if (!book.next(id)) break;
+    const std::uint64_t child_seed = rng();
+    const bool leaf_throws = depth == 1 && rng() % 50 == 0;
+    g.spawn([&rt, &book, &st, id, child_seed, depth, leaf_throws] {
+      book.ran(id);
+      if (leaf_throws) {
+        st.thrown.fetch_add(1, std::memory_order_relaxed);
+        throw std::runtime_error("stress: planned failure");
+      }
+      grow(rt, book, st, child_seed, depth - 1);
+    });
+  }
+  if (children > 0 && rng() % 40 == 0) g.cancel();
+  try {
+    g.wait();
+  } catch (const std::runtime_error&) {
+    // Planned failures propagate to the nearest waiter; the books count them as ran.
+  }
+}
+
+// Submits to an idle runtime and waits (with a bound) for the task to start.
+bool probe_wakeup(magpie::runtime& rt, int probe_ms) {
+  struct shared {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool started = false;
+  };
+  auto s = std::make_shared<shared>();
+  if (!rt.try_submit([s] {
+        std::lock_guard lock(s->mu);
+        s->started = true;
+        s->cv.notify_one();
+      })) {
+    return true;  // closed or full: nothing was accepted, nothing to lose
+  }
+  std::unique_lock lock(s->mu);
+  return s->cv.wait_for(lock, std::chrono::milliseconds(probe_ms), [&] { return s->started; });
+}
+
+round_config pick(std::mt19937_64& rng, const options& o) {
+  round_config rc{};
+  rc.seed = rng();
+  // Mostly small worker counts, sometimes many (oversubscribed on purpose).
+  const std::size_t small = 1 + rng() % std::min<std::size_t>(o.max_workers, 4);
+  rc.workers = rng() % 5 == 0 ? 1 + rng() % o.max_workers : small;
+  static constexpr int spins[] = {0, 0, 5, 50};
+  rc.spin = std::chrono::microseconds(spins[rng() % 4]);
+  rc.max_pending = rng() % 3 == 0 ? 64 + rng() % 4096 : 0;
+  rc.producers = 1 + static_cast<int>(rng() % 4);
+  rc.trees = static_cast<int>(rng() % 4);
+  rc.cancel_at_end = rng() % 4 == 0;
+  return rc;
+}
+
+std::uint64_t run_round(const round_config& rc, const options& o) {
+  constexpr std::size_t capacity = 200'000;
+  ledger book(capacity);
+  tree_stats st;
+  magpie::config cfg;
+  cfg.workers = rc.workers;
+  cfg.spin = rc.spin;
+  cfg.max_pending = rc.max_pending;
+  cfg.pin = magpie::pinning::none;
+  std::atomic<std::uint64_t> detached_threw{0};
+  cfg.on_exception = [&](std::exception_ptr) { detached_threw.fetch_add(1); };
+  magpie::runtime rt(cfg);
+
+  std::atomic<bool> lost_wakeup{false};
+  std::vector<std::thread> threads;
+  for (int p = 0; p < rc.producers; ++p) {
+    threads.emplace_back([&, p] {
+      std::mt19937_64 rng(rc.seed + 1 + static_cast<std::uint64_t>(p));
+      const int bursts = 1 + static_cast<int>(rng() % 20);
+      for (int b = 0; b < bursts; ++b) {
+        const int n = static_cast<int>(rng() % 2000);
+        for (int i = 0; i < n; ++i) {
+          std::size_t id = 0;
+          if (!book.next(id)) return;
+          const bool throws = rng() % 1000 == 0;
+          auto task = [&book, id, throws] {
+            book.ran(id);
+            if (throws) throw std::logic_error("stress: planned detached failure");
+          };
+          const bool accepted = rng() % 2 == 0 ? rt.try_submit(task) : (rt.submit(task), true);
+          if (!accepted) book.refused();
+        }
+        // Let the runtime go idle, then check that one submit still wakes it.
+        if (rng() % 4 == 0 && !probe_wakeup(rt, o.probe_ms)) lost_wakeup.store(true);
+      }
+    });
+  }
+  for (int t = 0; t < rc.trees; ++t) {
+    threads.emplace_back([&, t] {
+      magpie::task_group root(rt);
+      std::size_t id = 0;
+      if (!book.next(id)) return;
+      const std::uint64_t seed = rc.seed * 31 + static_cast<std::uint64_t>(t);
+      root.spawn([&, id, seed] {
+        book.ran(id);
+        grow(rt, book, st, seed, 6);
+      });
+      root.wait();
+    });
+  }
+  for (auto& th : threads)
+    th.join();
+  if (lost_wakeup.load()) violation(rc, "a probe submitted to an idle runtime did not start");
+
+  const magpie::shutdown_report r =
+      rt.shutdown(rc.cancel_at_end ? magpie::shutdown_mode::cancel : magpie::shutdown_mode::drain);
+  const ledger::totals t = book.count();
+  // Probe tasks are not in the ledger; they ran (or were discarded) like any other task.
+  const std::uint64_t accepted = t.issued - t.refused;
+  if (t.twice != 0) violation(rc, std::to_string(t.twice) + " tasks ran more than once");
+  if (t.never != t.refused + r.discarded + r.canceled) {
+    violation(rc, std::to_string(t.never) + " tasks never ran, but " + std::to_string(t.refused) +
+                      " were refused and the report lists " + std::to_string(r.discarded) +
+                      " discarded + " + std::to_string(r.canceled) + " canceled");
+  }
+  if (!rc.cancel_at_end && r.discarded != 0) violation(rc, "drain discarded tasks");
+  if (r.ran < t.ran_once) violation(rc, "the report counts fewer runs than the ledger");
+  if (r.exceptions != detached_threw.load()) violation(rc, "on_exception calls != report");
+  return accepted;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const options o = parse(argc, argv);
+  std::mt19937_64 rng(o.seed);
+  const auto start = clock_type::now();
+  const auto deadline = start + std::chrono::duration<double>(o.seconds);
+  std::uint64_t tasks = 0, rounds = 0;
+  std::printf("magpie-stress: seed %llu\n", static_cast<unsigned long long>(o.seed));
+  std::fflush(stdout);
+  while (o.tasks != 0 ? tasks < o.tasks : clock_type::now() < deadline) {
+    tasks += run_round(pick(rng, o), o);
+    ++rounds;
+  }
+  const double secs = std::chrono::duration<double>(clock_type::now() - start).count();
+  std::printf("magpie-stress: OK: %llu rounds, %llu tasks in %.1f s (seed %llu)\n",
+              static_cast<unsigned long long>(rounds), static_cast<unsigned long long>(tasks), secs,
+              static_cast<unsigned long long>(o.seed));
+  return 0;
+}
