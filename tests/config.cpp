@@ -3,9 +3,11 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 using namespace magpie;
 
@@ -109,4 +111,64 @@ TEST_CASE("pinning none leaves workers unbound") {
   c.pin = pinning::none;
   runtime rt(c);
   CHECK(rt.worker_cpus() == std::vector<int>{-1, -1});
+}
+
+TEST_CASE("a callable whose copy throws is not accepted, and nothing leaks") {
+  struct throws_on_copy {
+    throws_on_copy() = default;
+    throws_on_copy(const throws_on_copy&) { throw std::runtime_error("copy failed"); }
+    void operator()() const {}
+  };
+  config c;
+  c.workers = 1;
+  runtime rt(c);
+  const throws_on_copy f;
+  CHECK_THROWS_WITH_AS(rt.submit(f), "copy failed", std::runtime_error);
+  CHECK_THROWS_AS(rt.try_submit(f), std::runtime_error);
+  task_group g(rt);
+  CHECK_THROWS_AS(g.spawn(f), std::runtime_error);
+  CHECK_NOTHROW(g.wait());  // the refused spawn was never counted
+  CHECK(rt.shutdown().ran == 0);
+}
+
+TEST_CASE("a task_group destroyed without wait waits for its tasks") {
+  config c;
+  c.workers = 2;
+  runtime rt(c);
+  std::atomic<int> n{0};
+  {
+    task_group g(rt);
+    for (int i = 0; i < 1000; ++i)
+      g.spawn([&] { n.fetch_add(1); });
+  }
+  CHECK(n.load() == 1000);
+}
+
+TEST_CASE("a submit blocked on a full injector gives up with runtime_closed at shutdown") {
+  config c;
+  c.workers = 1;
+  c.max_pending = 1;
+  runtime rt(c);
+  std::atomic<bool> open{false}, entered{false};
+  rt.submit([&] {
+    entered.store(true);
+    entered.notify_one();
+    open.wait(false);
+  });
+  entered.wait(false);
+  rt.submit([] {});  // fills the injector
+  std::atomic<bool> threw{false};
+  std::thread blocked([&] {
+    try {
+      rt.submit([] {});  // no room: blocks until shutdown closes the runtime
+    } catch (const runtime_closed&) {
+      threw.store(true);
+    }
+  });
+  std::thread closer([&] { rt.shutdown(); });
+  blocked.join();  // returns only through the runtime_closed path (nothing else frees room)
+  open.store(true);
+  open.notify_one();
+  closer.join();
+  CHECK(threw.load());
 }
