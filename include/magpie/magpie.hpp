@@ -3,6 +3,7 @@
 
 #include "magpie/config.hpp"
 #include "magpie/errors.hpp"
+#include "magpie/parallel.hpp"
 #include "magpie/runtime.hpp"
 #include "magpie/shutdown_report.hpp"
 #include "magpie/task_group.hpp"
