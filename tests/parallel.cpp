@@ -14,15 +14,10 @@
 #include "test_support.hpp"
 
 using namespace magpie;
+using magpie::test::gate;
+using magpie::test::with_workers;
 
 namespace {
-
-config with_workers(std::size_t n) {
-  config c;
-  c.workers = n;
-  c.pin = pinning::none;
-  return c;
-}
 
 std::uint64_t f(std::uint64_t i) {
   return i * 2654435761u % 1000003u;
@@ -58,13 +53,13 @@ TEST_CASE("results equal the serial loop for many sizes, on 1, 2 and 16 workers"
                                           101, 997, 1023, 1024, 1025, 65537};
   for (std::size_t w : {1, 2, 16}) {
     CAPTURE(w);
-    runtime rt(with_workers(w));
+    runtime rt(with_workers(w, pinning::none));
     check_sizes(rt, sizes);
   }
 }
 
 TEST_CASE("ten million elements reduce to the serial sum" * doctest::timeout(300)) {
-  runtime rt(with_workers(2));
+  runtime rt(with_workers(2, pinning::none));
   const std::size_t n = magpie::test::scaled(10'000'000);
   std::vector<std::uint32_t> v(n);
   std::iota(v.begin(), v.end(), 0u);
@@ -77,7 +72,7 @@ TEST_CASE("ten million elements reduce to the serial sum" * doctest::timeout(300
 TEST_CASE_TEMPLATE("every integral index type works, negative ranges included", Index, std::int8_t,
                    std::uint8_t, std::int16_t, std::uint16_t, int, unsigned, long long,
                    unsigned long long) {
-  runtime rt(with_workers(2));
+  runtime rt(with_workers(2, pinning::none));
   const Index first = std::is_signed_v<Index> ? Index(-50) : Index(3);
   const Index last = Index(first + 100);
   std::atomic<long long> sum{0};
@@ -90,7 +85,7 @@ TEST_CASE_TEMPLATE("every integral index type works, negative ranges included", 
 }
 
 TEST_CASE("a reversed range is an invalid_argument; an empty one runs nothing") {
-  runtime rt(with_workers(2));
+  runtime rt(with_workers(2, pinning::none));
   bool ran = false;
   CHECK_THROWS_WITH_AS(parallel_for(rt, 10, 5, [&](int) { ran = true; }),
                        "magpie::parallel_for: reversed range (last < first)",
@@ -104,7 +99,7 @@ TEST_CASE("a reversed range is an invalid_argument; an empty one runs nothing") 
 }
 
 TEST_CASE("the range body gets disjoint subranges that cover the loop") {
-  runtime rt(with_workers(2));
+  runtime rt(with_workers(2, pinning::none));
   const int n = 100000;
   std::vector<std::atomic<int>> seen(n);
   parallel_for(rt, 0, n, [&](int b, int e) {
@@ -118,7 +113,7 @@ TEST_CASE("the range body gets disjoint subranges that cover the loop") {
 }
 
 TEST_CASE("a range at or below the grain runs inline on the calling thread") {
-  runtime rt(with_workers(2));
+  runtime rt(with_workers(2, pinning::none));
   std::atomic<int> off_caller{0};
   parallel_for(rt, 0, 64, 64, [&](int) { off_caller.fetch_add(current_worker() != -1 ? 1 : 0); });
   CHECK(off_caller.load() == 0);
@@ -128,7 +123,7 @@ TEST_CASE("nested loops inside tasks and inside loops give the serial result" *
           doctest::timeout(120)) {
   for (std::size_t w : {1, 2, 8}) {
     CAPTURE(w);
-    runtime rt(with_workers(w));
+    runtime rt(with_workers(w, pinning::none));
     std::atomic<long> total{0};
     task_group g(rt);
     g.spawn([&] {
@@ -145,7 +140,7 @@ TEST_CASE("nested loops inside tasks and inside loops give the serial result" *
 }
 
 TEST_CASE("the first exception reaches the caller and later chunks are skipped") {
-  runtime rt(with_workers(2));
+  runtime rt(with_workers(2, pinning::none));
   const int n = 1'000'000;
   std::atomic<int> ran{0};
   CHECK_THROWS_WITH_AS(parallel_for(rt, 0, n, 100,
@@ -174,7 +169,7 @@ TEST_CASE("a non-commutative reduce keeps left-to-right order") {
     long first, last;
     bool ok;
   };
-  runtime rt(with_workers(4));
+  runtime rt(with_workers(4, pinning::none));
   const long n = 200000;
   const interval r = parallel_reduce(
       rt, 0L, n, interval{0, 0, true},
@@ -194,7 +189,7 @@ TEST_CASE("a non-commutative reduce keeps left-to-right order") {
 TEST_CASE("the fixed partitioner repeats floating-point sums bit for bit across worker counts") {
   const std::size_t n = 1'000'003;
   auto sum_with = [&](std::size_t w) {
-    runtime rt(with_workers(w));
+    runtime rt(with_workers(w, pinning::none));
     return parallel_reduce(
         rt, std::size_t{0}, n, 0.0,
         [](std::size_t i) { return 1.0 / (1.0 + static_cast<double>(i)); },
@@ -207,7 +202,7 @@ TEST_CASE("the fixed partitioner repeats floating-point sums bit for bit across 
 }
 
 TEST_CASE("parallel_invoke runs every function once and rethrows the first exception") {
-  runtime rt(with_workers(2));
+  runtime rt(with_workers(2, pinning::none));
   std::atomic<int> a{0}, b{0}, c{0};
   parallel_invoke(
       rt, [&] { a.fetch_add(1); }, [&] { b.fetch_add(1); }, [&] { c.fetch_add(1); });
@@ -219,7 +214,7 @@ TEST_CASE("parallel_invoke runs every function once and rethrows the first excep
 }
 
 TEST_CASE("loops called from several outside threads at once all complete") {
-  runtime rt(with_workers(2));
+  runtime rt(with_workers(2, pinning::none));
   std::vector<std::thread> threads;
   std::atomic<long> total{0};
   for (int t = 0; t < 4; ++t) {

@@ -13,30 +13,10 @@
 #include "test_support.hpp"
 
 using namespace magpie;
+using magpie::test::gate;
+using magpie::test::with_workers;
 
 namespace {
-
-config with_workers(std::size_t n) {
-  config c;
-  c.workers = n;
-  return c;
-}
-
-// Blocks a worker until release(); lets tests hold work in the queues deterministically.
-struct gate {
-  std::atomic<bool> open{false};
-  std::atomic<bool> entered{false};
-  void pass() {
-    entered.store(true);
-    entered.notify_all();
-    open.wait(false);
-  }
-  void wait_entered() { entered.wait(false); }
-  void release() {
-    open.store(true);
-    open.notify_all();
-  }
-};
 
 std::uint64_t fib(runtime& rt, int n) {
   if (n < 2) return static_cast<std::uint64_t>(n);

@@ -1,4 +1,5 @@
 #include "magpie/magpie.hpp"
+#include "test_support.hpp"
 
 #include <doctest/doctest.h>
 
@@ -10,31 +11,8 @@
 #include <vector>
 
 using namespace magpie;
-
-namespace {
-
-config with_workers(std::size_t n) {
-  config c;
-  c.workers = n;
-  return c;
-}
-
-struct gate {
-  std::atomic<bool> open{false};
-  std::atomic<bool> entered{false};
-  void pass() {
-    entered.store(true);
-    entered.notify_all();
-    open.wait(false);
-  }
-  void wait_entered() { entered.wait(false); }
-  void release() {
-    open.store(true);
-    open.notify_all();
-  }
-};
-
-}  // namespace
+using magpie::test::gate;
+using magpie::test::with_workers;
 
 TEST_CASE("wait from an outside thread returns after every spawned task ran") {
   runtime rt(with_workers(2));
