@@ -15,9 +15,13 @@ import statistics
 import sys
 
 UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
-WORKLOAD_ORDER = ["fib", "fib_1w", "skynet", "skynet_1w", "submit_1p", "submit_2p",
+WORKLOAD_ORDER = ["fib", "fib_1w", "skynet", "skynet_1w", "nqueens", "nqueens_1w",
+                  "pfor_sum", "pfor_tiny", "pfor_skewed", "matmul", "submit_1p", "submit_2p",
                   "wakeup_spinning", "wakeup_parked", "idle"]
-SCHEDULER_ORDER = ["magpie", "tbb", "plain_pool", "serial"]
+# Timed like the fork-join workloads, but printed in a table of their own with the speed-up
+# over the serial loop.
+LOOP_WORKLOADS = {"pfor_sum", "pfor_tiny", "pfor_skewed", "matmul"}
+SCHEDULER_ORDER = ["magpie", "tbb", "openmp", "openmp_dynamic", "plain_pool", "serial"]
 NOT_COUNTERS = {"name", "family_index", "per_family_instance_index", "run_name", "run_type",
                 "repetitions", "repetition_index", "threads", "aggregate_name", "aggregate_unit",
                 "iterations", "real_time", "cpu_time", "time_unit", "error_occurred",
@@ -175,6 +179,17 @@ def time_rows(results, workload):
     return rows_for(results, workload, build)
 
 
+def loop_rows(results, workload):
+    """time_rows plus the speed-up over the serial loop (Ts / T)."""
+    serial = median(results, workload, "serial", "time")
+    rows = time_rows(results, workload)
+    for row in rows:
+        t = median(results, workload, row[1], "time")
+        if not row[2].startswith("ERROR"):
+            row.append("—" if row[1] == "serial" else ratio(serial, t))
+    return rows
+
+
 def throughput_rows(results, workload):
     base = median(results, workload, "magpie", "items_per_second")
 
@@ -210,7 +225,7 @@ def fork_join_rows(results, workloads):
         if workload.endswith("_1w") or workload + "_1w" not in workloads:
             continue
         ts = median(results, workload, "serial", "time")
-        for scheduler in ("magpie", "tbb"):
+        for scheduler in ("magpie", "tbb", "openmp"):
             t1 = median(results, workload + "_1w", scheduler, "time")
             t2 = median(results, workload, scheduler, "time")
             if t1 is None and t2 is None:
@@ -245,13 +260,20 @@ def main(argv):
     workloads = ordered({w for w, _ in results}, WORKLOAD_ORDER)
     by_kind = {}
     for workload in workloads:
-        by_kind.setdefault(kind_of(results, workload), []).append(workload)
+        kind = kind_of(results, workload)
+        if kind == "time" and workload in LOOP_WORKLOADS:
+            kind = "loop"
+        by_kind.setdefault(kind, []).append(workload)
 
     collect = lambda kind, fn: [row for w in by_kind.get(kind, []) for row in fn(results, w)]
     table("Run time", "Median of the repetitions; ratio = peer time / Magpie time (> 1: Magpie "
           "faster). _1w: one worker.",
           ["workload", "scheduler", "median", "min–max", "peer/magpie time"],
           collect("time", time_rows))
+    table("Data-parallel loops", "Median of the repetitions; ratio = peer time / Magpie time "
+          "(> 1: Magpie faster); speed-up = serial time / time.",
+          ["workload", "scheduler", "median", "min–max", "peer/magpie time", "speed-up"],
+          collect("loop", loop_rows))
     table("Fork-join figures", "Ts serial, T1 one worker, T2 the configured workers. T1/Ts is "
           "the per-task overhead, Ts/T2 the speed-up over serial, T1/T2 the scaling.",
           ["workload", "scheduler", "Ts", "T1", "T2", "T1/Ts", "Ts/T2", "T1/T2"],

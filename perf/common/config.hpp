@@ -19,6 +19,32 @@ inline constexpr std::uint64_t skynet_expected = 499'999'500'000;
 
 inline constexpr std::uint64_t submit_tasks = 2'000'000;
 
+// Data-parallel loops (issue 4). pfor_sum: element i holds i, so the sum is n(n-1)/2.
+inline constexpr std::size_t pfor_sum_size = 10'000'000;
+inline constexpr std::uint64_t pfor_sum_expected = pfor_sum_size * (pfor_sum_size - 1) / 2;
+
+// pfor_tiny: many loops too short to be worth splitting much; the per-loop overhead.
+inline constexpr std::size_t pfor_tiny_size = 1'000;
+inline constexpr std::size_t pfor_tiny_calls = 10'000;
+
+// pfor_skewed: iteration i runs i steps of a multiply-add chain, so the upper half of the range
+// holds 3/4 of the work (about 25 ms serial on the 2-core machines).
+inline constexpr std::size_t pfor_skewed_size = 6'000;
+
+// matmul: C = A * B, n x n doubles (about 0.4 s serial, so one serial iteration is enough).
+// Tiles keep a block of B in L2 while a block of rows of A and C streams by.
+inline constexpr std::size_t matmul_n = 1024;
+inline constexpr std::size_t matmul_tile_rows = 16;
+inline constexpr std::size_t matmul_tile_k = 64;
+inline constexpr std::size_t matmul_tile_cols = 256;
+
+// nqueens: a task per placement in the first nqueens_cutoff rows, a serial search below. n = 12
+// (14200 solutions, about 5 ms serial): at 11 (1 ms) one late wake-up on a shared VM is as long
+// as the whole search.
+inline constexpr int nqueens_n = 12;
+inline constexpr std::uint64_t nqueens_expected = 14'200;
+inline constexpr int nqueens_cutoff = 3;
+
 // Gaps between wake-up samples: longer than the default 50 us spin budget (parked), and well
 // inside it (spinning).
 inline constexpr std::chrono::microseconds parked_gap{1000};
