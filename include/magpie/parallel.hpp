@@ -26,7 +26,7 @@ enum class partitioner {
   fixed      ///< split down to the grain regardless of stealing: the same chunks every run
 };
 
-/// Options of a parallel loop. grain 0 picks one: the range over 8 × workers pieces (adaptive),
+/// Options of a parallel loop. grain 0 picks one: the range over 32 × workers pieces (adaptive),
 /// or over 256 pieces but at least 64 iterations (fixed: chunking that does not depend on the
 /// worker count either).
 struct loop_options {
@@ -77,7 +77,7 @@ inline std::size_t pick_grain(std::size_t n, std::size_t workers, const loop_opt
     // spent ~30 us per call on task overhead. Neither bound depends on the worker count.
     return std::max<std::size_t>(64, n / 256);
   }
-  return std::max<std::size_t>(1, n / (8 * std::max<std::size_t>(workers, 1)));
+  return std::max<std::size_t>(1, n / (32 * std::max<std::size_t>(workers, 1)));
 }
 
 // Splits off [mid, last) as a task while the range is worth splitting and (adaptive) our deque
