@@ -227,3 +227,19 @@ TEST_CASE("loops called from several outside threads at once all complete") {
     th.join();
   CHECK(total.load() == 4L * 20 * 999 * 1000 / 2);
 }
+
+TEST_CASE("sizes around an explicit grain split correctly") {
+  runtime rt(with_workers(2, pinning::none));
+  for (int n : {63, 64, 65, 127, 128, 129}) {
+    CAPTURE(n);
+    std::vector<std::atomic<int>> seen(static_cast<std::size_t>(n));
+    parallel_for(rt, 0, n, 64, [&](int i) { seen[static_cast<std::size_t>(i)].fetch_add(1); });
+    int wrong = 0;
+    for (auto& s : seen) wrong += s.load() != 1 ? 1 : 0;
+    CHECK(wrong == 0);
+    const long sum = parallel_reduce(
+        rt, 0, n, 0L, [](int i) { return long{i}; }, [](long a, long b) { return a + b; },
+        loop_options{64});
+    CHECK(sum == long{n} * (n - 1) / 2);
+  }
+}
