@@ -98,7 +98,8 @@ task* worker::from_injector() {
   pool_.reserve(injector::batch);
   const std::size_t n = core.inj.pop_bulk(consumer_, into_pool(pool_, batch), injector::batch);
   if (n == 0) return nullptr;
-  // Keep the rest in our deque, oldest on top, where idle workers can steal them.
+  // Keep the rest in our deque, where idle workers can steal them: we pop them in queue order
+  // (batch[1] next), thieves take the newest from the other end.
   for (std::size_t i = n; i-- > 1;)
     owner_.push(batch[i]);
   if (n > 1) core.idle.notify_one();
