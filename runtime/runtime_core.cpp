@@ -91,19 +91,23 @@ runtime_core::~runtime_core() {
 }
 
 reservation runtime_core::reserve(bool wait_for_room) {
-  if (worker* w = this_worker(); w != nullptr && &w->core == this) return {slot::local};
+  if (worker* w = this_worker(); w != nullptr && &w->core == this) {
+    reservation r{slot::local, {}};
+    r.block = w->allocate_task();
+    return r;
+  }
   producer& p = inj.this_thread_producer();
   if (cfg_.max_pending != 0 && !take_capacity(wait_for_room)) {
-    return {closed() ? slot::closed : slot::full};
+    return {closed() ? slot::closed : slot::full, {}};
   }
   // seq_cst: Dekker with shutdown, which stores `closed` and then sums in_flight: either we see
   // closed here, or shutdown sees this submit in flight and waits for its enqueue.
   p.in_flight.fetch_add(1, std::memory_order_seq_cst);
   if (closed()) {
-    release({slot::injector, &p});
-    return {slot::closed};
+    release({slot::injector, {&p}});
+    return {slot::closed, {}};
   }
-  return {slot::injector, &p};
+  return {slot::injector, {&p}};
 }
 
 // Blocks (when asked) until a max_pending slot is free; false if full (not waiting) or closed.
@@ -122,6 +126,7 @@ bool runtime_core::take_capacity(bool wait_for_room) {
 }
 
 void runtime_core::release(reservation r) noexcept {
+  if (r.kind == slot::local) free_task(r.block);  // never built
   if (r.kind != slot::injector) return;
   if (cfg_.max_pending != 0) inj.give_capacity(1);
   end_submit(*r.from);

@@ -34,8 +34,7 @@ class task_pool {
     keep(t);
   }
 
-  /// For outside threads, which have no pool.
-  static task* allocate_unpooled() { return ::new (new_block()) task(); }
+  /// For a thread that is not a worker (no pool): destroys `t` and frees its block.
   static void release_unpooled(task* t) noexcept {
     t->~task();
     ::operator delete(t);

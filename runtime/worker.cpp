@@ -252,11 +252,6 @@ void finish_group_task(group_state& g) noexcept {
   }
 }
 
-task* allocate_task() {
-  if (worker* w = tls_worker) return w->allocate_task();
-  return task_pool::allocate_unpooled();
-}
-
 void free_task(task* t) noexcept {
   if (worker* w = tls_worker) {
     w->free_task(t);

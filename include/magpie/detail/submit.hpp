@@ -25,7 +25,12 @@ enum class slot : unsigned char {
 
 struct reservation {
   slot kind;
-  producer* from = nullptr;  // the caller's producer when kind == slot::injector
+  // Two pointers at most, so the reservation comes back in registers (a third field made
+  // spawning 20 % slower by returning it through memory).
+  union {
+    producer* from;  // kind == slot::injector: the caller's producer
+    task* block;     // kind == slot::local: an empty task in the calling worker's pool
+  };
 };
 
 /// Thread-safe. With wait_for_room, blocks while the injector is full (never on a worker).
@@ -58,9 +63,9 @@ class slot_guard {
   bool armed_ = true;
 };
 
-/// Builds the task for `f` where `r` says it goes (a pooled block for the local deque, the
-/// caller's stack for the injector), counts it in `group`, and hands it over. On failure the
-/// reservation is released and nothing was accepted.
+/// Builds the task for `f` where `r` says it goes (the reserved pooled block for the local
+/// deque, the caller's stack for the injector), counts it in `group`, and hands it over. On failure
+/// the reservation is released and nothing was accepted.
 template <class F>
 void submit_callable(runtime_core& core, reservation r, F&& f, group_state* group, priority p) {
   slot_guard guard(core, r);
@@ -70,10 +75,10 @@ void submit_callable(runtime_core& core, reservation r, F&& f, group_state* grou
     if (group != nullptr) group->word.fetch_add(group_state::one_task, std::memory_order_relaxed);
   };
   if (r.kind == slot::local) {
-    task* t = make_task(std::forward<F>(f), group);
+    build_task(*r.block, std::forward<F>(f), group);  // on throw the guard frees the block
     guard.disarm();
     count();
-    submit_local(core, t, p);
+    submit_local(core, r.block, p);
   } else {
     task t;
     build_task(t, std::forward<F>(f), group);

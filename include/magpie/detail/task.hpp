@@ -75,8 +75,6 @@ struct alignas(16) task {
 };
 static_assert(sizeof(task) == 64);
 
-/// An empty task in a block from the calling worker's free list, else the heap. Thread-safe.
-MAGPIE_API task* allocate_task();
 /// Destroys `t` (discarding a callable it still holds) and returns its block to the calling
 /// worker's free list.
 MAGPIE_API void free_task(task* t) noexcept;
@@ -133,19 +131,6 @@ void build_task(task& t, F&& f, group_state* group) {
     t.thunk = &thunk_heap<D>;
   }
   t.group = group;
-}
-
-/// A task in a pooled block (the worker path).
-template <class F>
-task* make_task(F&& f, group_state* group) {
-  task* t = allocate_task();
-  try {
-    build_task(*t, std::forward<F>(f), group);
-  } catch (...) {
-    free_task(t);
-    throw;
-  }
-  return t;
 }
 
 }  // namespace magpie::detail
