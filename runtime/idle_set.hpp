@@ -43,8 +43,9 @@ class idle_set {
   /// Wakes a sleeper if nobody searches, without the fence (caller already ordered its writes).
   void wake_if_no_searcher() noexcept;
 
-  /// A worker that ran dry asks to search; false when about half the workers already do.
-  bool try_begin_search() noexcept;
+  /// A worker that ran dry asks to search; false when about half the workers already do, unless
+  /// `always` (a latency-mode worker).
+  bool try_begin_search(bool always = false) noexcept;
   /// A searcher stops searching (found work, or leaves to do something else). Returns true if
   /// it was the last searcher: the caller should then notify_one() so work keeps spreading.
   bool end_search() noexcept;

@@ -39,6 +39,14 @@ std::vector<int> runtime::worker_cpus() const {
   return core_->worker_cpus();
 }
 
+void runtime::set_spin(std::chrono::microseconds spin) {
+  core_->set_spin(spin);
+}
+
+runtime_stats runtime::stats() const {
+  return core_->stats();
+}
+
 int current_worker() noexcept {
   const detail::worker* w = detail::this_worker();
   return w != nullptr ? static_cast<int>(w->index) : -1;
@@ -54,12 +62,12 @@ void release_slot(runtime_core& core, reservation r) noexcept {
   core.release(r);
 }
 
-void submit_local(runtime_core& core, task* t, priority) noexcept {
-  core.submit_local(t);
+void submit_local(runtime_core& core, task* t, priority p) noexcept {
+  core.submit_local(t, p);
 }
 
-void submit_injected(runtime_core& core, task& t, reservation r, priority) {
-  core.submit_injected(t, r);
+void submit_injected(runtime_core& core, task& t, reservation r, priority p) {
+  core.submit_injected(t, r, p);
 }
 
 }  // namespace detail

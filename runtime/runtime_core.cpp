@@ -1,5 +1,6 @@
 #include "runtime_core.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <latch>
 #include <new>
@@ -12,22 +13,34 @@ namespace {
 
 constexpr std::size_t max_workers = 4096;
 
+void validate_spin(const char* what, std::chrono::nanoseconds spin) {
+  if (spin.count() < 0 || spin > std::chrono::seconds(1)) {
+    throw std::invalid_argument(std::string(what) + ": must be between 0 and 1 s, got " +
+                                std::to_string(spin.count()) + " ns");
+  }
+}
+
 void validate(const config& c) {
   if (c.workers > max_workers) {
     throw std::invalid_argument("config.workers: " + std::to_string(c.workers) +
                                 " exceeds the limit of " + std::to_string(max_workers));
   }
-  if (c.spin.count() < 0 || c.spin > std::chrono::seconds(1)) {
-    throw std::invalid_argument("config.spin: must be between 0 and 1 s, got " +
-                                std::to_string(c.spin.count()) + " us");
+  validate_spin("config.spin", c.spin);
+  if (c.starvation_limit < 2 || c.starvation_limit > (std::size_t{1} << 20)) {
+    throw std::invalid_argument("config.starvation_limit: must be between 2 and 2^20, got " +
+                                std::to_string(c.starvation_limit));
   }
   if (c.trace) throw std::invalid_argument("config.trace: tracing is not implemented yet");
 }
 
 std::size_t worker_total(const config& c, const topology& t) {
-  if (c.workers != 0) return c.workers;
-  if (!c.cpus.empty()) return c.cpus.size();
-  return t.allowed_pus().size();
+  std::size_t n = c.workers;
+  if (n == 0) n = !c.cpus.empty() ? c.cpus.size() : t.allowed_pus().size();
+  if (c.latency_workers > n) {
+    throw std::invalid_argument("config.latency_workers: " + std::to_string(c.latency_workers) +
+                                " exceeds the worker count " + std::to_string(n));
+  }
+  return n;
 }
 
 void print_exception(const std::exception_ptr& e) noexcept {
@@ -46,7 +59,8 @@ runtime_core::runtime_core(config cfg)
     : cfg_((validate(cfg), std::move(cfg))),
       topo_(std::make_unique<topology>(cfg_.synthetic_topology)),
       plan_(topo_->plan(cfg_.pin, worker_total(cfg_, *topo_), cfg_.cpus)),
-      idle(plan_.size()) {
+      idle(plan_.size()),
+      spin_ns_(std::chrono::nanoseconds(cfg_.spin).count()) {
   if (topo_->is_synthetic()) plan_.assign(plan_.size(), -1);  // those PUs do not exist here
   for (std::size_t i = 0; i < plan_.size(); ++i)
     workers_.push_back(std::make_unique<worker>(*this, i));
@@ -139,14 +153,21 @@ void runtime_core::end_submit(producer& p) noexcept {
   if (closed()) quiesce_.signal_all();
 }
 
-void runtime_core::submit_local(task* t) noexcept {
-  this_worker()->push_local(t);
+void runtime_core::set_spin(std::chrono::nanoseconds d) {
+  validate_spin("magpie::runtime::set_spin", d);
+  spin_ns_.store(d.count(), std::memory_order_relaxed);  // relaxed: read at each search's start
+}
+
+void runtime_core::submit_local(task* t, priority p) noexcept {
+  if (t->group() == nullptr) t->stamp(lane_of(p), clock_ticks());
+  this_worker()->push_local(t, lane_of(p));
   idle.notify_one();
 }
 
-void runtime_core::submit_injected(task& t, reservation r) {
-  if (!inj.push(*r.from, std::move(t))) {
-    group_state* g = t.group;
+void runtime_core::submit_injected(task& t, reservation r, priority p) {
+  if (t.group() == nullptr) t.stamp(lane_of(p), clock_ticks());
+  if (!inj.push(*r.from, std::move(t), lane_of(p))) {
+    group_state* g = t.group();
     t.discard();
     release(r);
     if (g != nullptr) finish_group_task(*g);
@@ -226,6 +247,41 @@ shutdown_report runtime_core::tally() const noexcept {
     r.exceptions += w->counters.exceptions.load(std::memory_order_relaxed);
   }
   return r;
+}
+
+runtime_stats runtime_core::stats() const {
+  runtime_stats out;
+  const double ns_per_tick = ticks_.ns_per_tick();
+  const auto to_ns = [ns_per_tick](std::uint64_t ticks) {
+    return static_cast<std::uint64_t>(static_cast<double>(ticks) * ns_per_tick + 0.5);
+  };
+  for (unsigned lane = 0; lane < lane_count; ++lane) {
+    latency_histogram& h = out.latency[lane];
+    std::uint64_t max_ticks = 0;
+    for (std::size_t b = 0; b < latency_recorder::bucket_count; ++b) {
+      std::uint64_t n = 0;
+      for (const auto& w : workers_)
+        n += w->counters.latency[lane].count(b);
+      if (n != 0) h.buckets.push_back({to_ns(latency_recorder::upper_edge(b)), n});
+      h.count += n;
+    }
+    for (const auto& w : workers_)
+      max_ticks = std::max(max_ticks, w->counters.latency[lane].max());
+    h.max_ns = to_ns(max_ticks);
+    out.queued[lane] = inj.size_approx(lane);
+    for (const auto& w : workers_)
+      out.queued[lane] += w->queued(lane);
+  }
+  for (const auto& w : workers_) {
+    const worker_counters& c = w->counters;
+    // relaxed: a snapshot of single-writer counters; each value is recent, not a consistent cut.
+    const auto get = [](const std::atomic<std::uint64_t>& v) {
+      return v.load(std::memory_order_relaxed);
+    };
+    out.workers.push_back({w->bound_cpu, get(c.ran), get(c.stolen), get(c.injected), get(c.parks),
+                           get(c.discarded), get(c.canceled), get(c.exceptions)});
+  }
+  return out;
 }
 
 std::vector<int> runtime_core::worker_cpus() const {

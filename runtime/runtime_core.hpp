@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "clock.hpp"
 #include "futex.hpp"
 #include "idle_set.hpp"
 #include "injector.hpp"
@@ -17,6 +18,7 @@
 #include "magpie/detail/cache_line.hpp"
 #include "magpie/detail/submit.hpp"
 #include "magpie/shutdown_report.hpp"
+#include "magpie/stats.hpp"
 #include "topology.hpp"
 #include "worker.hpp"
 
@@ -38,12 +40,18 @@ class runtime_core {
   std::size_t size() const noexcept { return workers_.size(); }
   worker& at(std::size_t i) noexcept { return *workers_[i]; }
   const config& cfg() const noexcept { return cfg_; }
-  std::chrono::microseconds spin() const noexcept { return cfg_.spin; }
+  std::chrono::nanoseconds spin() const noexcept {
+    return std::chrono::nanoseconds(spin_ns_.load(std::memory_order_relaxed));  // relaxed: a knob
+  }
+  /// Throws std::invalid_argument outside [0, 1 s].
+  void set_spin(std::chrono::nanoseconds d);
+  std::size_t starvation_limit() const noexcept { return cfg_.starvation_limit; }
 
   reservation reserve(bool wait_for_room);
   void release(reservation r) noexcept;
-  void submit_local(task* t) noexcept;
-  void submit_injected(task& t, reservation r);
+  void submit_local(task* t, priority p) noexcept;
+  void submit_injected(task& t, reservation r, priority p);
+  runtime_stats stats() const;
 
   /// Any task visible in the injector or any deque. Used by parkers after their fence.
   bool has_visible_work() const noexcept;
@@ -80,7 +88,9 @@ class runtime_core {
     std::atomic<bool> canceling{false};  // discard instead of run
     std::atomic<bool> stopping{false};   // quiescent: workers exit
   } flags_;
+  alignas(cache_line) std::atomic<std::int64_t> spin_ns_;
   alignas(cache_line) std::atomic<std::uint32_t> room_waiters_{0};
+  tick_rate ticks_;
   epoch_signal room_;
   epoch_signal quiesce_;
   std::mutex shutdown_mu_;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <utility>
@@ -10,6 +11,7 @@
 #include "magpie/errors.hpp"
 #include "magpie/export.hpp"
 #include "magpie/shutdown_report.hpp"
+#include "magpie/stats.hpp"
 
 namespace magpie {
 
@@ -61,6 +63,13 @@ class MAGPIE_API runtime {
 
   /// OS index of the PU each worker is bound to, or -1 where it is not bound.
   std::vector<int> worker_cpus() const;
+
+  /// Changes config.spin while the runtime runs (taking effect at each worker's next search).
+  /// Throws std::invalid_argument outside [0, 1 s].
+  void set_spin(std::chrono::microseconds spin);
+  /// A snapshot of the counters and latency histograms. Thread-safe; the first call within
+  /// 10 ms of construction waits out the rest of those 10 ms (to calibrate the clock).
+  runtime_stats stats() const;
 
   detail::runtime_core& core() noexcept { return *core_; }
 
