@@ -82,6 +82,12 @@ class injector {
     }
     return n;
   }
+  /// Takes one task of `lane` without a consumer token (shutdown's own discarding).
+  bool try_pop(unsigned lane, task& out) noexcept {
+    if (!queues_[lane].try_dequeue(out)) return false;
+    if (lane != normal_lane) hints_[lane].count.fetch_sub(1, std::memory_order_relaxed);
+    return true;
+  }
   /// For the rarely used lanes (high, low): false means the lane's queue is empty, so a worker
   /// can look for urgent work before every task for the price of one load of a quiet line.
   bool may_have(unsigned lane) const noexcept {

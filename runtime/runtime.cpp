@@ -32,7 +32,11 @@ std::size_t runtime::worker_count() const noexcept {
 }
 
 shutdown_report runtime::shutdown(shutdown_mode mode) {
-  return core_->shutdown(mode);
+  return core_->shutdown(mode, std::chrono::steady_clock::time_point::max());
+}
+
+shutdown_report runtime::shutdown_until(std::chrono::steady_clock::time_point deadline) {
+  return core_->shutdown(shutdown_mode::drain, deadline);
 }
 
 std::vector<int> runtime::worker_cpus() const {
@@ -55,7 +59,12 @@ int current_worker() noexcept {
 namespace detail {
 
 reservation reserve_slot(runtime_core& core, bool wait_for_room) {
-  return core.reserve(wait_for_room);
+  return core.reserve(wait_for_room ? std::chrono::steady_clock::time_point::max()
+                                    : std::chrono::steady_clock::time_point::min());
+}
+
+reservation reserve_slot_until(runtime_core& core, std::chrono::steady_clock::time_point deadline) {
+  return core.reserve(deadline);
 }
 
 void release_slot(runtime_core& core, reservation r) noexcept {

@@ -269,7 +269,9 @@ void worker::execute(task* t) {
   if (core.canceling() || (g != nullptr && g->canceled.load(std::memory_order_relaxed))) {
     // relaxed (canceled): a racing cancel may let one more task start, which cancel() allows.
     const bool discarding = core.canceling();
+    const priority lane = g != nullptr ? g->lane : static_cast<priority>(t->lane());
     free_task(t);  // destroys the callable unrun
+    if (discarding) core.report_discard(lane);
     worker_counters::bump(discarding ? counters.discarded : counters.canceled);
     if (g != nullptr) {
       if (discarding) g->canceled.store(true, std::memory_order_relaxed);
@@ -280,6 +282,7 @@ void worker::execute(task* t) {
   if (t->detached()) record_latency(*t);  // group tasks are not timed (see stats.hpp)
   group_state* outer = current_group_;
   current_group_ = g;
+  worker_counters::bump(counters.begun);
   try {
     t->run();
   } catch (...) {

@@ -27,6 +27,7 @@ class runtime_core;
 
 /// Counters written only by their worker (relaxed load+store, no RMW), read by anyone.
 struct worker_counters {
+  std::atomic<std::uint64_t> begun{0};  // begun - ran: tasks running (nested ones included)
   std::atomic<std::uint64_t> ran{0};
   std::atomic<std::uint64_t> discarded{0};
   std::atomic<std::uint64_t> canceled{0};
@@ -61,6 +62,12 @@ class worker {
   /// The group of the task this worker is running (innermost), or null.
   const group_state* current_group() const noexcept { return current_group_; }
   bool has_local_work() const noexcept;
+  /// Tasks this worker is inside of (more than one when a task waits and helps).
+  std::uint64_t running_tasks() const noexcept {
+    // relaxed: shutdown polls this; a stale value only delays its decision to the next signal.
+    return counters.begun.load(std::memory_order_relaxed) -
+           counters.ran.load(std::memory_order_relaxed);
+  }
   /// Tasks in this worker's deque of `lane` (approximate unless the worker is idle).
   std::size_t queued(unsigned lane) const noexcept { return lanes_[lane].deque.size_approx(); }
   ext::deque_thief<task*>& thief(unsigned lane) noexcept { return lanes_[lane].thief; }

@@ -50,6 +50,9 @@ struct config {
   /// Called on the worker with the exception of a detached (submit) task. If empty, the
   /// exception is written to stderr. Either way it is counted and the worker carries on.
   std::function<void(std::exception_ptr)> on_exception;
+  /// Called on a worker for each accepted task that shutdown(cancel) or shutdown_for discards,
+  /// with the task's lane. Exceptions it throws are written to stderr and otherwise ignored.
+  std::function<void(priority)> on_discard;
   /// Reserved for per-worker event tracing; must be false until tracing lands.
   bool trace = false;
   /// For tests: an hwloc synthetic topology ("package:2 core:64 pu:2") used instead of the
