@@ -2,6 +2,7 @@
 // machines and on hand-made placements.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <numeric>
@@ -200,4 +201,35 @@ TEST_CASE("a ring view wraps from its inner part to its outer part") {
   for (std::uint32_t v : span(22, 32))
     expected.push_back(v);
   CHECK(seen == expected);
+}
+
+TEST_CASE("the thief's walk of docs/topology.md tries every victim once, nearer rings first") {
+  const topology t(big_machine);
+  const auto r = t.rings(t.plan(pinning::compact, 256, {}));
+  const std::size_t self = 37;
+  std::uint64_t seed = 12345;  // stands in for the worker's own random generator
+  const auto next_random = [&seed] {
+    seed = seed * 6364136223846793005u + 1442695040888963407u;
+    return seed >> 33;
+  };
+  // The walk: each ring in order; within a ring, every victim once from a random start; move
+  // outwards only when the whole ring came back empty (here every victim is empty).
+  std::vector<std::uint32_t> tried;
+  std::vector<steal_distance> tried_at;
+  for (std::size_t k = 0; k < r.ring_count(self); ++k) {
+    const auto ring = r.ring(self, k);
+    const std::size_t start = next_random() % ring.size();
+    for (std::size_t i = 0; i < ring.size(); ++i) {
+      const std::uint32_t victim = ring[(start + i) % ring.size()];
+      tried.push_back(victim);  // a steal attempt on `victim` would go here
+      tried_at.push_back(r.distance(self, victim));
+    }
+  }
+  REQUIRE(tried.size() == 255);
+  std::vector<int> seen(256, 0);
+  for (std::uint32_t v : tried)
+    ++seen[v];
+  CHECK(seen[self] == 0);
+  CHECK(std::count(seen.begin(), seen.end(), 1) == 255);
+  CHECK(std::is_sorted(tried_at.begin(), tried_at.end()));
 }
