@@ -254,12 +254,11 @@ topology::topology(const std::string& description) : synthetic_(!description.emp
       hwloc_bitmap_and(allowed.get(), allowed.get(), bound.get());
     }
   }
-  topo_ = t.release();
+  topo_ = t.get();
   collect(allowed.get());
-  if (compact_.empty()) {
-    hwloc_topology_destroy(topo_);
+  if (compact_.empty())
     throw std::runtime_error("magpie: hwloc reports no processing unit usable by this process");
-  }
+  t.release();  // owned by *this from here on
 }
 
 topology::~topology() {
