@@ -59,32 +59,45 @@ runtime_core::runtime_core(config cfg)
     : cfg_((validate(cfg), std::move(cfg))),
       topo_(std::make_unique<topology>(cfg_.synthetic_topology)),
       plan_(topo_->plan(cfg_.pin, worker_total(cfg_, *topo_), cfg_.cpus)),
+      rings_(topo_->rings(plan_)),
       idle(plan_.size()),
       spin_ns_(std::chrono::nanoseconds(cfg_.spin).count()) {
-  if (topo_->is_synthetic()) plan_.assign(plan_.size(), -1);  // those PUs do not exist here
-  for (std::size_t i = 0; i < plan_.size(); ++i)
-    workers_.push_back(std::make_unique<worker>(*this, i));
   start_workers();
 }
 
+// Each thread binds itself and then builds its worker, so the worker's deques, counters and
+// pool are first touched, hence placed, on the worker's own NUMA node. No worker runs before
+// all exist: thieves index every one of them.
 void runtime_core::start_workers() {
-  std::latch started(static_cast<std::ptrdiff_t>(workers_.size()));
+  const std::size_t n = plan_.size();
+  workers_.resize(n);
+  std::latch built(static_cast<std::ptrdiff_t>(n));
+  std::latch started(static_cast<std::ptrdiff_t>(n));
+  std::atomic<bool> failed{false};
   try {
-    for (std::size_t i = 0; i < workers_.size(); ++i) {
-      threads_.emplace_back([this, &started, i] { workers_[i]->main(plan_[i], started); });
+    for (std::size_t i = 0; i < n; ++i) {
+      threads_.emplace_back(
+          [this, &built, &started, &failed, i] { run_worker(i, built, started, failed); });
     }
   } catch (...) {
-    for (std::size_t i = threads_.size(); i < workers_.size(); ++i)
+    failed.store(true);  // the latches below publish it to the threads already running
+    for (std::size_t i = threads_.size(); i < n; ++i) {
+      built.count_down();
       started.count_down();
+    }
     started.wait();
     stop_and_join();
     throw;
   }
   started.wait();
-  bool failed = false;
-  for (std::size_t i = 0; i < workers_.size(); ++i)
-    failed = failed || (plan_[i] >= 0 && workers_[i]->bound_cpu < 0);
-  if (!failed) return;
+  if (failed.load()) {
+    stop_and_join();
+    throw std::bad_alloc();
+  }
+  bool unbound = false;
+  for (std::size_t i = 0; i < n; ++i)
+    unbound = unbound || (plan_[i] >= 0 && !topo_->is_synthetic() && workers_[i]->bound_cpu < 0);
+  if (!unbound) return;
   if (!cfg_.cpus.empty()) {
     stop_and_join();
     throw std::system_error(std::make_error_code(std::errc::invalid_argument),
@@ -92,6 +105,24 @@ void runtime_core::start_workers() {
   }
   std::fprintf(stderr,
                "magpie: could not pin every worker; unpinned ones run where the OS puts them\n");
+}
+
+void runtime_core::run_worker(std::size_t i, std::latch& built, std::latch& started,
+                              std::atomic<bool>& failed) {
+  // A synthetic topology's PUs do not exist here: its plan only shapes the victim rings.
+  const bool bound = plan_[i] >= 0 && !topo_->is_synthetic() &&
+                     topo_->bind_current_thread(static_cast<unsigned>(plan_[i]));
+  try {
+    workers_[i] = std::make_unique<worker>(*this, i);
+  } catch (...) {
+    failed.store(true);
+  }
+  built.arrive_and_wait();
+  if (failed.load()) {
+    started.count_down();
+    return;
+  }
+  workers_[i]->main(bound ? plan_[i] : -1, started);
 }
 
 runtime_core::~runtime_core() {
@@ -373,8 +404,9 @@ runtime_stats runtime_core::stats() const {
     const auto get = [](const std::atomic<std::uint64_t>& v) {
       return v.load(std::memory_order_relaxed);
     };
-    out.workers.push_back({w->bound_cpu, get(c.ran), get(c.stolen), get(c.injected), get(c.parks),
-                           get(c.discarded), get(c.canceled), get(c.exceptions)});
+    out.workers.push_back({w->bound_cpu, get(c.ran), get(c.stolen), get(c.steals_near),
+                           get(c.steals_far), get(c.injected), get(c.parks), get(c.discarded),
+                           get(c.canceled), get(c.exceptions)});
   }
   return out;
 }

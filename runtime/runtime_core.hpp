@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <exception>
+#include <latch>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -28,7 +29,8 @@ class runtime_core {
   // Declared first: the members below are initialised from them.
   config cfg_;
   std::unique_ptr<topology> topo_;
-  std::vector<int> plan_;  // PU per worker, -1 unbound
+  std::vector<int> plan_;  // PU per worker, -1 unbound (on a synthetic topology: not bound)
+  victim_rings rings_;     // every worker's victims, near to far
 
  public:
   /// Validates `cfg` (std::invalid_argument naming the field), starts the workers.
@@ -38,6 +40,7 @@ class runtime_core {
   runtime_core& operator=(const runtime_core&) = delete;
 
   std::size_t size() const noexcept { return workers_.size(); }
+  const victim_rings& rings() const noexcept { return rings_; }
   worker& at(std::size_t i) noexcept { return *workers_[i]; }
   const config& cfg() const noexcept { return cfg_; }
   std::chrono::nanoseconds spin() const noexcept {
@@ -67,8 +70,6 @@ class runtime_core {
   /// Workers took `n` tasks from the injector: give back capacity, wake submitters waiting.
   void made_room(std::size_t n) noexcept;
   void report_detached_exception(std::exception_ptr e) noexcept;
-  /// Binds the calling thread to PU `cpu`; false if the OS refused.
-  bool bind(unsigned cpu) const noexcept { return topo_->bind_current_thread(cpu); }
 
   /// Closes, runs or discards per `mode`, and joins. In drain mode, past `drain_deadline` it
   /// switches to cancel and returns without joining if only running tasks are left.
@@ -83,6 +84,7 @@ class runtime_core {
 
  private:
   void start_workers();
+  void run_worker(std::size_t i, std::latch& built, std::latch& started, std::atomic<bool>& failed);
   bool take_capacity(std::chrono::steady_clock::time_point deadline);
   void end_submit(producer& p) noexcept;
   void stop_and_join() noexcept;

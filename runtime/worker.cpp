@@ -32,8 +32,8 @@ bool worker::has_local_work() const noexcept {
   return false;
 }
 
-void worker::main(int cpu, std::latch& started) {
-  if (cpu >= 0 && core.bind(static_cast<unsigned>(cpu))) bound_cpu = cpu;
+void worker::main(int bound, std::latch& started) {
+  bound_cpu = bound;
   parker_.cpu = bound_cpu;
   tls_worker = this;
   started.count_down();
@@ -200,19 +200,32 @@ task* worker::steal_round() {
   return nullptr;
 }
 
+// Near to far (docs/topology.md): each ring is swept from a random start, and the thief moves
+// out only after a whole ring came back empty, so work stays within a core, an L3, a NUMA node
+// while there is any there.
 task* worker::steal_lane(unsigned lane) {
-  const std::size_t n = core.size();
+  const victim_rings& rings = core.rings();
+  for (std::size_t k = 0; k < rings.ring_count(index); ++k) {
+    if (task* t = steal_ring(rings.ring(index, k), lane)) return t;
+  }
+  return nullptr;
+}
+
+task* worker::steal_ring(const victim_ring& ring, unsigned lane) {
+  const std::size_t n = ring.size();
   const std::size_t start = static_cast<std::size_t>(next_random() % n);
   for (bool retry = true; retry;) {
     retry = false;
     for (std::size_t k = 0; k < n; ++k) {
-      const std::size_t v = (start + k) % n;
-      if (v == index) continue;
-      ext::deque_thief<task*>& victim = core.at(v).thief(lane);
+      std::size_t i = start + k;
+      if (i >= n) i -= n;
+      ext::deque_thief<task*>& victim = core.at(ring[i]).thief(lane);
       if (victim.empty_approx()) continue;  // a steal from an empty deque costs a fence
       const auto r = victim.steal();
       if (r.status == ext::steal_status::success) {
         worker_counters::bump(counters.stolen);
+        worker_counters::bump(is_near(ring.distance()) ? counters.steals_near
+                                                       : counters.steals_far);
         return r.value;
       }
       // A lost race is not "empty": someone took an item there, so sweep again.

@@ -18,6 +18,7 @@
 #include "magpie/detail/task.hpp"
 #include "magpie/ext/chase_lev_deque.hpp"
 #include "task_pool.hpp"
+#include "topology.hpp"
 
 #include <concurrentqueue/concurrentqueue.h>
 
@@ -33,6 +34,8 @@ struct worker_counters {
   std::atomic<std::uint64_t> canceled{0};
   std::atomic<std::uint64_t> exceptions{0};
   std::atomic<std::uint64_t> stolen{0};
+  std::atomic<std::uint64_t> steals_near{0};  // from a victim on the same NUMA node
+  std::atomic<std::uint64_t> steals_far{0};
   std::atomic<std::uint64_t> injected{0};
   std::atomic<std::uint64_t> parks{0};
   std::array<latency_recorder, lane_count> latency;
@@ -51,8 +54,9 @@ class worker {
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
 
-  /// Thread body: bind to `cpu` (-1: none), report on `started`, run until the runtime stops.
-  void main(int cpu, std::latch& started);
+  /// Thread body, on a thread already bound to PU `bound` (-1: none): report on `started`, run
+  /// until the runtime stops.
+  void main(int bound, std::latch& started);
   /// task_group::wait on this worker: run other tasks until `g` has no pending task.
   void help_until_done(group_state& g);
 
@@ -92,6 +96,7 @@ class worker {
   task* from_injector(unsigned lane);
   task* steal_round();
   task* steal_lane(unsigned lane);
+  task* steal_ring(const victim_ring& ring, unsigned lane);
   void leave_search();
   void execute(task* t);
   void record_latency(const task& t) noexcept;

@@ -202,3 +202,54 @@ TEST_CASE("a runtime started under taskset -c 1 uses exactly PU 1" * doctest::ti
   CHECK(pclose(child) == 0);
   CHECK(out == "1\n");
 }
+
+namespace {
+
+// Spawn trees deep enough that idle workers steal; returns the summed worker stats.
+magpie::worker_stats steal_totals(magpie::config c) {
+  magpie::runtime rt(c);
+  std::atomic<int> leaves{0};
+  const auto grow = [&](auto& self, int depth) -> void {
+    if (depth == 0) {
+      leaves.fetch_add(1);
+      return;
+    }
+    magpie::task_group g(rt);
+    g.spawn([&] { self(self, depth - 1); });
+    g.spawn([&] { self(self, depth - 1); });
+    g.wait();
+  };
+  for (int round = 0; round < 20; ++round) {
+    std::atomic<bool> done{false};
+    rt.submit([&] {
+      grow(grow, 10);
+      done.store(true);
+      done.notify_one();
+    });
+    done.wait(false);
+  }
+  rt.shutdown();
+  CHECK(leaves.load() == 20 * 1024);
+  magpie::worker_stats sum;
+  for (const auto& w : rt.stats().workers) {
+    sum.stolen += w.stolen;
+    sum.steals_near += w.steals_near;
+    sum.steals_far += w.steals_far;
+  }
+  CHECK(sum.steals_near + sum.steals_far == sum.stolen);
+  MESSAGE("stolen " << sum.stolen << ": near " << sum.steals_near << ", far " << sum.steals_far);
+  return sum;
+}
+
+}  // namespace
+
+TEST_CASE("on one NUMA node every steal is near; unbound workers only steal far") {
+  auto c = magpie::test::with_workers(4);
+  c.synthetic_topology = "package:1 numa:1 l3:2 core:2 pu:1";
+  const magpie::worker_stats one_node = steal_totals(c);
+  CHECK(one_node.steals_far == 0);
+
+  c = magpie::test::with_workers(4, pinning::none);
+  const magpie::worker_stats unbound = steal_totals(c);
+  CHECK(unbound.steals_near == 0);
+}

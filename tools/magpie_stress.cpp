@@ -86,6 +86,7 @@ struct round_config {
   bool cancel_at_end;
   std::size_t latency_workers;
   std::size_t starvation_limit;
+  bool big_machine;  // victim rings of a synthetic 2-socket machine instead of this one's
 };
 
 // Which ids ran, and how often. Sized per round.
@@ -132,10 +133,11 @@ class ledger {
   std::fprintf(stderr,
                "magpie-stress: VIOLATION: %s\n  round seed %llu, workers %zu, spin %lld us, "
                "max_pending %zu, producers %d, trees %d, shutdown %s, latency_workers %zu, "
-               "starvation_limit %zu\n",
+               "starvation_limit %zu, big machine %s\n",
                what.c_str(), static_cast<unsigned long long>(rc.seed), rc.workers,
                static_cast<long long>(rc.spin.count()), rc.max_pending, rc.producers, rc.trees,
-               rc.cancel_at_end ? "cancel" : "drain", rc.latency_workers, rc.starvation_limit);
+               rc.cancel_at_end ? "cancel" : "drain", rc.latency_workers, rc.starvation_limit,
+               rc.big_machine ? "yes" : "no");
   std::exit(1);
 }
 
@@ -145,6 +147,10 @@ struct tree_stats {
 
 // A random spawn tree: each node records itself, maybe throws (leaves only), maybe cancels
 // its group, and waits for its children inside the task (so waits nest on workers).
+magpie::pinning rng_pin(std::uint64_t seed) {
+  return seed % 2 == 0 ? magpie::pinning::compact : magpie::pinning::scatter;
+}
+
 magpie::priority any_lane(std::mt19937_64& rng) {
   return static_cast<magpie::priority>(rng() % 3);
 }
@@ -208,6 +214,7 @@ round_config pick(std::mt19937_64& rng, const options& o) {
   rc.cancel_at_end = rng() % 4 == 0;
   rc.latency_workers = rng() % 4 == 0 ? 1 + rng() % rc.workers : 0;
   rc.starvation_limit = 2 + rng() % 64;
+  rc.big_machine = rng() % 4 == 0;
   return rc;
 }
 
@@ -222,6 +229,10 @@ std::uint64_t run_round(const round_config& rc, const options& o) {
   cfg.pin = magpie::pinning::none;
   cfg.latency_workers = rc.latency_workers;
   cfg.starvation_limit = rc.starvation_limit;
+  if (rc.big_machine) {
+    cfg.synthetic_topology = "package:2 numa:2 l3:2 core:4 pu:2";
+    cfg.pin = rng_pin(rc.seed);
+  }
   std::atomic<std::uint64_t> detached_threw{0};
   cfg.on_exception = [&](std::exception_ptr) { detached_threw.fetch_add(1); };
   magpie::runtime rt(cfg);

@@ -30,14 +30,16 @@ struct MAGPIE_API latency_histogram {
 
 /// One worker's counters since the runtime started. Each is written by its worker alone.
 struct worker_stats {
-  int cpu = -1;                  ///< OS index of the PU it is bound to, -1 if none
-  std::uint64_t tasks_run = 0;   ///< callables invoked
-  std::uint64_t stolen = 0;      ///< tasks taken from other workers' deques
-  std::uint64_t injected = 0;    ///< tasks taken from the injector (outside submissions)
-  std::uint64_t parks = 0;       ///< times it slept in the kernel
-  std::uint64_t discarded = 0;   ///< dropped by shutdown(cancel)
-  std::uint64_t canceled = 0;    ///< skipped because their group was canceled
-  std::uint64_t exceptions = 0;  ///< detached tasks that threw
+  int cpu = -1;                   ///< OS index of the PU it is bound to, -1 if none
+  std::uint64_t tasks_run = 0;    ///< callables invoked
+  std::uint64_t stolen = 0;       ///< tasks taken from other workers' deques
+  std::uint64_t steals_near = 0;  ///< of those, from a worker on the same NUMA node
+  std::uint64_t steals_far = 0;   ///< from another NUMA node or package (or unbound workers)
+  std::uint64_t injected = 0;     ///< tasks taken from the injector (outside submissions)
+  std::uint64_t parks = 0;        ///< times it slept in the kernel
+  std::uint64_t discarded = 0;    ///< dropped by shutdown(cancel)
+  std::uint64_t canceled = 0;     ///< skipped because their group was canceled
+  std::uint64_t exceptions = 0;   ///< detached tasks that threw
 };
 
 struct runtime_stats {
