@@ -24,6 +24,7 @@ worker::worker(runtime_core& c, std::size_t i)
       consumers_{{moodycamel::ConsumerToken(c.inj.raw(0)), moodycamel::ConsumerToken(c.inj.raw(1)),
                   moodycamel::ConsumerToken(c.inj.raw(2))}},
       rng_(0x9e3779b97f4a7c15ull * (i + 1)),
+      fair_countdown_(c.starvation_limit() / 2),
       latency_mode_(i < c.cfg().latency_workers) {}
 
 bool worker::has_local_work() const noexcept {
@@ -67,37 +68,44 @@ void worker::run_until(const Done& done, group_state* waiting_on) {
 // the first look, and half-way between, the normal lane.
 template <class Done>
 task* worker::next_task(const Done& done) {
+  constexpr unsigned high = lane_of(priority::high), low = lane_of(priority::low);
   task* t = nullptr;
-  ++fair_tick_;
-  if ((fair_tick_ == core.starvation_limit() / 2 || fair_tick_ >= core.starvation_limit()) &&
-      (t = fair_turn()) != nullptr) {
-    return t;
-  }
-  if ((t = from_injector(lane_of(priority::high))) != nullptr) return t;
-  if ((t = pop_local(lane_of(priority::high))) != nullptr) return t;
+  if (--fair_countdown_ == 0 && (t = fair_turn()) != nullptr) return t;
+  if (core.inj.may_have(high) && (t = from_injector(high)) != nullptr) return t;
+  if (side_tasks_ != 0 && (t = pop_side(high)) != nullptr) return t;
   if (++tick_ == injector_fairness_period) {
     tick_ = 0;
     if ((t = from_injector()) != nullptr) return t;
   }
   if (lanes_[normal_lane].owner.pop(t)) return t;
-  if ((t = pop_local(lane_of(priority::low))) != nullptr) return t;
+  if (side_tasks_ != 0 && (t = pop_side(low)) != nullptr) return t;
   if ((t = from_injector()) != nullptr) return t;
   return search(done);
 }
 
+// Every K/2 dispatches, low and normal take turns at being looked at first, so each gets the
+// first look at least once every K dispatches.
 task* worker::fair_turn() {
-  const bool low_turn = fair_tick_ >= core.starvation_limit();
-  const unsigned lane = low_turn ? lane_of(priority::low) : normal_lane;
-  if (low_turn) fair_tick_ = 0;
-  if (task* t = pop_local(lane)) return t;
+  fair_countdown_ = core.starvation_limit() / 2;
+  low_turn_ = !low_turn_;
+  const unsigned lane = low_turn_ ? lane_of(priority::low) : normal_lane;
+  task* t = nullptr;
+  if (lane == normal_lane ? lanes_[lane].owner.pop(t) : (t = pop_side(lane)) != nullptr) return t;
   return from_injector(lane);
 }
 
-// Looks before popping: a pop from an empty Chase-Lev deque costs a fence.
-task* worker::pop_local(unsigned lane) {
+task* worker::pop_side(unsigned lane) {
   task* t = nullptr;
-  if (lanes_[lane].owner.empty_approx() || !lanes_[lane].owner.pop(t)) return nullptr;
-  return t;
+  if (lanes_[lane].owner.pop(t)) {
+    --side_tasks_;
+    return t;
+  }
+  // Thieves may have taken what we counted: once both side deques are empty the count is exact.
+  if (lanes_[lane_of(priority::high)].owner.empty_approx() &&
+      lanes_[lane_of(priority::low)].owner.empty_approx()) {
+    side_tasks_ = 0;
+  }
+  return nullptr;
 }
 
 namespace {
@@ -149,7 +157,7 @@ task* worker::from_injector(unsigned lane) {
   // Keep the rest in our deque, where idle workers can steal them: we pop them in queue order
   // (batch[1] next), thieves take the newest from the other end.
   for (std::size_t i = n; i-- > 1;)
-    lanes_[lane].owner.push(batch[i]);
+    push_local(batch[i], lane);
   if (n > 1) core.idle.notify_one();
   core.made_room(n);
   return batch[0];

@@ -60,7 +60,10 @@ class worker {
   /// task_group::wait on this worker: run other tasks until `g` has no pending task.
   void help_until_done(group_state& g);
 
-  void push_local(task* t, unsigned lane) { lanes_[lane].owner.push(t); }
+  void push_local(task* t, unsigned lane) {
+    if (lane != normal_lane) ++side_tasks_;
+    lanes_[lane].owner.push(t);
+  }
   task* allocate_task() { return pool_.allocate(); }
   void free_task(task* t) noexcept { pool_.release(t); }
   /// The group of the task this worker is running (innermost), or null.
@@ -87,7 +90,7 @@ class worker {
   template <class Done>
   task* next_task(const Done& done);
   task* fair_turn();
-  task* pop_local(unsigned lane);
+  task* pop_side(unsigned lane);
   template <class Done>
   task* search(const Done& done);
   template <class Done>
@@ -116,7 +119,11 @@ class worker {
   group_state* current_group_ = nullptr;
   std::uint64_t rng_;
   std::uint32_t tick_ = 0;
-  std::size_t fair_tick_ = 0;
+  std::size_t fair_countdown_;  // dispatches until the next fair turn
+  bool low_turn_ = false;       // whose fair turn was the last
+  // Tasks this worker pushed to its high and low deques and has not popped (thieves may have
+  // taken some): 0 lets the common case skip both deques.
+  std::size_t side_tasks_ = 0;
   bool searching_ = false;
   bool latency_mode_;      // one of config.latency_workers: searches instead of parking
   bool hand_off_ = false;  // woken beside the waker: let a worker elsewhere do the searching
