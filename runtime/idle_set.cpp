@@ -34,7 +34,7 @@ void idle_set::wake_one_slow() {
   if (searching(s) != 0) return;  // a searcher appeared meanwhile and will find the task
   std::size_t pick = sleepers_.size();
   for (std::size_t i = sleepers_.size(); i-- > 0;) {
-    if (!sleepers_[i]->is_worker) continue;
+    if (!sleepers_[i]->is_worker || sleepers_[i]->inactive) continue;
     if (pick == sleepers_.size()) pick = i;
     if (here >= 0 && sleepers_[i]->cpu == here) {
       wake_locked(i, true);
@@ -49,7 +49,7 @@ bool idle_set::hand_off_search(int cpu) {
   const std::uint64_t s = state_.load(std::memory_order_relaxed);  // relaxed: changes under mu_
   if (searching(s) != 0) return true;
   for (std::size_t i = sleepers_.size(); i-- > 0;) {
-    if (sleepers_[i]->is_worker && sleepers_[i]->cpu != cpu) {
+    if (sleepers_[i]->is_worker && !sleepers_[i]->inactive && sleepers_[i]->cpu != cpu) {
       wake_locked(i);
       return true;
     }
@@ -92,6 +92,7 @@ void idle_set::prepare_park(parker& p, bool was_searching, const group_state* wa
     std::lock_guard lock(mu_);
     p.waiting_on = waiting_on;
     p.listed = true;
+    p.inactive = p.is_worker && p.worker_index >= active_.load(std::memory_order_relaxed);
     // relaxed: the token is only reset by its owner, and read after the futex handshake.
     p.token.store(0, std::memory_order_relaxed);
     sleepers_.push_back(&p);
@@ -125,6 +126,21 @@ void idle_set::notify_group(const group_state* g) {
   std::lock_guard lock(mu_);
   for (std::size_t i = sleepers_.size(); i-- > 0;) {
     if (sleepers_[i]->waiting_on == g) wake_locked(i);
+  }
+}
+
+void idle_set::set_active(std::size_t n) {
+  std::lock_guard lock(mu_);
+  active_.store(n, std::memory_order_relaxed);  // relaxed: parkers read it under mu_
+  for (std::size_t i = sleepers_.size(); i-- > 0;) {
+    parker* p = sleepers_[i];
+    if (!p->is_worker) continue;
+    const bool inactive = p->worker_index >= n;
+    if (p->inactive && !inactive) {
+      wake_locked(i);  // it parked as inactive: nobody else would wake it
+    } else {
+      p->inactive = inactive;
+    }
   }
 }
 

@@ -29,14 +29,26 @@ struct parker {
   alignas(cache_line) std::atomic<std::uint32_t> token{0};
   const group_state* waiting_on = nullptr;  // a group whose completion wakes this thread
   int cpu = -1;                             // the PU a worker is bound to, -1 if none
+  std::size_t worker_index = 0;             // which worker (when is_worker)
   bool is_worker = true;
+  bool inactive = false;  // a worker beyond set_active_workers: no wake-up is meant for it
   bool woken_beside_waker = false;  // set by the waker before the token; read after it
   bool listed = false;              // guarded by idle_set's mutex
 };
 
 class idle_set {
  public:
-  explicit idle_set(std::size_t workers) : workers_(workers) { sleepers_.reserve(workers); }
+  explicit idle_set(std::size_t workers) : workers_(workers), active_(workers) {
+    sleepers_.reserve(workers);
+  }
+
+  /// Workers with an index below this take part in scheduling (runtime::set_active_workers).
+  std::size_t active() const noexcept {
+    return active_.load(std::memory_order_relaxed);  // relaxed: changes are handed over under mu_
+  }
+  /// Sets the active count; wakes sleeping workers that become active. Sleepers that become
+  /// inactive are marked so wake-ups skip them.
+  void set_active(std::size_t n);
 
   /// After publishing a task: wake one sleeper if nobody is searching. Lock-free unless it wakes.
   void notify_one() noexcept;
@@ -101,6 +113,7 @@ class idle_set {
   void wake_one_slow();
 
   const std::size_t workers_;
+  std::atomic<std::size_t> active_;  // written under mu_
   // Searching workers (low 32 bits) and sleeping workers (high 32 bits).
   alignas(cache_line) std::atomic<std::uint64_t> state_{0};
   alignas(cache_line) std::mutex mu_;

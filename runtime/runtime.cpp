@@ -47,6 +47,14 @@ void runtime::set_spin(std::chrono::microseconds spin) {
   core_->set_spin(spin);
 }
 
+void runtime::set_active_workers(std::size_t n) {
+  core_->set_active_workers(n);
+}
+
+std::size_t runtime::active_workers() const noexcept {
+  return core_->idle.active();
+}
+
 runtime_stats runtime::stats() const {
   return core_->stats();
 }

@@ -198,6 +198,15 @@ void runtime_core::set_spin(std::chrono::nanoseconds d) {
   spin_ns_.store(d.count(), std::memory_order_relaxed);  // relaxed: read at each search's start
 }
 
+void runtime_core::set_active_workers(std::size_t n) {
+  if (n < 1 || n > size()) {
+    throw std::invalid_argument("magpie::runtime::set_active_workers: " + std::to_string(n) +
+                                " is outside [1, " + std::to_string(size()) + "]");
+  }
+  idle.set_active(n);
+  idle.notify_one();  // work queued while fewer workers were active may want the new ones
+}
+
 void runtime_core::submit_local(task* t, priority p) noexcept {
   if (t->group() == nullptr) t->stamp(lane_of(p), clock_ticks());
   this_worker()->push_local(t, lane_of(p));
@@ -404,9 +413,10 @@ runtime_stats runtime_core::stats() const {
     const auto get = [](const std::atomic<std::uint64_t>& v) {
       return v.load(std::memory_order_relaxed);
     };
-    out.workers.push_back({w->bound_cpu, get(c.ran), get(c.stolen), get(c.steals_near),
-                           get(c.steals_far), get(c.injected), get(c.parks), get(c.discarded),
-                           get(c.canceled), get(c.exceptions)});
+    out.workers.push_back({w->bound_cpu, w->index < idle.active(),
+                           c.asleep.load(std::memory_order_relaxed), get(c.ran), get(c.stolen),
+                           get(c.steals_near), get(c.steals_far), get(c.injected), get(c.parks),
+                           get(c.discarded), get(c.canceled), get(c.exceptions)});
   }
   return out;
 }

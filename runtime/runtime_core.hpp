@@ -49,6 +49,8 @@ class runtime_core {
   /// Throws std::invalid_argument outside [0, 1 s].
   void set_spin(std::chrono::nanoseconds d);
   std::size_t starvation_limit() const noexcept { return cfg_.starvation_limit; }
+  /// Throws std::invalid_argument outside [1, size()].
+  void set_active_workers(std::size_t n);
 
   /// Where a submit goes; waits for room (max_pending) until `deadline`: time_point::max()
   /// waits as long as it takes, time_point::min() not at all.

@@ -36,6 +36,7 @@ bool worker::has_local_work() const noexcept {
 void worker::main(int bound, std::latch& started) {
   bound_cpu = bound;
   parker_.cpu = bound_cpu;
+  parker_.worker_index = index;
   tls_worker = this;
   started.count_down();
   run_until([this] { return core.stopping(); }, nullptr);
@@ -70,6 +71,7 @@ template <class Done>
 task* worker::next_task(const Done& done) {
   constexpr unsigned high = lane_of(priority::high), low = lane_of(priority::low);
   task* t = nullptr;
+  if (index >= core.idle.active()) return own_task();  // parked by set_active_workers
   if (--fair_countdown_ == 0 && (t = fair_turn()) != nullptr) return t;
   if (core.inj.may_have(high) && (t = from_injector(high)) != nullptr) return t;
   if (side_tasks_ != 0 && (t = pop_side(high)) != nullptr) return t;
@@ -81,6 +83,16 @@ task* worker::next_task(const Done& done) {
   if (side_tasks_ != 0 && (t = pop_side(low)) != nullptr) return t;
   if ((t = from_injector()) != nullptr) return t;
   return search(done);
+}
+
+// An inactive worker only finishes its own deques (thieves may help), then sleeps.
+task* worker::own_task() {
+  task* t = nullptr;
+  for (unsigned lane = 0; lane < lane_count; ++lane) {
+    if (lanes_[lane].owner.pop(t)) return t;
+  }
+  side_tasks_ = 0;
+  return nullptr;
 }
 
 // Every K/2 dispatches, low and normal take turns at being looked at first, so each gets the
@@ -180,7 +192,9 @@ task* worker::search(const Done& done) {
   const auto deadline = std::chrono::steady_clock::now() + spin;
   // Latency mode searches until it finds work, but not once the runtime is closed: shutdown
   // waits for every worker to sleep.
-  const auto keep_searching = [this] { return latency_mode_ && !core.closed(); };
+  const auto keep_searching = [this] {
+    return latency_mode_ && !core.closed() && index < core.idle.active();
+  };
   for (;;) {
     task* t = steal_round();
     if (t == nullptr) t = from_injector();
@@ -256,10 +270,14 @@ void worker::leave_search() {
 
 template <class Done>
 void worker::park(const Done& done, group_state* waiting_on) {
+  // An inactive worker does not look for work, so a wake-up meant to make it search goes on.
+  if (searching_ && index >= core.idle.active()) leave_search();
   core.idle.prepare_park(parker_, searching_, waiting_on);
   searching_ = false;
   if (core.closed()) core.parked_while_closed();
-  bool wake = core.has_visible_work();
+  // Inactive (decided under the idle set's lock): only its own deques concern it, and becoming
+  // active again wakes it explicitly.
+  bool wake = parker_.inactive ? has_local_work() : core.has_visible_work();
   if (!wake) {
     // A group waiter announces itself in the group's word (see group_state): either the last
     // task's decrement sees the bit and wakes us, or we see zero here.
@@ -273,7 +291,9 @@ void worker::park(const Done& done, group_state* waiting_on) {
     return;
   }
   worker_counters::bump(counters.parks);
+  counters.asleep.store(true, std::memory_order_relaxed);  // relaxed: a statistic
   idle_set::commit_park(parker_);
+  counters.asleep.store(false, std::memory_order_relaxed);
   searching_ = true;  // the waker counted us as searching
   hand_off_ = parker_.woken_beside_waker;
 }

@@ -38,6 +38,7 @@ struct worker_counters {
   std::atomic<std::uint64_t> steals_far{0};
   std::atomic<std::uint64_t> injected{0};
   std::atomic<std::uint64_t> parks{0};
+  std::atomic<bool> asleep{false};
   std::array<latency_recorder, lane_count> latency;
 
   static void add(std::atomic<std::uint64_t>& c, std::uint64_t n) noexcept {
@@ -91,6 +92,7 @@ class worker {
   task* next_task(const Done& done);
   task* fair_turn();
   task* pop_side(unsigned lane);
+  task* own_task();
   template <class Done>
   task* search(const Done& done);
   template <class Done>

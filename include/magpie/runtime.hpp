@@ -91,6 +91,12 @@ class MAGPIE_API runtime {
   /// Changes config.spin while the runtime runs (taking effect at each worker's next search).
   /// Throws std::invalid_argument outside [0, 1 s].
   void set_spin(std::chrono::microseconds spin);
+  /// Lets only workers 0..n-1 take work: the others finish the tasks in their own deques (idle
+  /// workers may steal those too) and sleep until a later call wakes them. Takes effect at each
+  /// worker's next task. Throws std::invalid_argument outside [1, worker_count()].
+  void set_active_workers(std::size_t n);
+  /// The n of the last set_active_workers (worker_count() at first).
+  std::size_t active_workers() const noexcept;
   /// A snapshot of the counters and latency histograms. Thread-safe; the first call within
   /// 10 ms of construction waits out the rest of those 10 ms (to calibrate the clock).
   runtime_stats stats() const;

@@ -31,6 +31,8 @@ struct MAGPIE_API latency_histogram {
 /// One worker's counters since the runtime started. Each is written by its worker alone.
 struct worker_stats {
   int cpu = -1;                   ///< OS index of the PU it is bound to, -1 if none
+  bool active = true;             ///< below runtime::set_active_workers' count
+  bool asleep = false;            ///< sleeping in the kernel right now
   std::uint64_t tasks_run = 0;    ///< callables invoked
   std::uint64_t stolen = 0;       ///< tasks taken from other workers' deques
   std::uint64_t steals_near = 0;  ///< of those, from a worker on the same NUMA node
