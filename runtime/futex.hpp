@@ -3,12 +3,16 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <thread>
 
 #if defined(__linux__)
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <ctime>
 #endif
 
 namespace magpie::detail {
@@ -22,6 +26,30 @@ inline void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected)
 #else
   word.wait(expected, std::memory_order_acquire);
 #endif
+}
+
+/// Sleeps while `word == expected`, at most until `deadline`. Returns false without sleeping once
+/// the deadline has passed; true otherwise (woken, spurious, or timed out: callers loop on their
+/// condition and call again, so a timeout shows up as `false` on the next call).
+inline bool futex_wait_until(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                             std::chrono::steady_clock::time_point deadline) noexcept {
+  const auto left = deadline - std::chrono::steady_clock::now();
+  if (left <= std::chrono::steady_clock::duration::zero()) return false;
+#if defined(__linux__)
+  // FUTEX_WAIT takes a relative timeout measured on CLOCK_MONOTONIC, steady_clock's clock.
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+  timespec rel{};
+  rel.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+  rel.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, &rel,
+          nullptr, 0);
+#else
+  // No timed atomic wait before C++26: yield and let the caller re-check.
+  (void)word;
+  (void)expected;
+  std::this_thread::yield();
+#endif
+  return true;
 }
 
 inline void futex_wake_one(std::atomic<std::uint32_t>& word) noexcept {
