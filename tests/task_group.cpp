@@ -408,3 +408,18 @@ TEST_CASE("canceling a nested group leaves its parent running") {
   CHECK_FALSE(parent_canceled.load());
   CHECK_FALSE(outer.is_canceled());
 }
+
+TEST_CASE("wait_for from one of the group's own tasks is an error, not a timeout") {
+  runtime rt(with_workers(2));
+  task_group g(rt);
+  std::atomic<bool> threw{false};
+  g.spawn([&] {
+    try {
+      static_cast<void>(g.wait_for(std::chrono::hours(1)));
+    } catch (const std::logic_error& e) {
+      threw.store(std::string(e.what()).find("own tasks") != std::string::npos);
+    }
+  });
+  g.wait();
+  CHECK(threw.load());
+}

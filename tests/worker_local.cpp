@@ -7,6 +7,7 @@
 #include <latch>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -100,4 +101,19 @@ TEST_CASE("values need not be movable") {
   int total = 0;
   counters.for_each([&](std::atomic<int>& c) { total += c.load(); });
   CHECK(total == 1000);
+}
+
+TEST_CASE("a factory that throws leaves the slot empty, and the next local() retries") {
+  runtime rt(with_workers(1));
+  int calls = 0;
+  worker_local<int> wl(rt, [&] {
+    if (++calls == 1) throw std::runtime_error("not yet");
+    return 5;
+  });
+  CHECK_THROWS_WITH_AS(wl.local(), "not yet", std::runtime_error);
+  int visited = 0;
+  wl.for_each([&](int) { ++visited; });
+  CHECK(visited == 0);
+  CHECK(wl.local() == 5);
+  CHECK(calls == 2);
 }
