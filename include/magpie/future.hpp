@@ -112,7 +112,13 @@ class future {
     checked("magpie::future::get");
     wait();
     const std::shared_ptr<detail::future_state<T>> s = std::move(state_);
-    if (s->error) std::rethrow_exception(s->error);
+    if (s->error) {
+      // Take it out of the shared state, which the job may release last on its worker: this
+      // thread then holds the only reference. (Sharing would be safe too — exception_ptr counts
+      // atomically — but inside libstdc++, where ThreadSanitizer cannot see the ordering.)
+      std::exception_ptr e = std::move(s->error);
+      std::rethrow_exception(e);
+    }
     if constexpr (!std::is_void_v<T>) return std::move(*s->value);
   }
 
