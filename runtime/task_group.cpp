@@ -13,8 +13,9 @@ namespace {
 using time_point = std::chrono::steady_clock::time_point;
 
 // An outside thread (or another runtime's worker): spin for the runtime's spin budget, then
-// sleep until the last task's decrement wakes us or the deadline passes.
-bool wait_outside(group_state& g, time_point deadline) {
+// sleep until the last task's decrement wakes us or the deadline passes. Not inlined: its
+// spills would otherwise burden every wait on a worker (fib's hot path).
+[[gnu::noinline]] bool wait_outside(group_state& g, time_point deadline) {
   using clock = std::chrono::steady_clock;
   runtime_core& core = *g.core;
   const auto spin_end = std::min(deadline, clock::now() + core.spin());
@@ -38,6 +39,35 @@ bool wait_outside(group_state& g, time_point deadline) {
   }
   core.idle.sync();  // the waker may still be inside wake_locked touching `p`
   return true;
+}
+
+// Behind wait_group_until and task_group::wait: internal, so that wait() (fib's hot path)
+// calls it directly instead of through the exported, interposable symbol.
+bool wait_group(group_state& g, time_point deadline, const char* who) {
+  worker* w = this_worker();
+  if (w != nullptr && w->current_group() == &g) [[unlikely]] {
+    throw std::logic_error(std::string(who) + " called from one of the group's own tasks");
+  }
+  if (g.pending() == 0) return true;
+  if (w != nullptr && &w->core == g.core) {
+    if (deadline == time_point::max()) {
+      w->help_until_done(g);
+      return true;
+    }
+    return w->help_until(g, deadline);
+  }
+  return wait_outside(g, deadline);
+}
+
+// After the group's count was seen at zero: rethrows the first exception once.
+void rethrow_first(group_state& g) {
+  // relaxed: the acquire load that saw zero already ordered the tasks' writes before us.
+  if (g.error_claimed.load(std::memory_order_relaxed)) {
+    std::exception_ptr e = std::move(g.error);
+    g.error = nullptr;
+    g.error_claimed.store(false, std::memory_order_relaxed);
+    std::rethrow_exception(e);
+  }
 }
 
 // A job of a limited group: runs one task while holding one running slot (see group_limit.hpp).
@@ -72,20 +102,10 @@ void end_group_task(group_state& g) noexcept {
 }
 
 bool wait_group_until(group_state& g, time_point deadline, const char* who) {
-  worker* w = this_worker();
-  if (w != nullptr && w->current_group() == &g) {
-    throw std::logic_error(std::string(who) + " called from one of the group's own tasks");
-  }
-  if (g.pending() == 0) return true;
-  if (w != nullptr && &w->core == g.core) {
-    if (deadline == time_point::max()) {
-      w->help_until_done(g);
-      return true;
-    }
-    return w->help_until(g, deadline);
-  }
-  return wait_outside(g, deadline);
+  return wait_group(g, deadline, who);
 }
+
+group_limiter::~group_limiter() = default;
 
 void group_limiter::spawn(task&& item) {
   runtime_core& core = *group_.core;
@@ -197,18 +217,13 @@ task_group::~task_group() {
 }
 
 void task_group::wait() {
-  wait_until(std::chrono::steady_clock::time_point::max());
+  detail::wait_group(state_, detail::time_point::max(), "magpie::task_group::wait");
+  detail::rethrow_first(state_);
 }
 
 bool task_group::wait_until(std::chrono::steady_clock::time_point deadline) {
-  if (!detail::wait_group_until(state_, deadline, "magpie::task_group::wait")) return false;
-  // relaxed: the acquire load that saw zero already ordered the tasks' writes before us.
-  if (state_.error_claimed.load(std::memory_order_relaxed)) {
-    std::exception_ptr e = std::move(state_.error);
-    state_.error = nullptr;
-    state_.error_claimed.store(false, std::memory_order_relaxed);
-    std::rethrow_exception(e);
-  }
+  if (!detail::wait_group(state_, deadline, "magpie::task_group::wait")) return false;
+  detail::rethrow_first(state_);
   return true;
 }
 

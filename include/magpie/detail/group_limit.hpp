@@ -22,8 +22,9 @@ namespace magpie::detail {
 class MAGPIE_API group_limiter {
  public:
   group_limiter(group_state& g, std::size_t limit) : group_(g), limit_(limit) {}
-  /// Only after the group's wait: no job holds a slot and nothing waits any more.
-  ~group_limiter() = default;
+  /// Only after the group's wait: no job holds a slot and nothing waits any more. Out of line,
+  /// so that ~task_group of an unlimited group (fib's hot path) does not inline a deque's.
+  ~group_limiter();
   group_limiter(const group_limiter&) = delete;
   group_limiter& operator=(const group_limiter&) = delete;
 
