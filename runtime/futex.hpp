@@ -11,8 +11,9 @@
 #if defined(__linux__)
 #include <linux/futex.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
+
+#include <ctime>
 #endif
 
 namespace magpie::detail {
@@ -28,23 +29,28 @@ inline void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected)
 #endif
 }
 
-/// Like futex_wait, for at most `timeout`.
-inline void futex_wait_for(std::atomic<std::uint32_t>& word, std::uint32_t expected,
-                           std::chrono::nanoseconds timeout) noexcept {
-  if (timeout.count() <= 0) return;
+/// Sleeps while `word == expected`, at most until `deadline`. Returns false without sleeping once
+/// the deadline has passed; true otherwise (woken, spurious, or timed out: callers loop on their
+/// condition and call again, so a timeout shows up as `false` on the next call).
+inline bool futex_wait_until(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                             std::chrono::steady_clock::time_point deadline) noexcept {
+  const auto left = deadline - std::chrono::steady_clock::now();
+  if (left <= std::chrono::steady_clock::duration::zero()) return false;
 #if defined(__linux__)
-  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(timeout);
-  timespec ts{};
-  ts.tv_sec = static_cast<time_t>(secs.count());
-  ts.tv_nsec = static_cast<long>((timeout - secs).count());
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, &ts,
+  // FUTEX_WAIT takes a relative timeout measured on CLOCK_MONOTONIC, steady_clock's clock.
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+  timespec rel{};
+  rel.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+  rel.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, &rel,
           nullptr, 0);
 #else
-  // No timed std::atomic wait: poll (only non-Linux builds get here).
-  if (word.load(std::memory_order_acquire) == expected)
-    std::this_thread::sleep_for(
-        std::min<std::chrono::nanoseconds>(timeout, std::chrono::milliseconds(1)));
+  // No timed atomic wait before C++26: yield and let the caller re-check.
+  (void)word;
+  (void)expected;
+  std::this_thread::yield();
 #endif
+  return true;
 }
 
 inline void futex_wake_one(std::atomic<std::uint32_t>& word) noexcept {
@@ -76,7 +82,7 @@ class epoch_signal {
   void wait(std::uint32_t seen) noexcept { futex_wait(word_, seen); }
   /// wait(), giving up at `deadline` (may also return early; callers re-check).
   void wait_until(std::uint32_t seen, std::chrono::steady_clock::time_point deadline) noexcept {
-    futex_wait_for(word_, seen, deadline - std::chrono::steady_clock::now());
+    futex_wait_until(word_, seen, deadline);
   }
   void signal_all() noexcept {
     // release: publishes the state change made before the signal (see read()).

@@ -122,6 +122,18 @@ void idle_set::commit_park(parker& p) noexcept {
     futex_wait(p.token, 0);
 }
 
+bool idle_set::commit_park_until(parker& p, std::chrono::steady_clock::time_point deadline) {
+  // acquire: pairs with the release store in wake_locked.
+  while (p.token.load(std::memory_order_acquire) == 0) {
+    if (futex_wait_until(p.token, 0, deadline)) continue;
+    if (cancel_park(p)) return false;
+    // A waker unlisted us first; it stored the token under mu_, which cancel_park just took.
+    commit_park(p);
+    return true;
+  }
+  return true;
+}
+
 void idle_set::notify_group(const group_state* g) {
   std::lock_guard lock(mu_);
   for (std::size_t i = sleepers_.size(); i-- > 0;) {

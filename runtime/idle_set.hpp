@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -71,6 +72,9 @@ class idle_set {
   bool cancel_park(parker& p);
   /// Sleeps until woken. On return a worker counts as searching.
   static void commit_park(parker& p) noexcept;
+  /// commit_park that gives up at `deadline`: returns false if it timed out (then unlisted, and a
+  /// worker counts as searching, as after cancel_park), true if it was woken.
+  bool commit_park_until(parker& p, std::chrono::steady_clock::time_point deadline);
 
   /// Hands searching over to a sleeping worker bound to a CPU other than `cpu`, unless somebody
   /// already searches. Returns false if there was no such worker (the caller searches itself).

@@ -31,6 +31,11 @@ std::size_t runtime::worker_count() const noexcept {
   return core_->size();
 }
 
+bool runtime::is_current_worker() const noexcept {
+  const detail::worker* w = detail::this_worker();
+  return w != nullptr && &w->core == core_.get();
+}
+
 shutdown_report runtime::shutdown(shutdown_mode mode) {
   return core_->shutdown(mode, std::chrono::steady_clock::time_point::max());
 }

@@ -1,36 +1,212 @@
 #include "magpie/task_group.hpp"
 
+#include <algorithm>
 #include <stdexcept>
+#include <string>
 
 #include "runtime_core.hpp"
 
 namespace magpie {
+namespace detail {
 namespace {
 
+using time_point = std::chrono::steady_clock::time_point;
+
 // An outside thread (or another runtime's worker): spin for the runtime's spin budget, then
-// sleep until the last task's decrement wakes us.
-void wait_outside(detail::group_state& g) {
+// sleep until the last task's decrement wakes us or the deadline passes. Not inlined: its
+// spills would otherwise burden every wait on a worker (fib's hot path).
+[[gnu::noinline]] bool wait_outside(group_state& g, time_point deadline) {
   using clock = std::chrono::steady_clock;
-  detail::runtime_core& core = *g.core;
-  const auto deadline = clock::now() + core.spin();
-  while (g.pending() != 0 && clock::now() < deadline) {
+  runtime_core& core = *g.core;
+  const auto spin_end = std::min(deadline, clock::now() + core.spin());
+  while (g.pending() != 0 && clock::now() < spin_end) {
     for (int i = 0; i < 16; ++i)
-      detail::cpu_relax();
+      cpu_relax();
   }
-  detail::parker p;
+  parker p;
   p.is_worker = false;
   while (g.pending() != 0) {
     core.idle.prepare_park(p, false, &g);
     // seq_cst: announce the waiter in the group's word; the last decrement then sees it.
-    const bool done = g.word.fetch_or(detail::group_state::waiter_bit, std::memory_order_seq_cst) <
-                      detail::group_state::one_task;
-    if (done && core.idle.cancel_park(p)) return;
-    detail::idle_set::commit_park(p);
+    const bool done =
+        g.word.fetch_or(group_state::waiter_bit, std::memory_order_seq_cst) < group_state::one_task;
+    if (done && core.idle.cancel_park(p)) return true;
+    if (deadline == time_point::max()) {
+      idle_set::commit_park(p);
+    } else if (!core.idle.commit_park_until(p, deadline)) {
+      return g.pending() == 0;  // timed out and unlisted: no waker can still touch `p`
+    }
   }
   core.idle.sync();  // the waker may still be inside wake_locked touching `p`
+  return true;
 }
 
+// Behind wait_group_until and task_group::wait: internal, so that wait() (fib's hot path)
+// calls it directly instead of through the exported, interposable symbol.
+bool wait_group(group_state& g, time_point deadline, const char* who) {
+  worker* w = this_worker();
+  if (w != nullptr && w->current_group() == &g) [[unlikely]] {
+    throw std::logic_error(std::string(who) + " called from one of the group's own tasks");
+  }
+  if (g.pending() == 0) return true;
+  if (w != nullptr && &w->core == g.core) {
+    if (deadline == time_point::max()) {
+      w->help_until_done(g);
+      return true;
+    }
+    return w->help_until(g, deadline);
+  }
+  return wait_outside(g, deadline);
+}
+
+// After the group's count was seen at zero: rethrows the first exception once.
+void rethrow_first(group_state& g) {
+  // relaxed: the acquire load that saw zero already ordered the tasks' writes before us.
+  if (g.error_claimed.load(std::memory_order_relaxed)) {
+    std::exception_ptr e = std::move(g.error);
+    g.error = nullptr;
+    g.error_claimed.store(false, std::memory_order_relaxed);
+    std::rethrow_exception(e);
+  }
+}
+
+// A job of a limited group: runs one task while holding one running slot (see group_limit.hpp).
+class slot_ticket {
+ public:
+  explicit slot_ticket(group_limiter& l) noexcept : limiter_(&l) {}
+  slot_ticket(slot_ticket&& other) noexcept : limiter_(std::exchange(other.limiter_, nullptr)) {}
+  slot_ticket& operator=(slot_ticket&&) = delete;
+  ~slot_ticket() {
+    if (limiter_ != nullptr) limiter_->slot_returned();
+  }
+
+ private:
+  group_limiter* limiter_;
+};
+
+struct limited_job {
+  slot_ticket ticket;  // declared first: destroyed after `item`, once the task is gone
+  task item;
+  void operator()() { item.run(); }
+};
+
 }  // namespace
+
+const group_state* running_group() noexcept {
+  const worker* w = this_worker();
+  return w != nullptr ? w->current_group() : nullptr;
+}
+
+void end_group_task(group_state& g) noexcept {
+  finish_group_task(g);
+}
+
+bool wait_group_until(group_state& g, time_point deadline, const char* who) {
+  return wait_group(g, deadline, who);
+}
+
+group_limiter::~group_limiter() = default;
+
+void group_limiter::spawn(task&& item) {
+  runtime_core& core = *group_.core;
+  // Reserved first, so that nothing is queued once the runtime is closed.
+  const reservation r = reserve_slot(core, true);
+  if (r.kind == slot::closed)
+    throw runtime_closed("magpie::task_group::spawn: runtime is shut down");
+  slot_guard guard(core, r);
+  {
+    std::lock_guard lock(mu_);
+    if (running_ >= limit_) {
+      waiting_.push_back(std::move(item));  // may throw: then nothing was accepted
+      // relaxed: a job of this group holds a slot (running_ >= 1) and is counted; it cannot
+      // finish before taking mu_ to hand its slot over, so the count cannot reach zero first.
+      group_.word.fetch_add(group_state::one_task, std::memory_order_relaxed);
+      return;  // the guard gives the reservation back
+    }
+    ++running_;
+  }
+  guard.disarm();
+  // If this throws, the job was destroyed unrun and its ticket already gave the slot back.
+  submit_callable(core, r, limited_job{slot_ticket(*this), std::move(item)}, &group_,
+                  priority::normal);
+}
+
+void group_limiter::set_limit(std::size_t limit) {
+  {
+    std::lock_guard lock(mu_);
+    limit_ = limit;
+  }
+  pump(false);
+}
+
+void group_limiter::slot_returned() noexcept {
+  pump(true);
+}
+
+// Gives back one slot (if returning_slot), then hands free slots to waiting tasks, oldest first.
+// A canceled group (or one under a canceled ancestor) ignores the limit: its waiting tasks are
+// launched at once and skipped by the worker, which counts them as canceled.
+void group_limiter::pump(bool returning_slot) noexcept {
+  for (;;) {
+    task next;
+    {
+      std::lock_guard lock(mu_);
+      if (returning_slot) --running_;
+      returning_slot = false;
+      if (waiting_.empty() || (running_ >= limit_ && !group_.cancel_requested())) return;
+      ++running_;
+      next = std::move(waiting_.front());
+      waiting_.pop_front();
+    }
+    switch (launch(next)) {
+      case launched::yes:
+        break;
+      case launched::closed: {
+        // Only off the workers (set_limit, or a failed spawn): running jobs, on workers, can
+        // still launch it, so it goes back to the front and the slot is freed.
+        std::lock_guard lock(mu_);
+        waiting_.push_front(std::move(next));
+        --running_;
+        return;
+      }
+      case launched::failed:
+        break;  // the job's ticket already gave the slot back
+      case launched::failed_slot_unused:
+        returning_slot = true;
+        break;
+    }
+  }
+}
+
+// Launches a waiting task as a job holding the slot just taken for it. Its waiting count moves
+// to the job (counted by submit_callable). Out of memory, the task is dropped unrun: the group's
+// count still goes down, so wait() returns, but it never ran — the one way a limited group can
+// lose an accepted task (documented in docs/errors.md).
+group_limiter::launched group_limiter::launch(task& item) noexcept {
+  runtime_core& core = *group_.core;
+  reservation r{};
+  try {
+    r = reserve_slot(core, true);
+  } catch (...) {
+    item.discard();
+    finish_group_task(group_);
+    return launched::failed_slot_unused;
+  }
+  if (r.kind == slot::closed) return launched::closed;
+  launched result = launched::yes;
+  try {
+    submit_callable(core, r, limited_job{slot_ticket(*this), std::move(item)}, &group_,
+                    priority::normal);
+  } catch (...) {
+    // The job was destroyed unrun, and its ticket gave the slot back.
+    item.discard();
+    result = launched::failed;
+  }
+  finish_group_task(group_);  // the waiting count; a launched job holds its own
+  return result;
+}
+
+}  // namespace detail
 
 task_group::~task_group() {
   try {
@@ -41,33 +217,33 @@ task_group::~task_group() {
 }
 
 void task_group::wait() {
-  detail::worker* w = detail::this_worker();
-  if (w != nullptr && w->current_group() == &state_) {
-    throw std::logic_error("magpie::task_group::wait called from one of the group's own tasks");
+  detail::wait_group(state_, detail::time_point::max(), "magpie::task_group::wait");
+  detail::rethrow_first(state_);
+}
+
+bool task_group::wait_until(std::chrono::steady_clock::time_point deadline) {
+  if (!detail::wait_group(state_, deadline, "magpie::task_group::wait")) return false;
+  detail::rethrow_first(state_);
+  return true;
+}
+
+void task_group::set_limit(std::size_t limit) {
+  if (limit == 0) {
+    throw std::invalid_argument("magpie::task_group::set_limit: the limit must be at least 1");
   }
-  if (state_.pending() != 0) {
-    if (w != nullptr && &w->core == state_.core) {
-      w->help_until_done(state_);
-    } else {
-      wait_outside(state_);
-    }
-  }
-  // relaxed: the acquire load that saw zero already ordered the tasks' writes before us.
-  if (state_.error_claimed.load(std::memory_order_relaxed)) {
-    std::exception_ptr e = std::move(state_.error);
-    state_.error = nullptr;
-    state_.error_claimed.store(false, std::memory_order_relaxed);
-    std::rethrow_exception(e);
+  if (limiter_ == nullptr) {
+    limiter_ = std::make_unique<detail::group_limiter>(state_, limit);
+  } else {
+    limiter_->set_limit(limit);
   }
 }
 
 void task_group::cancel() noexcept {
-  // relaxed: advisory; workers check it before starting each of the group's tasks.
-  state_.canceled.store(true, std::memory_order_relaxed);
+  state_.request_cancel();
 }
 
 bool task_group::is_canceled() const noexcept {
-  return state_.canceled.load(std::memory_order_relaxed);
+  return state_.cancel_requested();
 }
 
 }  // namespace magpie

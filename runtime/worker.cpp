@@ -49,8 +49,16 @@ void worker::help_until_done(group_state& g) {
   if (searching_) leave_search();
 }
 
+bool worker::help_until(group_state& g, time_point deadline) {
+  run_until(
+      [&g, deadline] { return g.pending() == 0 || std::chrono::steady_clock::now() >= deadline; },
+      &g, deadline);
+  if (searching_) leave_search();
+  return g.pending() == 0;
+}
+
 template <class Done>
-void worker::run_until(const Done& done, group_state* waiting_on) {
+void worker::run_until(const Done& done, group_state* waiting_on, time_point deadline) {
   for (;;) {
     if (done()) return;
     if (task* t = next_task(done)) {
@@ -59,7 +67,7 @@ void worker::run_until(const Done& done, group_state* waiting_on) {
       if (searching_) leave_search();
       execute(t);
     } else if (!done()) {
-      park(done, waiting_on);
+      park(done, waiting_on, deadline);
     }
   }
 }
@@ -269,7 +277,7 @@ void worker::leave_search() {
 }
 
 template <class Done>
-void worker::park(const Done& done, group_state* waiting_on) {
+void worker::park(const Done& done, group_state* waiting_on, time_point deadline) {
   // An inactive worker does not look for work, so a wake-up meant to make it search goes on.
   if (searching_ && index >= core.idle.active()) leave_search();
   core.idle.prepare_park(parker_, searching_, waiting_on);
@@ -292,8 +300,17 @@ void worker::park(const Done& done, group_state* waiting_on) {
   }
   worker_counters::bump(counters.parks);
   counters.asleep.store(true, std::memory_order_relaxed);  // relaxed: a statistic
-  idle_set::commit_park(parker_);
+  bool timed_out = false;
+  if (deadline == time_point::max()) {
+    idle_set::commit_park(parker_);
+  } else {
+    timed_out = !core.idle.commit_park_until(parker_, deadline);
+  }
   counters.asleep.store(false, std::memory_order_relaxed);
+  if (timed_out) {
+    searching_ = true;  // timed out: unlisted and counted as searching, as after cancel_park
+    return;
+  }
   searching_ = true;  // the waker counted us as searching
   hand_off_ = parker_.woken_beside_waker;
 }
@@ -307,8 +324,8 @@ void worker::record_latency(const task& t) noexcept {
 
 void worker::execute(task* t) {
   group_state* g = t->group();
-  if (core.canceling() || (g != nullptr && g->canceled.load(std::memory_order_relaxed))) {
-    // relaxed (canceled): a racing cancel may let one more task start, which cancel() allows.
+  if (core.canceling() || (g != nullptr && g->cancel_requested())) {
+    // A racing cancel may let one more task start, which cancel() allows.
     const bool discarding = core.canceling();
     const priority lane = g != nullptr ? g->lane : static_cast<priority>(t->lane());
     free_task(t);  // destroys the callable unrun
@@ -344,8 +361,8 @@ void worker::on_exception(group_state* g, std::exception_ptr e) {
   // acq_rel: exactly one task claims the slot; the waiter reads `error` after the group's count
   // reaches zero, which the claimant's later decrement (acq_rel) orders after this write.
   if (!g->error_claimed.exchange(true, std::memory_order_acq_rel)) g->error = std::move(e);
-  // relaxed: cancellation is advisory; tasks already running finish.
-  g->canceled.store(true, std::memory_order_relaxed);
+  // Cancellation is advisory; tasks already running finish. It reaches the groups below `g`.
+  g->request_cancel();
 }
 
 std::uint64_t worker::next_random() noexcept {

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -60,6 +61,9 @@ class worker {
   void main(int bound, std::latch& started);
   /// task_group::wait on this worker: run other tasks until `g` has no pending task.
   void help_until_done(group_state& g);
+  /// task_group::wait_for on this worker: as help_until_done, but also returns at `deadline`
+  /// (sleeping at most until then). True if `g` has no pending task.
+  bool help_until(group_state& g, std::chrono::steady_clock::time_point deadline);
 
   void push_local(task* t, unsigned lane) {
     if (lane != normal_lane) ++side_tasks_;
@@ -86,8 +90,10 @@ class worker {
   worker_counters counters;
 
  private:
+  using time_point = std::chrono::steady_clock::time_point;
   template <class Done>
-  void run_until(const Done& done, group_state* waiting_on);
+  void run_until(const Done& done, group_state* waiting_on,
+                 time_point deadline = time_point::max());
   template <class Done>
   task* next_task(const Done& done);
   task* fair_turn();
@@ -96,7 +102,7 @@ class worker {
   template <class Done>
   task* search(const Done& done);
   template <class Done>
-  void park(const Done& done, group_state* waiting_on);
+  void park(const Done& done, group_state* waiting_on, time_point deadline);
   task* from_injector();
   task* from_injector(unsigned lane);
   task* steal_round();

@@ -3,8 +3,10 @@
 
 #include "magpie/config.hpp"
 #include "magpie/errors.hpp"
+#include "magpie/future.hpp"
 #include "magpie/parallel.hpp"
 #include "magpie/runtime.hpp"
 #include "magpie/shutdown_report.hpp"
 #include "magpie/stats.hpp"
 #include "magpie/task_group.hpp"
+#include "magpie/worker_local.hpp"

@@ -30,6 +30,9 @@ class MAGPIE_API runtime {
   runtime& operator=(const runtime&) = delete;
 
   std::size_t worker_count() const noexcept;
+  /// True when the calling thread is one of this runtime's workers (a worker of another
+  /// runtime is not). Never blocks.
+  bool is_current_worker() const noexcept;
 
   /// Runs f() once on a worker. Thread-safe. From one of this runtime's workers the task goes to
   /// that worker's deque (never blocks); from elsewhere to the injector (may allocate, blocks
@@ -71,6 +74,12 @@ class MAGPIE_API runtime {
     detail::submit_callable(*core_, r, std::forward<F>(f), nullptr, p);
     return true;
   }
+
+  /// Runs f() once on a worker, like submit, and returns a future of its result or exception
+  /// (see magpie/future.hpp; future<void> for a void f). Thread-safe; allocates the shared
+  /// result. Throws as submit does; the future's get() on a worker helps instead of blocking.
+  template <class F>
+  auto async(F&& f, priority p = priority::normal);
 
   /// Stops accepting external work, then runs (drain) or discards (cancel) what is queued, and
   /// joins the workers. Idempotent: later calls return the same report. Blocks. Throws
@@ -114,3 +123,7 @@ class MAGPIE_API runtime {
 MAGPIE_API int current_worker() noexcept;
 
 }  // namespace magpie
+
+// runtime::async returns a future and is defined there; included here so that every user of
+// runtime.hpp can call it.
+#include "magpie/future.hpp"  // IWYU pragma: export

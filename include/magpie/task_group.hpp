@@ -1,9 +1,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <memory>
 #include <utility>
 
+#include "magpie/detail/group_limit.hpp"
 #include "magpie/detail/group_state.hpp"
+#include "magpie/detail/group_wait.hpp"
 #include "magpie/detail/submit.hpp"
 #include "magpie/errors.hpp"
 #include "magpie/export.hpp"
@@ -14,6 +19,12 @@ namespace magpie {
 /// Fork-join: spawn tasks, then wait for all of them. spawn is thread-safe; wait may be called
 /// from any thread, including a worker (which then runs other tasks while it waits).
 /// The first exception thrown by a task cancels the group and is rethrown by wait().
+///
+/// Cancellation tree: a group constructed inside a running task of group P is P's child, and is
+/// canceled whenever P (or any ancestor) is — by cancel() or by a task's exception — so the
+/// tasks of groups nested inside canceled work are skipped too (oneTBB's task_group_context
+/// tree). A child must be destroyed before the task that created it returns; groups on the
+/// stack are.
 class MAGPIE_API task_group {
  public:
   /// Tasks spawned into the group are queued in lane `p`.
@@ -29,6 +40,12 @@ class MAGPIE_API task_group {
   template <class F>
   void spawn(F&& f) {
     detail::require_callable(f, "magpie::task_group::spawn");
+    if (limiter_ != nullptr) {
+      detail::task item;  // type-erased here; the limiter decides when it runs
+      detail::build_task(item, std::forward<F>(f), nullptr);
+      limiter_->spawn(std::move(item));
+      return;
+    }
     const detail::reservation r = detail::reserve_slot(*state_.core, true);
     if (r.kind == detail::slot::closed)
       throw runtime_closed("magpie::task_group::spawn: runtime is shut down");
@@ -39,13 +56,32 @@ class MAGPIE_API task_group {
   /// meanwhile. Rethrows the first exception (once; the group can then be reused). Throws
   /// std::logic_error when called from one of the group's own tasks.
   void wait();
-  /// Tasks of the group that have not started are skipped (counted as canceled). Thread-safe.
-  /// Cancellation is final: a canceled group skips everything spawned into it later too.
+  /// Like wait(), but gives up after `timeout`: returns true if every task finished (then
+  /// rethrows the first exception, as wait() does), false if some are still pending or queued.
+  /// On a worker it runs other tasks meanwhile and sleeps at most until the deadline.
+  template <class Rep, class Period>
+  bool wait_for(std::chrono::duration<Rep, Period> timeout) {
+    return wait_until(detail::deadline_after(timeout));
+  }
+  bool wait_until(std::chrono::steady_clock::time_point deadline);
+
+  /// Lets at most `limit` of the group's tasks run at once; the rest wait inside the group (no
+  /// worker blocks on them) and start, oldest first, as running ones finish. Applies to tasks
+  /// spawned from now on; raising the limit starts waiting tasks at once, lowering it takes
+  /// effect as running tasks finish. Throws std::invalid_argument for 0. Not thread-safe
+  /// against a concurrent spawn or set_limit on this group: set it before sharing the group.
+  /// Allocates; a limited spawn locks a mutex and allocates for tasks that have to wait.
+  void set_limit(std::size_t limit);
+  /// Tasks of the group that have not started are skipped (counted as canceled), and so are
+  /// those of the groups nested in its tasks. Thread-safe. Cancellation is final: a canceled
+  /// group skips everything spawned into it later too.
   void cancel() noexcept;
+  /// True if this group or an ancestor (see the cancellation tree above) was canceled.
   bool is_canceled() const noexcept;
 
  private:
   detail::group_state state_;
+  std::unique_ptr<detail::group_limiter> limiter_;  // set by set_limit
 };
 
 }  // namespace magpie

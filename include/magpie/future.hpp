@@ -1,0 +1,158 @@
+// magpie::future<T>: the result of runtime::async. Unlike std::future, get() on a worker runs
+// other tasks while it waits (the task it waits for may be behind it in the same deque), so
+// recursive async code cannot deadlock a runtime with few workers.
+#pragma once
+
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "magpie/detail/group_state.hpp"
+#include "magpie/detail/group_wait.hpp"
+#include "magpie/errors.hpp"
+#include "magpie/runtime.hpp"
+
+namespace magpie {
+
+namespace detail {
+
+/// What the task and its futures share. The group counts the one task, so waiting reuses
+/// task_group's wait-and-help; the group has no parent: an async task is not canceled with the
+/// group whose task started it (nothing could then deliver its result).
+template <class T>
+struct future_state {
+  // The lane is unused: the job is submitted as a detached task in the caller's lane.
+  explicit future_state(runtime_core& core) : group(core, priority::normal, nullptr) {}
+  group_state group;
+  // Written by the task before its count drops to zero; read after the waiter saw zero.
+  std::optional<std::conditional_t<std::is_void_v<T>, std::monostate, T>> value;
+  std::exception_ptr error;
+};
+
+/// The task of runtime::async. Whether it runs or is discarded (shutdown(cancel)), its
+/// destructor completes the state: exactly one count goes down, so a waiter always returns.
+template <class T, class F>
+class async_job {
+ public:
+  async_job(std::shared_ptr<future_state<T>> s, F&& f) : state_(std::move(s)), f_(std::move(f)) {}
+  async_job(std::shared_ptr<future_state<T>> s, const F& f) : state_(std::move(s)), f_(f) {}
+  async_job(async_job&&) = default;  // leaves the source's state_ null: it completes nothing
+  async_job& operator=(async_job&&) = delete;
+  ~async_job() {
+    if (state_ == nullptr) return;
+    if (!state_->value && !state_->error) {
+      state_->error = std::make_exception_ptr(
+          runtime_closed("magpie::future: the task was discarded by shutdown(cancel)"));
+    }
+    end_group_task(state_->group);  // the state itself lives on in state_ until after this
+  }
+
+  void operator()() {
+    try {
+      if constexpr (std::is_void_v<T>) {
+        std::invoke(f_);
+        state_->value.emplace();
+      } else {
+        state_->value.emplace(std::invoke(f_));
+      }
+    } catch (...) {
+      state_->error = std::current_exception();
+    }
+  }
+
+ private:
+  std::shared_ptr<future_state<T>> state_;
+  F f_;
+};
+
+}  // namespace detail
+
+/// The eventual result of runtime::async: a value of type T (nothing for void) or the exception
+/// the task threw. Move-only; dropping a future does not wait (the task still runs). Its
+/// members are not thread-safe against each other on one future object.
+template <class T>
+class future {
+ public:
+  future() noexcept = default;
+  future(future&&) noexcept = default;
+  future& operator=(future&&) noexcept = default;
+  future(const future&) = delete;
+  future& operator=(const future&) = delete;
+
+  /// Whether this future still refers to a result (false when default-constructed, moved
+  /// from, or after get()).
+  bool valid() const noexcept { return state_ != nullptr; }
+  /// Whether the result is there: get() will not wait. False if !valid(). Never blocks.
+  bool ready() const noexcept { return state_ != nullptr && state_->group.pending() == 0; }
+
+  /// Waits for the result. On a worker of the task's runtime it runs other tasks meanwhile;
+  /// elsewhere (another runtime's worker included) it spins briefly, then sleeps. Throws
+  /// std::logic_error if !valid().
+  void wait() const {
+    detail::wait_group_until(checked("magpie::future::wait").group,
+                             std::chrono::steady_clock::time_point::max(), "magpie::future::wait");
+  }
+  /// As wait(), giving up after `timeout`; returns ready().
+  template <class Rep, class Period>
+  bool wait_for(std::chrono::duration<Rep, Period> timeout) const {
+    return detail::wait_group_until(checked("magpie::future::wait_for").group,
+                                    detail::deadline_after(timeout), "magpie::future::wait_for");
+  }
+
+  /// Waits (as wait()), then returns the value or rethrows the task's exception — or
+  /// runtime_closed if shutdown(cancel) discarded the task. The future is then no longer
+  /// valid(). Throws std::logic_error if !valid().
+  T get() {
+    checked("magpie::future::get");
+    wait();
+    const std::shared_ptr<detail::future_state<T>> s = std::move(state_);
+    if (s->error) {
+      // Take it out of the shared state, which the job may release last on its worker: this
+      // thread then holds the only reference. (Sharing would be safe too — exception_ptr counts
+      // atomically — but inside libstdc++, where ThreadSanitizer cannot see the ordering.)
+      std::exception_ptr e = std::move(s->error);
+      std::rethrow_exception(e);
+    }
+    if constexpr (!std::is_void_v<T>) return std::move(*s->value);
+  }
+
+ private:
+  friend class runtime;
+  explicit future(std::shared_ptr<detail::future_state<T>> s) noexcept : state_(std::move(s)) {}
+
+  detail::future_state<T>& checked(const char* who) const {
+    if (state_ == nullptr) {
+      throw std::logic_error(std::string(who) +
+                             ": no result here (default-constructed, moved from, or get() "
+                             "already called)");
+    }
+    return *state_;
+  }
+
+  std::shared_ptr<detail::future_state<T>> state_;
+};
+
+template <class F>
+auto runtime::async(F&& f, priority p) {
+  using D = std::decay_t<F>;
+  using R = std::invoke_result_t<D&>;
+  static_assert(!std::is_reference_v<R>,
+                "magpie::runtime::async: the callable returns a reference; return a value or a "
+                "std::reference_wrapper");
+  detail::require_callable(f, "magpie::runtime::async");
+  auto state = std::make_shared<detail::future_state<R>>(*core_);
+  // relaxed: nobody else sees the state before submit publishes the job.
+  state->group.word.store(detail::group_state::one_task, std::memory_order_relaxed);
+  // If submit refuses the job (runtime_closed, bad_alloc), destroying it completes the state.
+  submit(detail::async_job<R, D>(state, std::forward<F>(f)), p);
+  return future<R>(std::move(state));
+}
+
+}  // namespace magpie
