@@ -23,6 +23,8 @@ IDLE = ["idle"]
 # Magpie's other settings (perf/adapters/magpie_tuned.cpp) only offer submit: they appear in
 # the submit, latency and idle tables, and are not n/a rows everywhere else.
 SUBMIT_ONLY_TABLES = set(THROUGHPUT + WAKEUP + PRIORITY + IDLE)
+# Variants that exist for some tables only: no n/a rows for them elsewhere.
+VARIANT_TABLES = {"openmp_dynamic": set(LOOPS)}
 SCHEDULER_ORDER = ["magpie", "magpie_spin0", "magpie_spin1ms", "magpie_latency", "tbb", "openmp",
                    "openmp_dynamic", "llvm_openmp", "asio", "plain_pool", "serial"]
 
@@ -104,8 +106,10 @@ class Results:
                 if s == "serial" or (s.startswith("magpie_") and
                                      workload not in SUBMIT_ONLY_TABLES):
                     continue
-                why = self.settings.get("unavailable", {}).get(s, "cannot express it")
-                out.append([workload, s, f"n/a ({why})"])
+                if workload not in VARIANT_TABLES.get(s, {workload}):
+                    continue
+                unbuilt = s in self.settings.get("unavailable", {})
+                out.append([workload, s, "n/a (not built)" if unbuilt else "n/a"])
             elif e["failed"] and not e["metrics"]:
                 out.append([workload, s, "FAILED: " + "; ".join(e.get("errors", []))])
             else:
@@ -160,7 +164,8 @@ def time_tables(out, r, workloads, title, loops):
     if loops:
         header.append("speed-up Ts/T")
     table(out, title, "Median over the rounds; ratio = peer time / Magpie time (> 1: Magpie "
-          "faster); max RSS = peak resident memory of the child process, MiB.",
+          "faster); max RSS = peak resident memory of the child process, MiB; n/a: the "
+          "scheduler has no idiomatic way to express the workload.",
           header + ["max RSS"], rows)
 
 
