@@ -258,6 +258,8 @@ def main(argv):
             continue
         if scheduler != "serial" and scheduler not in chosen:
             continue
+        if workload.endswith("_1w") and worker_counts == [1]:
+            continue  # the same run as the workload itself
         # Serial and one-worker runs do not depend on the worker count: once, at the largest.
         fixed = scheduler == "serial" or workload.endswith("_1w")
         for workers in ([worker_counts[-1]] if fixed else worker_counts):

@@ -170,6 +170,15 @@ def time_tables(out, r, workloads, title, loops):
 
 
 def fork_join_table(out, r):
+    if r.workers == 1:
+        rows = [[w, s, fmt_time(ts)[0], fmt_time(t1)[0], ratio(t1, ts)] for w in FORK_JOIN
+                for s in r.schedulers if s != "serial"
+                for ts, t1 in [(r.stat(w, "serial", "time_s"), r.stat(w, s, "time_s"))]
+                if ts is not None and t1 is not None]
+        table(out, "Fork-join: serial floor and overhead", "Ts serial (no scheduler), T1 one "
+              "worker; T1/Ts is the per-task overhead.",
+              ["workload", "scheduler", "Ts", "T1", "T1/Ts"], rows)
+        return
     rows = []
     for w in FORK_JOIN:
         ts = r.stat(w, "serial", "time_s")
