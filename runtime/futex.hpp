@@ -2,12 +2,16 @@
 // spins first; parking wants neither, so on Linux we call futex directly (private futexes).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <thread>
 
 #if defined(__linux__)
 #include <linux/futex.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #endif
 
@@ -21,6 +25,25 @@ inline void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected)
           nullptr, 0);
 #else
   word.wait(expected, std::memory_order_acquire);
+#endif
+}
+
+/// Like futex_wait, for at most `timeout`.
+inline void futex_wait_for(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                           std::chrono::nanoseconds timeout) noexcept {
+  if (timeout.count() <= 0) return;
+#if defined(__linux__)
+  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(timeout);
+  timespec ts{};
+  ts.tv_sec = static_cast<time_t>(secs.count());
+  ts.tv_nsec = static_cast<long>((timeout - secs).count());
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, &ts,
+          nullptr, 0);
+#else
+  // No timed std::atomic wait: poll (only non-Linux builds get here).
+  if (word.load(std::memory_order_acquire) == expected)
+    std::this_thread::sleep_for(
+        std::min<std::chrono::nanoseconds>(timeout, std::chrono::milliseconds(1)));
 #endif
 }
 
@@ -51,6 +74,10 @@ class epoch_signal {
     return word_.load(std::memory_order_acquire);
   }
   void wait(std::uint32_t seen) noexcept { futex_wait(word_, seen); }
+  /// wait(), giving up at `deadline` (may also return early; callers re-check).
+  void wait_until(std::uint32_t seen, std::chrono::steady_clock::time_point deadline) noexcept {
+    futex_wait_for(word_, seen, deadline - std::chrono::steady_clock::now());
+  }
   void signal_all() noexcept {
     // release: publishes the state change made before the signal (see read()).
     word_.fetch_add(1, std::memory_order_release);

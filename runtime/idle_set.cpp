@@ -73,10 +73,10 @@ void idle_set::wake_locked(std::size_t index, bool beside_waker) noexcept {
   futex_wake_one(p->token);
 }
 
-bool idle_set::try_begin_search() noexcept {
+bool idle_set::try_begin_search(bool always) noexcept {
   // relaxed: the limit is a heuristic; an occasional extra searcher is harmless.
   const std::uint64_t s = state_.load(std::memory_order_relaxed);
-  if (searching(s) != 0 && 2 * searching(s) >= workers_) return false;
+  if (!always && searching(s) != 0 && 2 * searching(s) >= workers_) return false;
   // seq_cst: producers decide whether to wake someone from this count.
   state_.fetch_add(one_searching, std::memory_order_seq_cst);
   return true;

@@ -43,8 +43,9 @@ class idle_set {
   /// Wakes a sleeper if nobody searches, without the fence (caller already ordered its writes).
   void wake_if_no_searcher() noexcept;
 
-  /// A worker that ran dry asks to search; false when about half the workers already do.
-  bool try_begin_search() noexcept;
+  /// A worker that ran dry asks to search; false when about half the workers already do, unless
+  /// `always` (a latency-mode worker).
+  bool try_begin_search(bool always = false) noexcept;
   /// A searcher stops searching (found work, or leaves to do something else). Returns true if
   /// it was the last searcher: the caller should then notify_one() so work keeps spreading.
   bool end_search() noexcept;
@@ -76,10 +77,12 @@ class idle_set {
   template <class Pred>
   bool all_workers_idle_and(Pred&& pred) {
     std::lock_guard lock(mu_);
-    std::size_t idle = 0;
-    for (const parker* p : sleepers_)
-      idle += (p->is_worker && p->waiting_on == nullptr) ? 1 : 0;
-    return idle == workers_ && pred();
+    return idle_workers_locked() == workers_ && pred();
+  }
+  /// Workers asleep and not inside a task_group wait.
+  std::size_t idle_workers() {
+    std::lock_guard lock(mu_);
+    return idle_workers_locked();
   }
 
  private:
@@ -89,6 +92,12 @@ class idle_set {
   static std::uint64_t sleeping(std::uint64_t s) noexcept { return s >> 32; }
 
   void wake_locked(std::size_t index, bool beside_waker = false) noexcept;
+  std::size_t idle_workers_locked() const noexcept {
+    std::size_t idle = 0;
+    for (const parker* p : sleepers_)
+      idle += (p->is_worker && p->waiting_on == nullptr) ? 1 : 0;
+    return idle;
+  }
   void wake_one_slow();
 
   const std::size_t workers_;

@@ -29,7 +29,8 @@ class producer_cache {
     return nullptr;
   }
 
-  producer& add(const std::shared_ptr<producer_registry>& r, injector::queue& q) {
+  producer& add(const std::shared_ptr<producer_registry>& r,
+                std::array<injector::queue, lane_count>& q) {
     prune();
     std::lock_guard lock(r->mu);
     r->producers.emplace_back(q);
@@ -60,7 +61,9 @@ thread_local producer_cache tls_producers;
 
 }  // namespace
 
-injector::injector() : queue_(injector::batch * 32) {}
+injector::injector()
+    : queues_{{queue(injector::batch * 32), queue(injector::batch * 32),
+               queue(injector::batch * 32)}} {}
 
 injector::~injector() {
   std::lock_guard lock(registry_->mu);
@@ -70,7 +73,7 @@ injector::~injector() {
 
 producer& injector::this_thread_producer() {
   if (producer* p = tls_producers.find(registry_.get())) return *p;
-  return tls_producers.add(registry_, queue_);
+  return tls_producers.add(registry_, queues_);
 }
 
 bool injector::submits_in_flight() {

@@ -6,6 +6,7 @@
 
 #include <concurrentqueue/concurrentqueue.h>
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -13,15 +14,25 @@
 #include <memory>
 #include <mutex>
 
+#include "magpie/config.hpp"
 #include "magpie/detail/cache_line.hpp"
 #include "magpie/detail/task.hpp"
 
 namespace magpie::detail {
 
+inline constexpr std::size_t lane_count = 3;  // priority::high, normal, low
+inline constexpr unsigned lane_of(priority p) noexcept {
+  return static_cast<unsigned>(p);
+}
+inline constexpr unsigned normal_lane = lane_of(priority::normal);
+
 /// One (thread, runtime) pair's producer state.
 struct producer {
-  explicit producer(moodycamel::ConcurrentQueue<task>& q) : token(q) {}
-  moodycamel::ProducerToken token;
+  using queue = moodycamel::ConcurrentQueue<task>;
+  explicit producer(std::array<queue, lane_count>& q)
+      : tokens{{moodycamel::ProducerToken(q[0]), moodycamel::ProducerToken(q[1]),
+                moodycamel::ProducerToken(q[2])}} {}
+  std::array<moodycamel::ProducerToken, lane_count> tokens;  // one per lane
   // Submits between their `closed` check and the end of their enqueue. Written by the owning
   // thread only (RMWs on a line of its own), summed by shutdown.
   alignas(cache_line) std::atomic<std::uint32_t> in_flight{0};
@@ -49,16 +60,47 @@ class injector {
 
   /// The calling thread's producer for this injector (created on first use; may allocate).
   producer& this_thread_producer();
-  /// Moves `t` into the queue through `p`'s token. May allocate a queue block; false (and `t`
-  /// untouched) only if that allocation failed.
-  bool push(producer& p, task&& t) { return queue_.enqueue(p.token, std::move(t)); }
-  /// Moves up to `max` tasks out through `out`. Thread-safe, never blocks.
+  /// Moves `t` into `lane`'s queue through `p`'s token. May allocate a queue block; false (and
+  /// `t` untouched) only if that allocation failed.
+  bool push(producer& p, task&& t, unsigned lane) {
+    if (lane == normal_lane) return queues_[lane].enqueue(p.tokens[lane], std::move(t));
+    // relaxed: the hint is raised before the task is queued and lowered after it is taken, so
+    // it never under-counts a queue's tasks; the Dekker pairs use the queues themselves.
+    hints_[lane].count.fetch_add(1, std::memory_order_relaxed);
+    if (queues_[lane].enqueue(p.tokens[lane], std::move(t))) return true;
+    hints_[lane].count.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  /// Moves up to `max` tasks of `lane` out through `out`. Thread-safe, never blocks.
   template <class OutputIt>
-  std::size_t pop_bulk(moodycamel::ConsumerToken& tok, OutputIt out, std::size_t max) noexcept {
-    return queue_.try_dequeue_bulk(tok, out, max);
+  std::size_t pop_bulk(moodycamel::ConsumerToken& tok, unsigned lane, OutputIt out,
+                       std::size_t max) noexcept {
+    if (lane != normal_lane && !may_have(lane)) return 0;
+    const std::size_t n = queues_[lane].try_dequeue_bulk(tok, out, max);
+    if (lane != normal_lane && n != 0) {
+      hints_[lane].count.fetch_sub(static_cast<std::int64_t>(n), std::memory_order_relaxed);
+    }
+    return n;
+  }
+  /// Takes one task of `lane` without a consumer token (shutdown's own discarding).
+  bool try_pop(unsigned lane, task& out) noexcept {
+    if (!queues_[lane].try_dequeue(out)) return false;
+    if (lane != normal_lane) hints_[lane].count.fetch_sub(1, std::memory_order_relaxed);
+    return true;
+  }
+  /// For the rarely used lanes (high, low): false means the lane's queue is empty, so a worker
+  /// can look for urgent work before every task for the price of one load of a quiet line.
+  bool may_have(unsigned lane) const noexcept {
+    return hints_[lane].count.load(std::memory_order_relaxed) > 0;  // relaxed: see push
   }
   /// No task visible. Exact when no producer is mid-enqueue; parkers call it after their fence.
-  bool empty_approx() const noexcept { return queue_.size_approx() == 0; }
+  bool empty_approx() const noexcept {
+    for (const queue& q : queues_)
+      if (q.size_approx() != 0) return false;
+    return true;
+  }
+  /// Tasks queued in `lane` (approximate while producers and workers are active).
+  std::size_t size_approx(unsigned lane) const noexcept { return queues_[lane].size_approx(); }
   /// Some producer is between its `closed` check and the end of its enqueue.
   bool submits_in_flight();
 
@@ -66,10 +108,14 @@ class injector {
   bool try_take_capacity(std::size_t max) noexcept;
   void give_capacity(std::size_t n) noexcept;
 
-  queue& raw() noexcept { return queue_; }
+  queue& raw(unsigned lane) noexcept { return queues_[lane]; }
 
  private:
-  queue queue_;
+  std::array<queue, lane_count> queues_;
+  struct alignas(cache_line) hint {
+    std::atomic<std::int64_t> count{0};
+  };
+  std::array<hint, lane_count> hints_;  // only high's and low's are used
   std::shared_ptr<producer_registry> registry_ = std::make_shared<producer_registry>();
   // Queued-and-not-taken external tasks, for max_pending: written by producers and workers.
   alignas(cache_line) std::atomic<std::int64_t> pending_{0};

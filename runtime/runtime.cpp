@@ -32,11 +32,23 @@ std::size_t runtime::worker_count() const noexcept {
 }
 
 shutdown_report runtime::shutdown(shutdown_mode mode) {
-  return core_->shutdown(mode);
+  return core_->shutdown(mode, std::chrono::steady_clock::time_point::max());
+}
+
+shutdown_report runtime::shutdown_until(std::chrono::steady_clock::time_point deadline) {
+  return core_->shutdown(shutdown_mode::drain, deadline);
 }
 
 std::vector<int> runtime::worker_cpus() const {
   return core_->worker_cpus();
+}
+
+void runtime::set_spin(std::chrono::microseconds spin) {
+  core_->set_spin(spin);
+}
+
+runtime_stats runtime::stats() const {
+  return core_->stats();
 }
 
 int current_worker() noexcept {
@@ -47,19 +59,24 @@ int current_worker() noexcept {
 namespace detail {
 
 reservation reserve_slot(runtime_core& core, bool wait_for_room) {
-  return core.reserve(wait_for_room);
+  return core.reserve(wait_for_room ? std::chrono::steady_clock::time_point::max()
+                                    : std::chrono::steady_clock::time_point::min());
+}
+
+reservation reserve_slot_until(runtime_core& core, std::chrono::steady_clock::time_point deadline) {
+  return core.reserve(deadline);
 }
 
 void release_slot(runtime_core& core, reservation r) noexcept {
   core.release(r);
 }
 
-void submit_local(runtime_core& core, task* t, priority) noexcept {
-  core.submit_local(t);
+void submit_local(runtime_core& core, task* t, priority p) noexcept {
+  core.submit_local(t, p);
 }
 
-void submit_injected(runtime_core& core, task& t, reservation r, priority) {
-  core.submit_injected(t, r);
+void submit_injected(runtime_core& core, task& t, reservation r, priority p) {
+  core.submit_injected(t, r, p);
 }
 
 }  // namespace detail

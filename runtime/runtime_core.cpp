@@ -1,5 +1,6 @@
 #include "runtime_core.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <latch>
 #include <new>
@@ -12,22 +13,34 @@ namespace {
 
 constexpr std::size_t max_workers = 4096;
 
+void validate_spin(const char* what, std::chrono::nanoseconds spin) {
+  if (spin.count() < 0 || spin > std::chrono::seconds(1)) {
+    throw std::invalid_argument(std::string(what) + ": must be between 0 and 1 s, got " +
+                                std::to_string(spin.count()) + " ns");
+  }
+}
+
 void validate(const config& c) {
   if (c.workers > max_workers) {
     throw std::invalid_argument("config.workers: " + std::to_string(c.workers) +
                                 " exceeds the limit of " + std::to_string(max_workers));
   }
-  if (c.spin.count() < 0 || c.spin > std::chrono::seconds(1)) {
-    throw std::invalid_argument("config.spin: must be between 0 and 1 s, got " +
-                                std::to_string(c.spin.count()) + " us");
+  validate_spin("config.spin", c.spin);
+  if (c.starvation_limit < 2 || c.starvation_limit > (std::size_t{1} << 20)) {
+    throw std::invalid_argument("config.starvation_limit: must be between 2 and 2^20, got " +
+                                std::to_string(c.starvation_limit));
   }
   if (c.trace) throw std::invalid_argument("config.trace: tracing is not implemented yet");
 }
 
 std::size_t worker_total(const config& c, const topology& t) {
-  if (c.workers != 0) return c.workers;
-  if (!c.cpus.empty()) return c.cpus.size();
-  return t.allowed_pus().size();
+  std::size_t n = c.workers;
+  if (n == 0) n = !c.cpus.empty() ? c.cpus.size() : t.allowed_pus().size();
+  if (c.latency_workers > n) {
+    throw std::invalid_argument("config.latency_workers: " + std::to_string(c.latency_workers) +
+                                " exceeds the worker count " + std::to_string(n));
+  }
+  return n;
 }
 
 void print_exception(const std::exception_ptr& e) noexcept {
@@ -46,7 +59,8 @@ runtime_core::runtime_core(config cfg)
     : cfg_((validate(cfg), std::move(cfg))),
       topo_(std::make_unique<topology>(cfg_.synthetic_topology)),
       plan_(topo_->plan(cfg_.pin, worker_total(cfg_, *topo_), cfg_.cpus)),
-      idle(plan_.size()) {
+      idle(plan_.size()),
+      spin_ns_(std::chrono::nanoseconds(cfg_.spin).count()) {
   if (topo_->is_synthetic()) plan_.assign(plan_.size(), -1);  // those PUs do not exist here
   for (std::size_t i = 0; i < plan_.size(); ++i)
     workers_.push_back(std::make_unique<worker>(*this, i));
@@ -82,7 +96,7 @@ void runtime_core::start_workers() {
 
 runtime_core::~runtime_core() {
   try {
-    shutdown(shutdown_mode::drain);
+    shutdown(shutdown_mode::drain, std::chrono::steady_clock::time_point::max());
   } catch (const std::logic_error& e) {
     // Unreachable through the public API: ~runtime hands this case to a helper thread.
     std::fprintf(stderr, "magpie: %s; aborting\n", e.what());
@@ -90,14 +104,14 @@ runtime_core::~runtime_core() {
   }
 }
 
-reservation runtime_core::reserve(bool wait_for_room) {
+reservation runtime_core::reserve(std::chrono::steady_clock::time_point deadline) {
   if (worker* w = this_worker(); w != nullptr && &w->core == this) {
     reservation r{slot::local, {}};
     r.block = w->allocate_task();
     return r;
   }
   producer& p = inj.this_thread_producer();
-  if (cfg_.max_pending != 0 && !take_capacity(wait_for_room)) {
+  if (cfg_.max_pending != 0 && !take_capacity(deadline)) {
     return {closed() ? slot::closed : slot::full, {}};
   }
   // seq_cst: Dekker with shutdown, which stores `closed` and then sums in_flight: either we see
@@ -110,16 +124,25 @@ reservation runtime_core::reserve(bool wait_for_room) {
   return {slot::injector, {&p}};
 }
 
-// Blocks (when asked) until a max_pending slot is free; false if full (not waiting) or closed.
-bool runtime_core::take_capacity(bool wait_for_room) {
+// Blocks until a max_pending slot is free or `deadline` passes; false if full then, or closed.
+bool runtime_core::take_capacity(std::chrono::steady_clock::time_point deadline) {
+  using clock = std::chrono::steady_clock;
   for (;;) {
     if (inj.try_take_capacity(cfg_.max_pending)) return true;
-    if (closed() || !wait_for_room) return false;
+    if (closed() || deadline == clock::time_point::min()) return false;
+    const bool forever = deadline == clock::time_point::max();
+    if (!forever && clock::now() >= deadline) return false;
     // seq_cst: Dekker with made_room (workers give capacity back, then read room_waiters_).
     room_waiters_.fetch_add(1, std::memory_order_seq_cst);
     const std::uint32_t seen = room_.read();
     const bool taken = inj.try_take_capacity(cfg_.max_pending);
-    if (!taken && !closed()) room_.wait(seen);
+    if (!taken && !closed()) {
+      if (forever) {
+        room_.wait(seen);
+      } else {
+        room_.wait_until(seen, deadline);
+      }
+    }
     room_waiters_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: only a hint for made_room
     if (taken) return true;
   }
@@ -139,14 +162,21 @@ void runtime_core::end_submit(producer& p) noexcept {
   if (closed()) quiesce_.signal_all();
 }
 
-void runtime_core::submit_local(task* t) noexcept {
-  this_worker()->push_local(t);
+void runtime_core::set_spin(std::chrono::nanoseconds d) {
+  validate_spin("magpie::runtime::set_spin", d);
+  spin_ns_.store(d.count(), std::memory_order_relaxed);  // relaxed: read at each search's start
+}
+
+void runtime_core::submit_local(task* t, priority p) noexcept {
+  if (t->group() == nullptr) t->stamp(lane_of(p), clock_ticks());
+  this_worker()->push_local(t, lane_of(p));
   idle.notify_one();
 }
 
-void runtime_core::submit_injected(task& t, reservation r) {
-  if (!inj.push(*r.from, std::move(t))) {
-    group_state* g = t.group;
+void runtime_core::submit_injected(task& t, reservation r, priority p) {
+  if (t.group() == nullptr) t.stamp(lane_of(p), clock_ticks());
+  if (!inj.push(*r.from, std::move(t), lane_of(p))) {
+    group_state* g = t.group();
     t.discard();
     release(r);
     if (g != nullptr) finish_group_task(*g);
@@ -184,7 +214,8 @@ void runtime_core::report_detached_exception(std::exception_ptr e) noexcept {
   }
 }
 
-shutdown_report runtime_core::shutdown(shutdown_mode mode) {
+shutdown_report runtime_core::shutdown(shutdown_mode mode,
+                                       std::chrono::steady_clock::time_point drain_deadline) {
   if (worker* w = this_worker(); w != nullptr && &w->core == this) {
     throw std::logic_error(
         "magpie::runtime::shutdown called from one of the runtime's own workers");
@@ -195,16 +226,100 @@ shutdown_report runtime_core::shutdown(shutdown_mode mode) {
   flags_.closed.store(true, std::memory_order_seq_cst);
   room_.signal_all();  // blocked submitters now see `closed`
   idle.wake_all();     // every worker re-checks the queues under the new flags, then parks
+  bool drained = false;
   for (;;) {
     const std::uint32_t seen = quiesce_.read();
-    const bool quiet = idle.all_workers_idle_and(
-        [this] { return !inj.submits_in_flight() && !has_visible_work(); });
-    if (quiet) break;
-    quiesce_.wait(seen);
+    if (quiet()) break;
+    if (!drained && std::chrono::steady_clock::now() >= drain_deadline) {
+      drained = true;  // out of time: discard the rest
+      flags_.canceling.store(true, std::memory_order_seq_cst);
+      idle.wake_all();
+      continue;
+    }
+    if (drained) {
+      // Tasks queued behind a stuck worker would wait for it: discard them from here too.
+      discard_queued();
+      if (nothing_but_running_tasks()) {
+        shutdown_report r = tally();  // joined later, by shutdown() or the destructor
+        r.still_running = running_tasks();
+        return r;
+      }
+      // Running tasks may still queue more (discarded by the workers or the next pass).
+      quiesce_.wait_until(seen, std::chrono::steady_clock::now() + std::chrono::milliseconds(1));
+    } else if (drain_deadline == std::chrono::steady_clock::time_point::max()) {
+      quiesce_.wait(seen);
+    } else {
+      quiesce_.wait_until(seen, drain_deadline);
+    }
   }
   stop_and_join();
   report_ = tally();
   return report_;
+}
+
+// Every worker asleep, no submit in flight, nothing queued.
+bool runtime_core::quiet() {
+  return idle.all_workers_idle_and(
+      [this] { return !inj.submits_in_flight() && !has_visible_work(); });
+}
+
+// After a cancel: every worker is asleep or inside a task, and nothing is queued, so only the
+// running tasks are left (they may be stuck).
+bool runtime_core::nothing_but_running_tasks() {
+  std::size_t running = 0;
+  for (const auto& w : workers_)
+    running += w->running_tasks() != 0 ? 1 : 0;
+  return idle.idle_workers() + running >= workers_.size() && !inj.submits_in_flight() &&
+         !has_visible_work();
+}
+
+std::uint64_t runtime_core::running_tasks() const noexcept {
+  std::uint64_t n = 0;
+  for (const auto& w : workers_)
+    n += w->running_tasks();
+  return n;
+}
+
+void runtime_core::discard_queued() noexcept {
+  for (unsigned lane = 0; lane < lane_count; ++lane) {
+    task t;
+    while (inj.try_pop(lane, t)) {
+      made_room(1);
+      discard(t, static_cast<priority>(lane));
+    }
+    for (const auto& w : workers_) {
+      for (;;) {
+        const auto r = w->thief(lane).steal();
+        if (r.status == ext::steal_status::empty) break;
+        if (r.status != ext::steal_status::success) continue;
+        discard(*r.value, static_cast<priority>(lane));
+        task_pool::release_unpooled(r.value);  // blocks are plain operator new allocations
+      }
+    }
+  }
+}
+
+// Destroys t's callable unrun and accounts for it as discarded (the caller frees t's block).
+void runtime_core::discard(task& t, priority lane) noexcept {
+  group_state* g = t.group();
+  t.discard();
+  // relaxed: read by tally() under the same mutex as this write (shutdown_mu_).
+  discarded_by_shutdown_.store(discarded_by_shutdown_.load(std::memory_order_relaxed) + 1,
+                               std::memory_order_relaxed);
+  report_discard(lane);
+  if (g != nullptr) {
+    g->canceled.store(true, std::memory_order_relaxed);  // relaxed: advisory, as in execute()
+    finish_group_task(*g);
+  }
+}
+
+void runtime_core::report_discard(priority p) noexcept {
+  if (!cfg_.on_discard) return;
+  try {
+    cfg_.on_discard(p);
+  } catch (...) {
+    std::fprintf(stderr, "magpie: config.on_discard threw; ignored\n");
+  }
 }
 
 void runtime_core::stop_and_join() noexcept {
@@ -218,6 +333,7 @@ void runtime_core::stop_and_join() noexcept {
 
 shutdown_report runtime_core::tally() const noexcept {
   shutdown_report r;
+  r.discarded = discarded_by_shutdown_.load(std::memory_order_relaxed);  // relaxed: see discard
   for (const auto& w : workers_) {
     // relaxed: the workers were joined, which orders their last writes before these reads.
     r.ran += w->counters.ran.load(std::memory_order_relaxed);
@@ -226,6 +342,41 @@ shutdown_report runtime_core::tally() const noexcept {
     r.exceptions += w->counters.exceptions.load(std::memory_order_relaxed);
   }
   return r;
+}
+
+runtime_stats runtime_core::stats() const {
+  runtime_stats out;
+  const double ns_per_tick = ticks_.ns_per_tick();
+  const auto to_ns = [ns_per_tick](std::uint64_t ticks) {
+    return static_cast<std::uint64_t>(static_cast<double>(ticks) * ns_per_tick + 0.5);
+  };
+  for (unsigned lane = 0; lane < lane_count; ++lane) {
+    latency_histogram& h = out.latency[lane];
+    std::uint64_t max_ticks = 0;
+    for (std::size_t b = 0; b < latency_recorder::bucket_count; ++b) {
+      std::uint64_t n = 0;
+      for (const auto& w : workers_)
+        n += w->counters.latency[lane].count(b);
+      if (n != 0) h.buckets.push_back({to_ns(latency_recorder::upper_edge(b)), n});
+      h.count += n;
+    }
+    for (const auto& w : workers_)
+      max_ticks = std::max(max_ticks, w->counters.latency[lane].max());
+    h.max_ns = to_ns(max_ticks);
+    out.queued[lane] = inj.size_approx(lane);
+    for (const auto& w : workers_)
+      out.queued[lane] += w->queued(lane);
+  }
+  for (const auto& w : workers_) {
+    const worker_counters& c = w->counters;
+    // relaxed: a snapshot of single-writer counters; each value is recent, not a consistent cut.
+    const auto get = [](const std::atomic<std::uint64_t>& v) {
+      return v.load(std::memory_order_relaxed);
+    };
+    out.workers.push_back({w->bound_cpu, get(c.ran), get(c.stolen), get(c.injected), get(c.parks),
+                           get(c.discarded), get(c.canceled), get(c.exceptions)});
+  }
+  return out;
 }
 
 std::vector<int> runtime_core::worker_cpus() const {

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "clock.hpp"
 #include "futex.hpp"
 #include "idle_set.hpp"
 #include "injector.hpp"
@@ -17,6 +18,7 @@
 #include "magpie/detail/cache_line.hpp"
 #include "magpie/detail/submit.hpp"
 #include "magpie/shutdown_report.hpp"
+#include "magpie/stats.hpp"
 #include "topology.hpp"
 #include "worker.hpp"
 
@@ -38,12 +40,20 @@ class runtime_core {
   std::size_t size() const noexcept { return workers_.size(); }
   worker& at(std::size_t i) noexcept { return *workers_[i]; }
   const config& cfg() const noexcept { return cfg_; }
-  std::chrono::microseconds spin() const noexcept { return cfg_.spin; }
+  std::chrono::nanoseconds spin() const noexcept {
+    return std::chrono::nanoseconds(spin_ns_.load(std::memory_order_relaxed));  // relaxed: a knob
+  }
+  /// Throws std::invalid_argument outside [0, 1 s].
+  void set_spin(std::chrono::nanoseconds d);
+  std::size_t starvation_limit() const noexcept { return cfg_.starvation_limit; }
 
-  reservation reserve(bool wait_for_room);
+  /// Where a submit goes; waits for room (max_pending) until `deadline`: time_point::max()
+  /// waits as long as it takes, time_point::min() not at all.
+  reservation reserve(std::chrono::steady_clock::time_point deadline);
   void release(reservation r) noexcept;
-  void submit_local(task* t) noexcept;
-  void submit_injected(task& t, reservation r);
+  void submit_local(task* t, priority p) noexcept;
+  void submit_injected(task& t, reservation r, priority p);
+  runtime_stats stats() const;
 
   /// Any task visible in the injector or any deque. Used by parkers after their fence.
   bool has_visible_work() const noexcept;
@@ -60,7 +70,12 @@ class runtime_core {
   /// Binds the calling thread to PU `cpu`; false if the OS refused.
   bool bind(unsigned cpu) const noexcept { return topo_->bind_current_thread(cpu); }
 
-  shutdown_report shutdown(shutdown_mode mode);
+  /// Closes, runs or discards per `mode`, and joins. In drain mode, past `drain_deadline` it
+  /// switches to cancel and returns without joining if only running tasks are left.
+  shutdown_report shutdown(shutdown_mode mode,
+                           std::chrono::steady_clock::time_point drain_deadline);
+  /// A worker discarded a task of lane `p` (config.on_discard).
+  void report_discard(priority p) noexcept;
   std::vector<int> worker_cpus() const;
 
   injector inj;
@@ -68,10 +83,15 @@ class runtime_core {
 
  private:
   void start_workers();
-  bool take_capacity(bool wait_for_room);
+  bool take_capacity(std::chrono::steady_clock::time_point deadline);
   void end_submit(producer& p) noexcept;
   void stop_and_join() noexcept;
   shutdown_report tally() const noexcept;
+  bool quiet();
+  void discard_queued() noexcept;
+  void discard(task& t, priority lane) noexcept;
+  bool nothing_but_running_tasks();
+  std::uint64_t running_tasks() const noexcept;
 
   std::vector<std::unique_ptr<worker>> workers_;
   std::vector<std::thread> threads_;
@@ -80,11 +100,14 @@ class runtime_core {
     std::atomic<bool> canceling{false};  // discard instead of run
     std::atomic<bool> stopping{false};   // quiescent: workers exit
   } flags_;
+  alignas(cache_line) std::atomic<std::int64_t> spin_ns_;
   alignas(cache_line) std::atomic<std::uint32_t> room_waiters_{0};
+  tick_rate ticks_;
   epoch_signal room_;
   epoch_signal quiesce_;
   std::mutex shutdown_mu_;
   bool joined_ = false;
+  std::atomic<std::uint64_t> discarded_by_shutdown_{0};  // written under shutdown_mu_
   shutdown_report report_;
 };
 

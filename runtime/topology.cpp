@@ -3,7 +3,9 @@
 #include <hwloc.h>
 
 #include <algorithm>
+#include <limits>
 #include <memory>
+#include <numeric>
 #include <stdexcept>
 #include <string>
 
@@ -15,29 +17,40 @@ struct bitmap_deleter {
 };
 using bitmap = std::unique_ptr<hwloc_bitmap_s, bitmap_deleter>;
 
-// Allowed PUs below `obj`, interleaved one per child in turn: children at every level take
-// turns, so consecutive entries land in different packages, then NUMA nodes/caches, then cores.
+struct topology_deleter {
+  void operator()(hwloc_topology* t) const noexcept { hwloc_topology_destroy(t); }
+};
+
+// Allowed PUs below `obj`, children taking turns in proportion to their allowed PUs (a child
+// with twice the PUs gets every other turn). On a symmetric tree that is plain round robin, so
+// consecutive entries land in different packages, then NUMA nodes/caches, then cores; on an
+// asymmetric one a small package does not get its hyperthreads used before a big one's cores.
 std::vector<unsigned> scatter_below(hwloc_obj_t obj, hwloc_const_bitmap_t allowed) {
   if (obj->type == HWLOC_OBJ_PU) {
     if (hwloc_bitmap_isset(allowed, obj->os_index)) return {obj->os_index};
     return {};
   }
   std::vector<std::vector<unsigned>> parts;
+  std::size_t total = 0;
   for (hwloc_obj_t c = obj->first_child; c != nullptr; c = c->next_sibling) {
     auto part = scatter_below(c, allowed);
+    total += part.size();
     if (!part.empty()) parts.push_back(std::move(part));
   }
   std::vector<unsigned> out;
-  for (std::size_t i = 0;; ++i) {
-    bool any = false;
-    for (const auto& p : parts) {
-      if (i < p.size()) {
-        out.push_back(p[i]);
-        any = true;
-      }
+  out.reserve(total);
+  std::vector<std::size_t> taken(parts.size(), 0);
+  while (out.size() < total) {
+    // The part least used relative to its size; ties go to the earlier part.
+    std::size_t best = parts.size();
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      if (taken[i] == parts[i].size()) continue;
+      if (best == parts.size() || taken[i] * parts[best].size() < taken[best] * parts[i].size())
+        best = i;
     }
-    if (!any) return out;
+    out.push_back(parts[best][taken[best]++]);
   }
+  return out;
 }
 
 std::string list(const std::vector<unsigned>& v) {
@@ -47,34 +60,205 @@ std::string list(const std::vector<unsigned>& v) {
   return s;
 }
 
+void count_below(hwloc_obj_t obj, topology_counts& n) {
+  switch (obj->type) {
+    case HWLOC_OBJ_PACKAGE:
+      ++n.packages;
+      break;
+    case HWLOC_OBJ_NUMANODE:
+      ++n.numa_nodes;
+      break;
+    case HWLOC_OBJ_L3CACHE:
+      ++n.l3_caches;
+      break;
+    case HWLOC_OBJ_CORE:
+      ++n.cores;
+      break;
+    case HWLOC_OBJ_PU:
+      ++n.pus;
+      break;
+    default:
+      break;
+  }
+  for (hwloc_obj_t c = obj->first_child; c != nullptr; c = c->next_sibling)
+    count_below(c, n);
+  for (hwloc_obj_t c = obj->memory_first_child; c != nullptr; c = c->next_sibling)
+    count_below(c, n);
+}
+
+// hwloc 2 hangs NUMA nodes off the CPU tree as memory children; the PU's local node is the one
+// attached to its nearest ancestor that has any (through memory-side caches, if present).
+int local_numa_node(hwloc_obj_t pu) {
+  for (hwloc_obj_t a = pu; a != nullptr; a = a->parent) {
+    for (hwloc_obj_t m = a->memory_first_child; m != nullptr; m = m->memory_first_child) {
+      if (m->type == HWLOC_OBJ_NUMANODE) return static_cast<int>(m->os_index);
+    }
+  }
+  return 0;  // hwloc always has one; a machine without any is one node
+}
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
 }  // namespace
 
-topology::topology(const std::string& synthetic) : synthetic_(!synthetic.empty()) {
-  if (hwloc_topology_init(&topo_) != 0)
-    throw std::runtime_error("magpie: hwloc_topology_init failed");
-  if (synthetic_ && hwloc_topology_set_synthetic(topo_, synthetic.c_str()) != 0) {
-    hwloc_topology_destroy(topo_);
-    throw std::invalid_argument("config.synthetic_topology: hwloc cannot parse \"" + synthetic +
-                                "\"");
+// --- victim rings -----------------------------------------------------------------------------
+
+const char* to_string(steal_distance d) noexcept {
+  switch (d) {
+    case steal_distance::core:
+      return "core";
+    case steal_distance::l3:
+      return "l3";
+    case steal_distance::numa:
+      return "numa";
+    case steal_distance::package:
+      return "package";
+    case steal_distance::machine:
+      return "machine";
   }
-  if (hwloc_topology_load(topo_) != 0) {
-    hwloc_topology_destroy(topo_);
+  return "?";
+}
+
+victim_rings::victim_rings(std::vector<placement> where) : where_(std::move(where)) {
+  const std::size_t n = where_.size();
+  if (n >= std::numeric_limits<std::uint32_t>::max())
+    throw std::length_error("victim_rings: too many workers");
+  // Sorted by package, NUMA node, L3, core, PU (unbound workers last), every domain below is a
+  // run of consecutive entries, so a worker's rings are differences of nested ranges.
+  order_.resize(n);
+  std::iota(order_.begin(), order_.end(), 0u);
+  const auto key = [this](std::uint32_t w) {
+    const placement& p = where_[w];
+    return std::array<int, 7>{p.bound() ? 0 : 1,  p.package, p.numa, p.l3, p.core, p.pu,
+                              static_cast<int>(w)};
+  };
+  std::sort(order_.begin(), order_.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return key(a) < key(b); });
+
+  // Domains by level: the workers sharing the first `depth` fields of (package, numa, l3, core).
+  // An unbound worker shares no domain below the machine with anyone.
+  const auto same = [this](std::uint32_t a, std::uint32_t b, int depth) {
+    const placement& x = where_[a];
+    const placement& y = where_[b];
+    if (!x.bound() || !y.bound()) return false;
+    const std::array<int, 4> kx{x.package, x.numa, x.l3, x.core};
+    const std::array<int, 4> ky{y.package, y.numa, y.l3, y.core};
+    return std::equal(kx.begin(), kx.begin() + depth, ky.begin());
+  };
+  struct level {
+    int depth;
+    steal_distance distance;
+  };
+  constexpr std::array<level, 4> levels{{{4, steal_distance::core},
+                                         {3, steal_distance::l3},
+                                         {2, steal_distance::numa},
+                                         {1, steal_distance::package}}};
+  // runs[l][pos]: the range of level l's domain holding the worker at position pos.
+  std::array<std::vector<range>, 4> runs;
+  for (std::size_t l = 0; l < levels.size(); ++l) {
+    runs[l].resize(n);
+    for (std::uint32_t b = 0; b < n;) {
+      std::uint32_t e = b + 1;
+      while (e < n && same(order_[b], order_[e], levels[l].depth))
+        ++e;
+      for (std::uint32_t i = b; i < e; ++i)
+        runs[l][i] = {b, e, levels[l].distance};
+      b = e;
+    }
+  }
+
+  nests_.resize(n);
+  for (std::uint32_t pos = 0; pos < n; ++pos) {
+    const std::uint32_t w = order_[pos];
+    nest& s = nests_[w];
+    s.ranges[s.count++] = {pos, pos + 1, steal_distance::core};
+    for (std::size_t l = 0; l < levels.size(); ++l) {
+      // Without an L3 nobody shares one: the core is the L3 domain.
+      const range r = (levels[l].distance == steal_distance::l3 && where_[w].l3 < 0) ? runs[0][pos]
+                                                                                     : runs[l][pos];
+      const range& last = s.ranges[s.count - 1];
+      if (r.end - r.begin > last.end - last.begin) s.ranges[s.count++] = r;
+    }
+    if (n > s.ranges[s.count - 1].end - s.ranges[s.count - 1].begin)
+      s.ranges[s.count++] = {0, static_cast<std::uint32_t>(n), steal_distance::machine};
+  }
+}
+
+victim_ring victim_rings::ring(std::size_t worker, std::size_t k) const noexcept {
+  const range& inner = nests_[worker].ranges[k];
+  const range& outer = nests_[worker].ranges[k + 1];
+  victim_ring r;
+  r.first_ = order_.data() + outer.begin;
+  r.first_size_ = inner.begin - outer.begin;
+  r.second_ = order_.data() + inner.end;
+  r.second_size_ = outer.end - inner.end;
+  r.distance_ = outer.distance;
+  return r;
+}
+
+steal_distance victim_rings::distance(std::size_t thief, std::size_t victim) const noexcept {
+  const placement& a = where_[thief];
+  const placement& b = where_[victim];
+  if (!a.bound() || !b.bound() || a.package != b.package) return steal_distance::machine;
+  if (a.numa != b.numa) return steal_distance::package;
+  if (a.core == b.core) return steal_distance::core;
+  if (a.l3 >= 0 && a.l3 == b.l3) return steal_distance::l3;
+  return steal_distance::numa;
+}
+
+std::vector<std::vector<std::uint32_t>> victim_rings::lists(std::size_t worker) const {
+  std::vector<std::vector<std::uint32_t>> out;
+  for (std::size_t k = 0; k < ring_count(worker); ++k) {
+    const victim_ring r = ring(worker, k);
+    auto& v = out.emplace_back();
+    for (std::size_t i = 0; i < r.size(); ++i)
+      v.push_back(r[i]);
+    std::sort(v.begin(), v.end());
+  }
+  return out;
+}
+
+// --- topology ---------------------------------------------------------------------------------
+
+topology::topology(const std::string& description) : synthetic_(!description.empty()) {
+  hwloc_topology* raw = nullptr;
+  if (hwloc_topology_init(&raw) != 0)
+    throw std::runtime_error("magpie: hwloc_topology_init failed");
+  std::unique_ptr<hwloc_topology, topology_deleter> t(raw);
+  const auto bad = [&](const std::string& why) {
+    return std::invalid_argument("config.synthetic_topology: " + why + " \"" + description + "\"");
+  };
+  if (!description.empty() && description.front() == '<') {
+    if (description.size() >= std::numeric_limits<int>::max()) throw bad("XML text too long");
+    if (hwloc_topology_set_xmlbuffer(t.get(), description.c_str(),
+                                     static_cast<int>(description.size() + 1)) != 0)
+      throw bad("hwloc cannot read the XML text");
+  } else if (ends_with(description, ".xml")) {
+    if (hwloc_topology_set_xml(t.get(), description.c_str()) != 0)
+      throw bad("hwloc cannot read the XML file");
+  } else if (synthetic_ && hwloc_topology_set_synthetic(t.get(), description.c_str()) != 0) {
+    throw bad("hwloc cannot parse");
+  }
+  if (hwloc_topology_load(t.get()) != 0) {
+    if (synthetic_) throw bad("hwloc cannot load the topology");
     throw std::runtime_error("magpie: hwloc_topology_load failed");
   }
-  bitmap allowed(hwloc_bitmap_dup(hwloc_topology_get_allowed_cpuset(topo_)));
+  bitmap allowed(hwloc_bitmap_dup(hwloc_topology_get_allowed_cpuset(t.get())));
   if (!synthetic_) {
     // The calling thread's binding carries taskset/sched_setaffinity restrictions.
     bitmap bound(hwloc_bitmap_alloc());
-    if (hwloc_get_cpubind(topo_, bound.get(), HWLOC_CPUBIND_THREAD) == 0 &&
+    if (hwloc_get_cpubind(t.get(), bound.get(), HWLOC_CPUBIND_THREAD) == 0 &&
         hwloc_bitmap_intersects(bound.get(), allowed.get())) {
       hwloc_bitmap_and(allowed.get(), allowed.get(), bound.get());
     }
   }
+  topo_ = t.get();
   collect(allowed.get());
-  if (compact_.empty()) {
-    hwloc_topology_destroy(topo_);
+  if (compact_.empty())
     throw std::runtime_error("magpie: hwloc reports no processing unit usable by this process");
-  }
+  t.release();  // owned by *this from here on
 }
 
 topology::~topology() {
@@ -89,6 +273,12 @@ void topology::collect(const void* allowed_set) {
     if (hwloc_bitmap_isset(allowed, pu->os_index)) compact_.push_back(pu->os_index);
   }
   scatter_ = scatter_below(hwloc_get_root_obj(topo_), allowed);
+}
+
+topology_counts topology::counts() const noexcept {
+  topology_counts n;
+  count_below(hwloc_get_root_obj(topo_), n);
+  return n;
 }
 
 std::vector<int> topology::plan(pinning pin, std::size_t workers,
@@ -112,6 +302,29 @@ std::vector<int> topology::plan(pinning pin, std::size_t workers,
   if (order == nullptr) return out;
   for (std::size_t i = 0; i < workers; ++i)
     out[i] = static_cast<int>((*order)[i % order->size()]);
+  return out;
+}
+
+std::vector<placement> topology::place(const std::vector<int>& plan) const {
+  std::vector<placement> out(plan.size());
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    if (plan[i] < 0) continue;
+    hwloc_obj_t pu = hwloc_get_pu_obj_by_os_index(topo_, static_cast<unsigned>(plan[i]));
+    if (pu == nullptr) {
+      throw std::invalid_argument("topology::place: PU " + std::to_string(plan[i]) + " of worker " +
+                                  std::to_string(i) + " is not in the topology");
+    }
+    const auto logical = [&](hwloc_obj_type_t type, int absent) {
+      hwloc_obj_t a = hwloc_get_ancestor_obj_by_type(topo_, type, pu);
+      return a == nullptr ? absent : static_cast<int>(a->logical_index);
+    };
+    placement& p = out[i];
+    p.pu = plan[i];
+    p.core = logical(HWLOC_OBJ_CORE, static_cast<int>(pu->logical_index));
+    p.l3 = logical(HWLOC_OBJ_L3CACHE, -1);
+    p.numa = local_numa_node(pu);
+    p.package = logical(HWLOC_OBJ_PACKAGE, 0);
+  }
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "clock.hpp"
 #include "futex.hpp"
 #include "magpie/detail/fence.hpp"
 #include "runtime_core.hpp"
@@ -18,7 +19,18 @@ constexpr std::uint32_t injector_fairness_period = 61;
 thread_local worker* tls_worker = nullptr;
 
 worker::worker(runtime_core& c, std::size_t i)
-    : core(c), index(i), consumer_(c.inj.raw()), rng_(0x9e3779b97f4a7c15ull * (i + 1)) {}
+    : core(c),
+      index(i),
+      consumers_{{moodycamel::ConsumerToken(c.inj.raw(0)), moodycamel::ConsumerToken(c.inj.raw(1)),
+                  moodycamel::ConsumerToken(c.inj.raw(2))}},
+      rng_(0x9e3779b97f4a7c15ull * (i + 1)),
+      latency_mode_(i < c.cfg().latency_workers) {}
+
+bool worker::has_local_work() const noexcept {
+  for (const lane_deque& l : lanes_)
+    if (!l.deque.empty_approx()) return true;
+  return false;
+}
 
 void worker::main(int cpu, std::latch& started) {
   if (cpu >= 0 && core.bind(static_cast<unsigned>(cpu))) bound_cpu = cpu;
@@ -50,16 +62,42 @@ void worker::run_until(const Done& done, group_state* waiting_on) {
   }
 }
 
+// Highest lane first: urgent work from outside (one load of a quiet line when there is none),
+// then this worker's own deques. Every starvation_limit dispatches, fair_turn gives the low lane
+// the first look, and half-way between, the normal lane.
 template <class Done>
 task* worker::next_task(const Done& done) {
   task* t = nullptr;
+  ++fair_tick_;
+  if ((fair_tick_ == core.starvation_limit() / 2 || fair_tick_ >= core.starvation_limit()) &&
+      (t = fair_turn()) != nullptr) {
+    return t;
+  }
+  if ((t = from_injector(lane_of(priority::high))) != nullptr) return t;
+  if ((t = pop_local(lane_of(priority::high))) != nullptr) return t;
   if (++tick_ == injector_fairness_period) {
     tick_ = 0;
     if ((t = from_injector()) != nullptr) return t;
   }
-  if (owner_.pop(t)) return t;
+  if (lanes_[normal_lane].owner.pop(t)) return t;
+  if ((t = pop_local(lane_of(priority::low))) != nullptr) return t;
   if ((t = from_injector()) != nullptr) return t;
   return search(done);
+}
+
+task* worker::fair_turn() {
+  const bool low_turn = fair_tick_ >= core.starvation_limit();
+  const unsigned lane = low_turn ? lane_of(priority::low) : normal_lane;
+  if (low_turn) fair_tick_ = 0;
+  if (task* t = pop_local(lane)) return t;
+  return from_injector(lane);
+}
+
+// Looks before popping: a pop from an empty Chase-Lev deque costs a fence.
+task* worker::pop_local(unsigned lane) {
+  task* t = nullptr;
+  if (lanes_[lane].owner.empty_approx() || !lanes_[lane].owner.pop(t)) return nullptr;
+  return t;
 }
 
 namespace {
@@ -94,14 +132,24 @@ class into_pool {
 }  // namespace
 
 task* worker::from_injector() {
+  for (unsigned lane = 0; lane < lane_count; ++lane) {
+    if (task* t = from_injector(lane)) return t;
+  }
+  return nullptr;
+}
+
+task* worker::from_injector(unsigned lane) {
+  if (lane != normal_lane && !core.inj.may_have(lane)) return nullptr;
   task* batch[injector::batch];
   pool_.reserve(injector::batch);
-  const std::size_t n = core.inj.pop_bulk(consumer_, into_pool(pool_, batch), injector::batch);
+  const std::size_t n =
+      core.inj.pop_bulk(consumers_[lane], lane, into_pool(pool_, batch), injector::batch);
   if (n == 0) return nullptr;
+  worker_counters::add(counters.injected, n);
   // Keep the rest in our deque, where idle workers can steal them: we pop them in queue order
   // (batch[1] next), thieves take the newest from the other end.
   for (std::size_t i = n; i-- > 1;)
-    owner_.push(batch[i]);
+    lanes_[lane].owner.push(batch[i]);
   if (n > 1) core.idle.notify_one();
   core.made_room(n);
   return batch[0];
@@ -117,11 +165,14 @@ task* worker::search(const Done& done) {
     if (!searching_ && core.idle.hand_off_search(bound_cpu)) return nullptr;
   }
   if (!searching_) {
-    if (!core.idle.try_begin_search()) return nullptr;  // enough searchers: park
+    if (!core.idle.try_begin_search(latency_mode_)) return nullptr;  // enough searchers: park
     searching_ = true;
   }
   const auto spin = core.spin();
   const auto deadline = std::chrono::steady_clock::now() + spin;
+  // Latency mode searches until it finds work, but not once the runtime is closed: shutdown
+  // waits for every worker to sleep.
+  const auto keep_searching = [this] { return latency_mode_ && !core.closed(); };
   for (;;) {
     task* t = steal_round();
     if (t == nullptr) t = from_injector();
@@ -133,22 +184,33 @@ task* worker::search(const Done& done) {
       leave_search();
       return nullptr;
     }
-    if (spin.count() == 0 || std::chrono::steady_clock::now() >= deadline) return nullptr;
+    if (!keep_searching() && (spin.count() == 0 || std::chrono::steady_clock::now() >= deadline)) {
+      return nullptr;
+    }
     for (int i = 0; i < 16; ++i)
       cpu_relax();
   }
 }
 
 task* worker::steal_round() {
+  if (core.size() < 2) return nullptr;
+  for (unsigned lane = 0; lane < lane_count; ++lane) {
+    if (task* t = steal_lane(lane)) return t;
+  }
+  return nullptr;
+}
+
+task* worker::steal_lane(unsigned lane) {
   const std::size_t n = core.size();
-  if (n < 2) return nullptr;
   const std::size_t start = static_cast<std::size_t>(next_random() % n);
   for (bool retry = true; retry;) {
     retry = false;
     for (std::size_t k = 0; k < n; ++k) {
       const std::size_t v = (start + k) % n;
       if (v == index) continue;
-      const auto r = core.at(v).thief().steal();
+      ext::deque_thief<task*>& victim = core.at(v).thief(lane);
+      if (victim.empty_approx()) continue;  // a steal from an empty deque costs a fence
+      const auto r = victim.steal();
       if (r.status == ext::steal_status::success) {
         worker_counters::bump(counters.stolen);
         return r.value;
@@ -195,12 +257,21 @@ void worker::park(const Done& done, group_state* waiting_on) {
   hand_off_ = parker_.woken_beside_waker;
 }
 
+void worker::record_latency(const task& t) noexcept {
+  // A clock read on another CPU may be a little ahead of ours; a negative difference counts 0.
+  const std::uint64_t now = clock_ticks() & (~std::uint64_t{0} >> 3);  // stamps keep 61 bits
+  const std::uint64_t at = t.stamped_at();
+  counters.latency[t.lane()].record(now > at ? now - at : 0);
+}
+
 void worker::execute(task* t) {
-  group_state* g = t->group;
+  group_state* g = t->group();
   if (core.canceling() || (g != nullptr && g->canceled.load(std::memory_order_relaxed))) {
     // relaxed (canceled): a racing cancel may let one more task start, which cancel() allows.
     const bool discarding = core.canceling();
+    const priority lane = g != nullptr ? g->lane : static_cast<priority>(t->lane());
     free_task(t);  // destroys the callable unrun
+    if (discarding) core.report_discard(lane);
     worker_counters::bump(discarding ? counters.discarded : counters.canceled);
     if (g != nullptr) {
       if (discarding) g->canceled.store(true, std::memory_order_relaxed);
@@ -208,8 +279,10 @@ void worker::execute(task* t) {
     }
     return;
   }
+  if (t->detached()) record_latency(*t);  // group tasks are not timed (see stats.hpp)
   group_state* outer = current_group_;
   current_group_ = g;
+  worker_counters::bump(counters.begun);
   try {
     t->run();
   } catch (...) {

@@ -1,5 +1,6 @@
 // magpie-stress: a soak test. Round after round it builds a runtime with a random configuration
-// (1..64 workers, spin 0..50 us, bounded or unbounded injector), drives it with external
+// (1..64 workers, spin 0..50 us, bounded or unbounded injector, latency mode or not, any
+// starvation limit, every priority lane), drives it with external
 // producers, random spawn trees with waits inside tasks, groups that throw or are canceled,
 // and wake-up probes, then shuts it down (drain or cancel) and checks the books:
 //   * every accepted task ran exactly once, or shutdown(cancel) / a group cancellation reported
@@ -83,6 +84,8 @@ struct round_config {
   int producers;
   int trees;
   bool cancel_at_end;
+  std::size_t latency_workers;
+  std::size_t starvation_limit;
 };
 
 // Which ids ran, and how often. Sized per round.
@@ -128,10 +131,11 @@ class ledger {
 [[noreturn]] void violation(const round_config& rc, const std::string& what) {
   std::fprintf(stderr,
                "magpie-stress: VIOLATION: %s\n  round seed %llu, workers %zu, spin %lld us, "
-               "max_pending %zu, producers %d, trees %d, shutdown %s\n",
+               "max_pending %zu, producers %d, trees %d, shutdown %s, latency_workers %zu, "
+               "starvation_limit %zu\n",
                what.c_str(), static_cast<unsigned long long>(rc.seed), rc.workers,
                static_cast<long long>(rc.spin.count()), rc.max_pending, rc.producers, rc.trees,
-               rc.cancel_at_end ? "cancel" : "drain");
+               rc.cancel_at_end ? "cancel" : "drain", rc.latency_workers, rc.starvation_limit);
   std::exit(1);
 }
 
@@ -141,9 +145,13 @@ struct tree_stats {
 
 // A random spawn tree: each node records itself, maybe throws (leaves only), maybe cancels
 // its group, and waits for its children inside the task (so waits nest on workers).
+magpie::priority any_lane(std::mt19937_64& rng) {
+  return static_cast<magpie::priority>(rng() % 3);
+}
+
 void grow(magpie::runtime& rt, ledger& book, tree_stats& st, std::uint64_t seed, int depth) {
   std::mt19937_64 rng(seed);
-  magpie::task_group g(rt);
+  magpie::task_group g(rt, any_lane(rng));
   const int children = depth == 0 ? 0 : static_cast<int>(rng() % 6);
   for (int c = 0; c < children; ++c) {
     std::size_t id = 0;
@@ -198,6 +206,8 @@ round_config pick(std::mt19937_64& rng, const options& o) {
   rc.producers = 1 + static_cast<int>(rng() % 4);
   rc.trees = static_cast<int>(rng() % 4);
   rc.cancel_at_end = rng() % 4 == 0;
+  rc.latency_workers = rng() % 4 == 0 ? 1 + rng() % rc.workers : 0;
+  rc.starvation_limit = 2 + rng() % 64;
   return rc;
 }
 
@@ -210,6 +220,8 @@ std::uint64_t run_round(const round_config& rc, const options& o) {
   cfg.spin = rc.spin;
   cfg.max_pending = rc.max_pending;
   cfg.pin = magpie::pinning::none;
+  cfg.latency_workers = rc.latency_workers;
+  cfg.starvation_limit = rc.starvation_limit;
   std::atomic<std::uint64_t> detached_threw{0};
   cfg.on_exception = [&](std::exception_ptr) { detached_threw.fetch_add(1); };
   magpie::runtime rt(cfg);
@@ -230,7 +242,9 @@ std::uint64_t run_round(const round_config& rc, const options& o) {
             book.ran(id);
             if (throws) throw std::logic_error("stress: planned detached failure");
           };
-          const bool accepted = rng() % 2 == 0 ? rt.try_submit(task) : (rt.submit(task), true);
+          const magpie::priority lane = any_lane(rng);
+          const bool accepted =
+              rng() % 2 == 0 ? rt.try_submit(task, lane) : (rt.submit(task, lane), true);
           if (!accepted) book.refused();
         }
         // Let the runtime go idle, then check that one submit still wakes it.

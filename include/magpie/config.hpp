@@ -9,8 +9,8 @@
 
 namespace magpie {
 
-/// Lane a task is queued in. Accepted everywhere a task is submitted; until priority lanes land
-/// (see docs/design.md) every lane is served by the same queues in FIFO/LIFO order.
+/// Lane a task is queued in (docs/latency.md). Workers run the highest non-empty lane first,
+/// except that every config.starvation_limit dispatches each lower lane gets the first look.
 enum class priority : unsigned char { high, normal, low };
 
 /// How workers are placed on processing units (PUs).
@@ -34,14 +34,25 @@ struct config {
   /// allowed to this process (taskset, cgroup cpuset), and a failure to bind is then an error.
   std::vector<unsigned> cpus;
   /// How long a worker that ran dry keeps looking for work before it sleeps in the kernel.
-  /// 0 parks at once; at most 1 second.
+  /// 0 parks at once; at most 1 second. Changeable later with runtime::set_spin.
   std::chrono::microseconds spin{50};
+  /// Latency mode: this many workers never sleep while the runtime is open; they keep searching,
+  /// so a submission is picked up without a kernel wake-up, at the cost of one busy core each.
+  /// At most the worker count.
+  std::size_t latency_workers = 0;
+  /// Starvation bound K: a normal or low task that a worker can see (its own deque or the
+  /// injector) starts within K of that worker's dispatches, however much higher-priority work
+  /// keeps arriving. At least 2 (each lower lane gets the first look once every K dispatches).
+  std::size_t starvation_limit = 32;
   /// Bound on external tasks queued and not started; 0 = unbounded. When full, try_submit
   /// returns false and submit blocks. Tasks submitted from the runtime's own workers never wait.
   std::size_t max_pending = 0;
   /// Called on the worker with the exception of a detached (submit) task. If empty, the
   /// exception is written to stderr. Either way it is counted and the worker carries on.
   std::function<void(std::exception_ptr)> on_exception;
+  /// Called on a worker for each accepted task that shutdown(cancel) or shutdown_for discards,
+  /// with the task's lane. Exceptions it throws are written to stderr and otherwise ignored.
+  std::function<void(priority)> on_discard;
   /// Reserved for per-worker event tracing; must be false until tracing lands.
   bool trace = false;
   /// For tests: an hwloc synthetic topology ("package:2 core:64 pu:2") used instead of the

@@ -6,4 +6,5 @@
 #include "magpie/parallel.hpp"
 #include "magpie/runtime.hpp"
 #include "magpie/shutdown_report.hpp"
+#include "magpie/stats.hpp"
 #include "magpie/task_group.hpp"

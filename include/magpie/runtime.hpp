@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <utility>
@@ -10,6 +11,7 @@
 #include "magpie/errors.hpp"
 #include "magpie/export.hpp"
 #include "magpie/shutdown_report.hpp"
+#include "magpie/stats.hpp"
 
 namespace magpie {
 
@@ -54,17 +56,50 @@ class MAGPIE_API runtime {
     return true;
   }
 
+  /// Like submit, but waits at most `timeout` for room in the injector (config.max_pending):
+  /// returns false, without touching f, if there was none by then. Throws runtime_closed after
+  /// shutdown and std::invalid_argument for an empty callable. On a worker it never waits.
+  template <class F, class Rep, class Period>
+  bool submit_for(F&& f, std::chrono::duration<Rep, Period> timeout,
+                  priority p = priority::normal) {
+    detail::require_callable(f, "magpie::runtime::submit_for");
+    const detail::reservation r =
+        detail::reserve_slot_until(*core_, detail::deadline_after(timeout));
+    if (r.kind == detail::slot::closed)
+      throw runtime_closed("magpie::runtime::submit_for: runtime is shut down");
+    if (r.kind == detail::slot::full) return false;
+    detail::submit_callable(*core_, r, std::forward<F>(f), nullptr, p);
+    return true;
+  }
+
   /// Stops accepting external work, then runs (drain) or discards (cancel) what is queued, and
   /// joins the workers. Idempotent: later calls return the same report. Blocks. Throws
   /// std::logic_error when called from one of this runtime's own workers.
   shutdown_report shutdown(shutdown_mode mode = shutdown_mode::drain);
+  /// Drains like shutdown() until `timeout` has passed, then discards what has not started and
+  /// returns once nothing but tasks already running is left: if some still run (a stuck task),
+  /// the report counts them in still_running and the workers are joined by a later shutdown()
+  /// or the destructor, whose report has the final counts. Same errors as shutdown().
+  template <class Rep, class Period>
+  shutdown_report shutdown_for(std::chrono::duration<Rep, Period> timeout) {
+    return shutdown_until(detail::deadline_after(timeout));
+  }
 
   /// OS index of the PU each worker is bound to, or -1 where it is not bound.
   std::vector<int> worker_cpus() const;
 
+  /// Changes config.spin while the runtime runs (taking effect at each worker's next search).
+  /// Throws std::invalid_argument outside [0, 1 s].
+  void set_spin(std::chrono::microseconds spin);
+  /// A snapshot of the counters and latency histograms. Thread-safe; the first call within
+  /// 10 ms of construction waits out the rest of those 10 ms (to calibrate the clock).
+  runtime_stats stats() const;
+
   detail::runtime_core& core() noexcept { return *core_; }
 
  private:
+  shutdown_report shutdown_until(std::chrono::steady_clock::time_point deadline);
+
   std::unique_ptr<detail::runtime_core> core_;
 };
 

@@ -16,7 +16,8 @@ namespace magpie {
 /// The first exception thrown by a task cancels the group and is rethrown by wait().
 class MAGPIE_API task_group {
  public:
-  explicit task_group(runtime& rt) : state_(rt.core()) {}
+  /// Tasks spawned into the group are queued in lane `p`.
+  explicit task_group(runtime& rt, priority p = priority::normal) : state_(rt.core(), p) {}
   /// Waits for the group's tasks; an exception they threw and nobody waited for is dropped.
   ~task_group();
   task_group(const task_group&) = delete;
@@ -31,7 +32,7 @@ class MAGPIE_API task_group {
     const detail::reservation r = detail::reserve_slot(*state_.core, true);
     if (r.kind == detail::slot::closed)
       throw runtime_closed("magpie::task_group::spawn: runtime is shut down");
-    detail::submit_callable(*state_.core, r, std::forward<F>(f), &state_, priority::normal);
+    detail::submit_callable(*state_.core, r, std::forward<F>(f), &state_, state_.lane);
   }
 
   /// Blocks until every spawned task finished or was skipped; on a worker, runs other tasks

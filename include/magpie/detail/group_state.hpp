@@ -4,13 +4,15 @@
 #include <cstdint>
 #include <exception>
 
+#include "magpie/config.hpp"
+
 namespace magpie::detail {
 
 class runtime_core;
 
 /// Shared state of a task_group; lives inside the task_group object.
 struct group_state {
-  explicit group_state(runtime_core& c) : core(&c) {}
+  group_state(runtime_core& c, priority p) : core(&c), lane(p) {}
 
   // pending tasks * 2 | waiter bit. One word, so that the last task's decrement and a waiter's
   // announcement are ordered by the atomic's modification order: either the finisher sees the
@@ -21,6 +23,7 @@ struct group_state {
   std::atomic<bool> error_claimed{false};
   std::exception_ptr error;  // written once by the claimant, read by the waiter after zero
   runtime_core* core;
+  priority lane;  // the lane its tasks are queued in
 
   static constexpr std::uint64_t waiter_bit = 1;
   static constexpr std::uint64_t one_task = 2;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <utility>
 
 #include "magpie/config.hpp"
@@ -36,6 +37,22 @@ struct reservation {
 /// Thread-safe. With wait_for_room, blocks while the injector is full (never on a worker).
 /// May allocate (a thread's first submit to a runtime creates its producer).
 MAGPIE_API reservation reserve_slot(runtime_core& core, bool wait_for_room);
+/// reserve_slot waiting for room until `deadline` at the latest (then slot::full).
+MAGPIE_API reservation reserve_slot_until(runtime_core& core,
+                                          std::chrono::steady_clock::time_point deadline);
+
+/// now + timeout, saturating instead of overflowing for huge timeouts.
+template <class Rep, class Period>
+std::chrono::steady_clock::time_point deadline_after(std::chrono::duration<Rep, Period> timeout) {
+  using clock = std::chrono::steady_clock;
+  const auto now = clock::now();
+  if (timeout <= timeout.zero()) return now;
+  if (timeout >= std::chrono::duration_cast<std::chrono::duration<Rep, Period>>(
+                     clock::time_point::max() - now)) {
+    return clock::time_point::max();
+  }
+  return now + std::chrono::ceil<clock::duration>(timeout);
+}
 /// Gives back a reservation whose task was never built. Never throws.
 MAGPIE_API void release_slot(runtime_core& core, reservation r) noexcept;
 /// Pushes a pooled task onto the calling worker's deque (r.kind == local) and wakes a worker if

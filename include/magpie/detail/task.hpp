@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <new>
@@ -32,9 +33,21 @@ inline constexpr std::size_t task_inline_bytes = 48;
 // 16-byte aligned, not 64: blocks come from plain operator new when a pool is empty, whose
 // small-size fast path an over-aligned new would bypass.
 struct alignas(16) task {
-  task_thunk thunk = nullptr;    // null: empty (never built, already run, or moved away)
-  group_state* group = nullptr;  // null for detached tasks
+  task_thunk thunk = nullptr;  // null: empty (never built, already run, or moved away)
+  // A group task: its group_state's address (low bit 0). A detached task: its submit time stamp,
+  // lane and a low 1 bit (set when it is handed over), so that the stamp costs no extra space.
+  std::uint64_t origin = 0;
   alignas(16) unsigned char storage[task_inline_bytes];
+
+  group_state* group() const noexcept {
+    return (origin & 1) != 0 ? nullptr : reinterpret_cast<group_state*>(origin);
+  }
+  void set_group(group_state* g) noexcept { origin = reinterpret_cast<std::uint64_t>(g); }
+  bool detached() const noexcept { return (origin & 1) != 0; }
+  /// Stamps a detached task with its lane and submit time (clock ticks, see clock.hpp).
+  void stamp(unsigned lane, std::uint64_t ticks) noexcept { origin = ticks << 3 | lane << 1 | 1; }
+  unsigned lane() const noexcept { return static_cast<unsigned>(origin >> 1) & 3; }
+  std::uint64_t stamped_at() const noexcept { return origin >> 3; }
 
   task() noexcept {}
   /// Moving relocates the callable (the injector carries tasks by value).
@@ -69,7 +82,7 @@ struct alignas(16) task {
     if (thunk == nullptr) return;
     thunk(this, task_op::relocate, &dst);
     dst.thunk = thunk;
-    dst.group = group;
+    dst.origin = origin;
     thunk = nullptr;
   }
 };
@@ -130,7 +143,7 @@ void build_task(task& t, F&& f, group_state* group) {
     ::new (static_cast<void*>(t.storage)) D*(heap.release());
     t.thunk = &thunk_heap<D>;
   }
-  t.group = group;
+  t.set_group(group);
 }
 
 }  // namespace magpie::detail

@@ -1,0 +1,255 @@
+// Priority lanes, the starvation bound, latency histograms, the spin knob and latency mode.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <latch>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "magpie/magpie.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using magpie::priority;
+using magpie::test::gate;
+using magpie::test::with_workers;
+
+// Records the order tasks start in (one worker runs them, but the test reads after a latch).
+struct order_log {
+  std::mutex mu;
+  std::vector<int> seen;
+  void add(int v) {
+    std::lock_guard lock(mu);
+    seen.push_back(v);
+  }
+};
+
+magpie::config one_worker_no_fair_turns() {
+  magpie::config c = with_workers(1);
+  c.starvation_limit = std::size_t{1} << 20;  // no fair turn within these few dispatches
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("outside submissions run high lane first, then normal, then low, FIFO in each") {
+  magpie::runtime rt(one_worker_no_fair_turns());
+  gate g;
+  rt.submit([&] { g.pass(); });
+  g.wait_entered();  // the only worker is busy: everything below queues up
+  order_log log;
+  std::latch done(9);
+  for (int i = 0; i < 3; ++i) {
+    rt.submit([&, i] { log.add(20 + i), done.count_down(); }, priority::low);
+    rt.submit([&, i] { log.add(10 + i), done.count_down(); }, priority::normal);
+    rt.submit([&, i] { log.add(0 + i), done.count_down(); }, priority::high);
+  }
+  g.release();
+  done.wait();
+  CHECK(log.seen == std::vector<int>{0, 1, 2, 10, 11, 12, 20, 21, 22});
+}
+
+TEST_CASE("a worker's own submissions run high lane first, then normal, then low") {
+  magpie::runtime rt(one_worker_no_fair_turns());
+  order_log log;
+  std::latch done(9);
+  rt.submit([&] {
+    for (int i = 0; i < 3; ++i) {
+      rt.submit([&] { log.add(2), done.count_down(); }, priority::low);
+      rt.submit([&] { log.add(1), done.count_down(); }, priority::normal);
+      rt.submit([&] { log.add(0), done.count_down(); }, priority::high);
+    }
+  });
+  done.wait();
+  CHECK(log.seen == std::vector<int>{0, 0, 0, 1, 1, 1, 2, 2, 2});
+}
+
+TEST_CASE("a task_group made with a priority spawns into that lane") {
+  magpie::runtime rt(one_worker_no_fair_turns());
+  gate g;
+  rt.submit([&] { g.pass(); });
+  g.wait_entered();
+  order_log log;
+  std::latch normal_done(2);
+  rt.submit([&] { log.add(1), normal_done.count_down(); });
+  magpie::task_group urgent(rt, priority::high);
+  urgent.spawn([&] { log.add(0); });
+  magpie::task_group bulk(rt, priority::low);
+  bulk.spawn([&] { log.add(2); });
+  rt.submit([&] { log.add(1), normal_done.count_down(); });
+  g.release();
+  urgent.wait();
+  bulk.wait();
+  normal_done.wait();
+  CHECK(log.seen == std::vector<int>{0, 1, 1, 2});
+}
+
+namespace {
+
+void busy_work() {
+  volatile std::uint64_t x = 0;
+  for (int i = 0; i < 2000; ++i)
+    x = x + 1;
+}
+
+// Two producers keep the high lane flooded; one task of `lane` at a time is submitted mid-flood,
+// `probes` times. Returns the most high tasks that started between such a submission and the
+// start of that task.
+std::uint64_t high_starts_before(priority lane, std::size_t workers, std::size_t k) {
+  magpie::config c = with_workers(workers, magpie::pinning::none);
+  c.starvation_limit = k;
+  magpie::runtime rt(c);
+  std::atomic<std::uint64_t> started{0};
+  std::atomic<bool> stop{false};
+  constexpr std::uint64_t backlog = 2000;   // keeps the lane non-empty without unbounded memory
+  constexpr std::uint64_t cap = 2'000'000;  // ends the flood even if the bound were broken
+  std::atomic<std::uint64_t> submitted{0};
+  auto flood = [&] {
+    while (!stop.load() && submitted.load() < cap) {
+      if (submitted.load() - started.load() > backlog) {
+        std::this_thread::yield();
+        continue;
+      }
+      submitted.fetch_add(1);
+      rt.submit(
+          [&] {
+            started.fetch_add(1);
+            busy_work();  // slower than a submit, so the producers keep the lane full
+          },
+          priority::high);
+    }
+  };
+  std::thread p1(flood), p2(flood);
+  std::uint64_t worst = 0;
+  for (int probe = 0; probe < 20; ++probe) {
+    while (submitted.load() - started.load() < backlog / 2 && submitted.load() < cap)
+      std::this_thread::yield();  // the lane is well filled before each probe
+    std::atomic<std::uint64_t> at_start{0};
+    std::latch ran(1);
+    rt.submit(
+        [&] {
+          at_start.store(started.load());
+          ran.count_down();
+        },
+        lane);
+    // Counted from when the task is queued (submit has returned), not from the call: this
+    // thread may be preempted inside submit while the flood goes on.
+    const std::uint64_t at_queued = started.load();
+    ran.wait();
+    if (at_start.load() > at_queued) worst = std::max(worst, at_start.load() - at_queued);
+  }
+  stop.store(true);
+  p1.join();
+  p2.join();
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE("under a flood of high work a low task starts within K dispatches per worker") {
+  constexpr std::size_t workers = 2, k = 8;
+  const std::uint64_t between = high_starts_before(priority::low, workers, k);
+  MESSAGE("high tasks started before the low one: " << between);
+  CHECK(between <= workers * k);
+}
+
+TEST_CASE("under a flood of high work a normal task starts within K dispatches per worker") {
+  constexpr std::size_t workers = 3, k = 16;
+  const std::uint64_t between = high_starts_before(priority::normal, workers, k);
+  MESSAGE("high tasks started before the normal one: " << between);
+  CHECK(between <= workers * k);
+}
+
+TEST_CASE("stats count each detached task's submit-to-start latency in its lane") {
+  magpie::runtime rt(with_workers(2));
+  constexpr int per_lane = 200;
+  std::latch done(3 * per_lane);
+  for (int i = 0; i < per_lane; ++i) {
+    for (priority p : {priority::high, priority::normal, priority::low})
+      rt.submit([&] { done.count_down(); }, p);
+  }
+  magpie::task_group g(rt);
+  for (int i = 0; i < 50; ++i)
+    g.spawn([] {});  // group tasks are not timed
+  g.wait();
+  done.wait();
+  rt.shutdown();  // every count is final
+  const magpie::runtime_stats s = rt.stats();
+  for (priority p : {priority::high, priority::normal, priority::low}) {
+    const magpie::latency_histogram& h = s.latency_of(p);
+    CHECK(h.count == per_lane);
+    std::uint64_t sum = 0;
+    for (const auto& b : h.buckets)
+      sum += b.count;
+    CHECK(sum == h.count);
+    CHECK(h.percentile_ns(0.5) <= h.percentile_ns(0.9));
+    CHECK(h.percentile_ns(0.9) <= h.percentile_ns(0.99));
+    CHECK(h.percentile_ns(0.99) <= h.max_ns);
+    CHECK(h.percentile_ns(1.0) == h.max_ns);
+  }
+  std::uint64_t ran = 0, injected = 0;
+  for (const auto& w : s.workers) {
+    ran += w.tasks_run;
+    injected += w.injected;
+  }
+  CHECK(ran == 3 * per_lane + 50);
+  CHECK(injected == 3 * per_lane + 50);  // this thread is not a worker: all went through it
+  CHECK(s.queued == std::array<std::uint64_t, 3>{0, 0, 0});
+  CHECK_THROWS_AS((void)s.latency_of(priority::high).percentile_ns(0.0), std::invalid_argument);
+  CHECK_THROWS_AS((void)s.latency_of(priority::high).percentile_ns(1.5), std::invalid_argument);
+}
+
+TEST_CASE("an empty histogram reports zeros") {
+  magpie::runtime rt(with_workers(1));
+  const magpie::runtime_stats s = rt.stats();
+  CHECK(s.latency_of(priority::low).count == 0);
+  CHECK(s.latency_of(priority::low).percentile_ns(0.99) == 0);
+  CHECK(s.workers.size() == 1);
+}
+
+TEST_CASE("set_spin accepts 0 to 1 s and names the problem otherwise") {
+  magpie::runtime rt(with_workers(2));
+  CHECK_NOTHROW(rt.set_spin(std::chrono::microseconds(0)));
+  CHECK_NOTHROW(rt.set_spin(std::chrono::seconds(1)));
+  CHECK_THROWS_WITH_AS(rt.set_spin(std::chrono::microseconds(-1)), doctest::Contains("set_spin"),
+                       std::invalid_argument);
+  CHECK_THROWS_AS(rt.set_spin(std::chrono::seconds(2)), std::invalid_argument);
+  rt.set_spin(std::chrono::microseconds(10));
+  std::latch done(100);
+  for (int i = 0; i < 100; ++i)
+    rt.submit([&] { done.count_down(); });
+  done.wait();
+}
+
+TEST_CASE("config rejects a starvation limit below 2 and more latency workers than workers") {
+  magpie::config c = with_workers(2);
+  c.starvation_limit = 1;
+  CHECK_THROWS_WITH_AS(magpie::runtime{c}, doctest::Contains("starvation_limit"),
+                       std::invalid_argument);
+  c = with_workers(2);
+  c.latency_workers = 3;
+  CHECK_THROWS_WITH_AS(magpie::runtime{c}, doctest::Contains("latency_workers"),
+                       std::invalid_argument);
+}
+
+TEST_CASE("in latency mode the chosen worker never sleeps while the others do") {
+  magpie::config c = with_workers(2, magpie::pinning::none);
+  c.spin = std::chrono::microseconds(0);  // the other worker parks whenever it runs dry
+  c.latency_workers = 1;
+  magpie::runtime rt(c);
+  for (int i = 0; i < 200; ++i) {
+    std::latch done(1);
+    rt.submit([&] { done.count_down(); });
+    done.wait();
+  }
+  // With spin 0 an ordinary worker sleeps each time it runs dry (as worker 1 does at start, since
+  // worker 0 already searches); the latency worker must not have slept once.
+  CHECK(rt.stats().workers[0].parks == 0);
+  const magpie::shutdown_report r = rt.shutdown();  // the latency worker stops searching
+  CHECK(r.ran == 200);
+}

@@ -1,0 +1,159 @@
+// Backpressure with a deadline (submit_for), shutdown_for and config.on_discard.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <latch>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "magpie/magpie.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using magpie::priority;
+using magpie::test::gate;
+using magpie::test::with_workers;
+
+// A runtime whose only worker is held by a gate and whose injector is full.
+struct full_runtime {
+  explicit full_runtime(std::size_t max_pending) : rt(make_config(max_pending)) {
+    rt.submit([this] { g.pass(); });
+    g.wait_entered();
+    for (std::size_t i = 0; i < max_pending; ++i)
+      REQUIRE(rt.try_submit([this] { ran.fetch_add(1); }));
+  }
+  ~full_runtime() { g.release(); }
+  static magpie::config make_config(std::size_t max_pending) {
+    magpie::config c = with_workers(1);
+    c.max_pending = max_pending;
+    return c;
+  }
+  gate g;
+  std::atomic<int> ran{0};
+  magpie::runtime rt;
+};
+
+}  // namespace
+
+TEST_CASE("submit_for gives up on a full injector after its timeout, leaving f untouched") {
+  full_runtime f(4);
+  auto probe = std::make_shared<int>(1);
+  auto task = [probe] {};
+  CHECK_FALSE(f.rt.submit_for(std::move(task), 20ms));
+  CHECK(probe.use_count() == 2);  // not moved from
+  CHECK_FALSE(f.rt.submit_for([] {}, 0ms));
+  CHECK_FALSE(f.rt.submit_for([] {}, -5ms));
+}
+
+TEST_CASE("submit_for goes in once room appears before its deadline") {
+  full_runtime f(4);
+  std::thread opener([&] { f.g.release(); });
+  CHECK(f.rt.submit_for([&] { f.ran.fetch_add(1); }, 60s));
+  opener.join();
+  f.rt.shutdown();
+  CHECK(f.ran.load() == 5);
+}
+
+TEST_CASE("submit_for on a worker never waits, even with a full injector") {
+  magpie::config c = with_workers(1);
+  c.max_pending = 2;
+  magpie::runtime rt(c);
+  gate g;
+  std::atomic<bool> accepted{false};
+  std::latch done(1);
+  rt.submit([&] {
+    g.pass();
+    accepted.store(rt.submit_for([] {}, 0ms));  // to this worker's own deque
+    done.count_down();
+  });
+  g.wait_entered();
+  REQUIRE(rt.try_submit([] {}));
+  REQUIRE(rt.try_submit([] {}));
+  REQUIRE_FALSE(rt.try_submit([] {}));  // full
+  g.release();
+  done.wait();
+  CHECK(accepted.load());
+}
+
+TEST_CASE("submit_for after shutdown throws runtime_closed; huge timeouts do not overflow") {
+  magpie::runtime rt(with_workers(1));
+  std::latch done(1);
+  CHECK(rt.submit_for([&] { done.count_down(); }, std::chrono::hours::max()));
+  done.wait();
+  rt.shutdown();
+  CHECK_THROWS_AS(rt.submit_for([] {}, 1s), magpie::runtime_closed);
+}
+
+TEST_CASE("shutdown_for drains everything that finishes before the deadline") {
+  magpie::runtime rt(with_workers(2));
+  std::atomic<int> count{0};
+  for (int i = 0; i < 5000; ++i)
+    rt.submit([&] { count.fetch_add(1); });
+  const magpie::shutdown_report r = rt.shutdown_for(60s);
+  CHECK(count.load() == 5000);
+  CHECK(r.ran == 5000);
+  CHECK(r.discarded == 0);
+  CHECK(r.still_running == 0);
+}
+
+TEST_CASE("past its deadline shutdown_for discards the rest and reports a stuck task") {
+  std::array<std::atomic<int>, 3> discarded_by_lane{};
+  magpie::config c = with_workers(1);
+  c.on_discard = [&](priority p) { discarded_by_lane[static_cast<std::size_t>(p)].fetch_add(1); };
+  magpie::runtime rt(c);
+  gate g;
+  rt.submit([&] { g.pass(); });  // the only worker is stuck until the test releases it
+  g.wait_entered();
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 30; ++i)
+    rt.submit([&] { ran.fetch_add(1); }, static_cast<priority>(i % 3));
+  magpie::task_group group(rt, priority::low);
+  for (int i = 0; i < 10; ++i)
+    group.spawn([&] { ran.fetch_add(1); });
+
+  const magpie::shutdown_report early = rt.shutdown_for(10ms);
+  CHECK(early.still_running == 1);
+  CHECK(early.discarded == 40);
+  CHECK(early.ran == 0);
+  CHECK(discarded_by_lane[0].load() == 10);
+  CHECK(discarded_by_lane[1].load() == 10);
+  CHECK(discarded_by_lane[2].load() == 20);
+  CHECK(group.is_canceled());
+
+  g.release();
+  const magpie::shutdown_report last = rt.shutdown();  // joins; final counts
+  CHECK(last.ran == 1);
+  CHECK(last.discarded == 40);
+  CHECK(last.still_running == 0);
+  CHECK(ran.load() == 0);
+  group.wait();  // everything was accounted for: the group's count is zero
+}
+
+TEST_CASE("shutdown(cancel) passes every discarded task's lane to on_discard") {
+  std::atomic<int> seen{0};
+  magpie::config c = with_workers(1);
+  c.on_discard = [&](priority p) {
+    CHECK(p == priority::high);
+    seen.fetch_add(1);
+  };
+  magpie::runtime rt(c);
+  gate g;
+  rt.submit([&] { g.pass(); });
+  g.wait_entered();
+  for (int i = 0; i < 25; ++i)
+    rt.submit([] {}, priority::high);
+  magpie::shutdown_report r;
+  std::thread closer([&] { r = rt.shutdown(magpie::shutdown_mode::cancel); });
+  int accepted = 0;  // try_submit fails once shutdown closed the runtime (after the cancel flag)
+  while (rt.try_submit([] {}, priority::high))
+    ++accepted;
+  g.release();
+  closer.join();
+  CHECK(r.discarded == 25 + accepted);
+  CHECK(seen.load() == 25 + accepted);
+}
