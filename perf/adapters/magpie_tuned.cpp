@@ -11,7 +11,8 @@
 
 namespace {
 
-/// config::latency_workers arrives with priority lanes; until then magpie_latency is n/a.
+/// config::latency_workers came with priority lanes; against a Magpie from before them this file
+/// still builds and magpie_latency shows as n/a.
 template <class Config>
 concept has_latency_workers = requires(Config c) {
   c.latency_workers = std::size_t{1};
