@@ -1,10 +1,12 @@
 // Google Benchmark's main, plus the run's settings and peer versions in the JSON context, so a
-// results file says what it measured.
+// results file says what it measured. Workloads are registered by the adapter files
+// (perf/registry.hpp) and the serial floors (perf/<workload>/serial.cpp).
 #include <benchmark/benchmark.h>
 
 #include <string>
 
 #include <oneapi/tbb/version.h>
+#include <boost/version.hpp>
 
 #include "common/config.hpp"
 #include "common/failure.hpp"
@@ -19,6 +21,12 @@ constexpr const char* compiler = "g++ " __VERSION__;
 constexpr const char* compiler = "unknown";
 #endif
 
+#if defined(MAGPIE_BENCH_LLVM_OMP)
+constexpr const char* openmp_runtime = "LLVM libomp";
+#else
+constexpr const char* openmp_runtime = "GNU libgomp";
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -28,6 +36,9 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("full_run", perf::full_run() ? "1" : "0");
   benchmark::AddCustomContext("compiler", compiler);
   benchmark::AddCustomContext("onetbb", TBB_runtime_version());
+  benchmark::AddCustomContext("boost", BOOST_LIB_VERSION);
+  benchmark::AddCustomContext("openmp",
+                              std::string(openmp_runtime) + ", spec " + std::to_string(_OPENMP));
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return perf::failures.load(std::memory_order_relaxed) == 0 ? 0 : 1;

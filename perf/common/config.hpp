@@ -50,6 +50,14 @@ inline constexpr int nqueens_cutoff = 3;
 inline constexpr std::chrono::microseconds parked_gap{1000};
 inline constexpr std::chrono::microseconds spinning_gap{20};
 
+// The priority flood: a producer keeps about flood_backlog tasks of flood_task each queued in the
+// normal lane (about 1 ms of work per worker at 2 workers), and an urgent task is submitted every
+// urgent_gap. Queued FIFO behind the flood, it waits for the backlog; in a lane of its own, for
+// the task a worker is running.
+inline constexpr std::chrono::microseconds flood_task{10};
+inline constexpr std::size_t flood_backlog = 200;
+inline constexpr std::chrono::microseconds urgent_gap{500};
+
 // Lets a runtime's spin window expire before idle CPU is measured, then how long it is measured.
 inline constexpr std::chrono::milliseconds idle_settle{200};
 inline constexpr std::chrono::milliseconds idle_window{1000};
@@ -77,6 +85,9 @@ inline std::size_t parked_samples() {
 }
 inline std::size_t spinning_samples() {
   return full_run() ? 10000 : 2000;
+}
+inline std::size_t urgent_samples() {
+  return full_run() ? 2000 : 300;
 }
 
 }  // namespace perf

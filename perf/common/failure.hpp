@@ -6,9 +6,11 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 namespace perf {
 
@@ -32,6 +34,12 @@ inline bool check(benchmark::State& state, const std::string& what, std::uint64_
 
 inline std::string with_workers(const char* name, std::size_t workers) {
   return std::string(name) + " with " + std::to_string(workers) + " worker(s)";
+}
+
+/// "<workload>/<scheduler> with N worker(s)", the name a failure message gives.
+inline std::string with_workers(const char* workload, std::string_view scheduler,
+                                std::size_t workers) {
+  return with_workers((std::string(workload) + std::string(scheduler)).c_str(), workers);
 }
 
 }  // namespace perf

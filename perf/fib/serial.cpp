@@ -3,7 +3,6 @@
 
 #include "common/config.hpp"
 #include "common/failure.hpp"
-#include "common/spread.hpp"
 #include "fib/fib.hpp"
 
 namespace {
@@ -20,9 +19,4 @@ void fib_serial_bench(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(fib_serial_bench)
-    ->Name("fib/serial")
-    ->Iterations(100)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond)
-    ->Apply(perf::with_spread);
+BENCHMARK(fib_serial_bench)->Name("fib/serial")->UseRealTime()->Unit(benchmark::kMillisecond);

@@ -5,7 +5,6 @@
 
 #include "common/config.hpp"
 #include "common/failure.hpp"
-#include "common/spread.hpp"
 #include "matmul/matmul.hpp"
 
 namespace {
@@ -22,9 +21,4 @@ void matmul_serial(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(matmul_serial)
-    ->Name("matmul/serial")
-    ->Iterations(1)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond)
-    ->Apply(perf::with_spread);
+BENCHMARK(matmul_serial)->Name("matmul/serial")->UseRealTime()->Unit(benchmark::kMillisecond);

@@ -5,7 +5,6 @@
 
 #include "common/config.hpp"
 #include "common/failure.hpp"
-#include "common/spread.hpp"
 #include "nqueens/nqueens.hpp"
 
 namespace {
@@ -24,7 +23,5 @@ void nqueens_serial_bench(benchmark::State& state) {
 
 BENCHMARK(nqueens_serial_bench)
     ->Name("nqueens/serial")
-    ->Iterations(20)
     ->UseRealTime()
-    ->Unit(benchmark::kMillisecond)
-    ->Apply(perf::with_spread);
+    ->Unit(benchmark::kMillisecond);

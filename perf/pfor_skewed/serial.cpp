@@ -7,7 +7,6 @@
 
 #include "common/config.hpp"
 #include "common/failure.hpp"
-#include "common/spread.hpp"
 #include "pfor_skewed/pfor_skewed.hpp"
 
 namespace {
@@ -27,7 +26,5 @@ void pfor_skewed_serial(benchmark::State& state) {
 
 BENCHMARK(pfor_skewed_serial)
     ->Name("pfor_skewed/serial")
-    ->Iterations(10)
     ->UseRealTime()
-    ->Unit(benchmark::kMillisecond)
-    ->Apply(perf::with_spread);
+    ->Unit(benchmark::kMillisecond);

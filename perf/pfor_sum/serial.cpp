@@ -7,7 +7,6 @@
 
 #include "common/config.hpp"
 #include "common/failure.hpp"
-#include "common/spread.hpp"
 #include "pfor_sum/pfor_sum.hpp"
 
 namespace {
@@ -27,9 +26,4 @@ void pfor_sum_serial(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(pfor_sum_serial)
-    ->Name("pfor_sum/serial")
-    ->Iterations(20)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond)
-    ->Apply(perf::with_spread);
+BENCHMARK(pfor_sum_serial)->Name("pfor_sum/serial")->UseRealTime()->Unit(benchmark::kMillisecond);

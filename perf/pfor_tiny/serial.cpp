@@ -6,7 +6,6 @@
 
 #include "common/config.hpp"
 #include "common/failure.hpp"
-#include "common/spread.hpp"
 #include "pfor_tiny/pfor_tiny.hpp"
 
 namespace {
@@ -29,9 +28,4 @@ void pfor_tiny_serial(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(pfor_tiny_serial)
-    ->Name("pfor_tiny/serial")
-    ->Iterations(100)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond)
-    ->Apply(perf::with_spread);
+BENCHMARK(pfor_tiny_serial)->Name("pfor_tiny/serial")->UseRealTime()->Unit(benchmark::kMillisecond);

@@ -3,7 +3,6 @@
 
 #include "common/config.hpp"
 #include "common/failure.hpp"
-#include "common/spread.hpp"
 #include "skynet/skynet.hpp"
 
 namespace {
@@ -20,9 +19,4 @@ void skynet_serial_bench(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(skynet_serial_bench)
-    ->Name("skynet/serial")
-    ->Iterations(250)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond)
-    ->Apply(perf::with_spread);
+BENCHMARK(skynet_serial_bench)->Name("skynet/serial")->UseRealTime()->Unit(benchmark::kMillisecond);

@@ -16,6 +16,7 @@
 #include "common/config.hpp"
 #include "common/cpu_relax.hpp"
 #include "common/failure.hpp"
+#include "common/samples.hpp"
 
 namespace perf {
 
@@ -67,8 +68,19 @@ inline double percentile(const std::vector<double>& sorted, double q) {
   return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
 }
 
-/// Reports p50/p90/p99/max in microseconds as counters and p50 as the iteration's time
-/// (the benchmark must use UseManualTime). submit() queues one task that calls p.hit().
+/// Reports p50/p90/p99/max of sorted samples (microseconds) as counters, p50 as the
+/// iteration's time (the benchmark must use UseManualTime), and hands them to write_samples.
+inline void report_latency(benchmark::State& state, const std::vector<double>& us) {
+  state.counters["p50_us"] = percentile(us, 0.50);
+  state.counters["p90_us"] = percentile(us, 0.90);
+  state.counters["p99_us"] = percentile(us, 0.99);
+  state.counters["max_us"] = us.back();
+  state.SetIterationTime(percentile(us, 0.50) * 1e-6);
+  write_samples(us);
+}
+
+/// Samples the wake-up latency and reports it with report_latency. submit() queues one task
+/// that calls p.hit().
 template <class Submit>
 void run_wakeup(benchmark::State& state, const char* name, regime r, probe& p, Submit submit) {
   constexpr std::size_t warmup = 10;  // lets threads settle after the scheduler started
@@ -94,11 +106,7 @@ void run_wakeup(benchmark::State& state, const char* name, regime r, probe& p, S
       fail(state, std::string(name) + ": a task started before it was submitted");
       return;
     }
-    state.counters["p50_us"] = percentile(us, 0.50);
-    state.counters["p90_us"] = percentile(us, 0.90);
-    state.counters["p99_us"] = percentile(us, 0.99);
-    state.counters["max_us"] = us.back();
-    state.SetIterationTime(percentile(us, 0.50) * 1e-6);
+    report_latency(state, us);
   }
 }
 

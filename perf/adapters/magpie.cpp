@@ -1,0 +1,80 @@
+// Magpie: submit for external work (priority::high for the urgent lane), task_group for
+// fork-join, parallel_for / parallel_reduce with their default adaptive partitioner.
+#include <cstddef>
+#include <utility>
+
+#include <magpie/magpie.hpp>
+
+#include "registry.hpp"
+
+namespace {
+
+struct magpie_adapter {
+  static constexpr const char* name = "magpie";
+
+  explicit magpie_adapter(std::size_t workers) : rt(config_for(workers)) {}
+
+  static magpie::config config_for(std::size_t workers) {
+    magpie::config cfg;
+    cfg.workers = workers;
+    return cfg;
+  }
+
+  template <class F>
+  void submit(F&& f) {
+    rt.submit(std::forward<F>(f));
+  }
+
+  template <class F>
+  void submit_high(F&& f) {
+    rt.submit(std::forward<F>(f), magpie::priority::high);
+  }
+
+  /// The root on a worker: spawned from an outside thread, every spawn below it would go
+  /// through the injector instead of a worker's deque.
+  template <class F>
+  void run(F&& root) {
+    magpie::task_group g(rt);
+    g.spawn(std::forward<F>(root));
+    g.wait();
+  }
+
+  template <class F>
+  void enter(F&& f) {
+    run(std::forward<F>(f));
+  }
+
+  class group {
+   public:
+    explicit group(magpie_adapter& a) : g_(a.rt) {}
+    template <class F>
+    void spawn(F&& f) {
+      g_.spawn(std::forward<F>(f));
+    }
+    void wait() { g_.wait(); }
+
+   private:
+    magpie::task_group g_;
+  };
+
+  template <class Body>
+  void parallel_for(std::size_t first, std::size_t last, std::size_t grain, Body&& body) {
+    if (grain == 0) {
+      magpie::parallel_for(rt, first, last, std::forward<Body>(body));
+    } else {
+      magpie::parallel_for(rt, first, last, grain, std::forward<Body>(body));
+    }
+  }
+
+  template <class T, class Map, class Reduce>
+  T parallel_reduce(std::size_t first, std::size_t last, T identity, Map&& map, Reduce&& reduce) {
+    return magpie::parallel_reduce(rt, first, last, identity, std::forward<Map>(map),
+                                   std::forward<Reduce>(reduce));
+  }
+
+  magpie::runtime rt;
+};
+
+}  // namespace
+
+MAGPIE_BENCH_ADAPTER(magpie_adapter)

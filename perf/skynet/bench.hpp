@@ -1,0 +1,46 @@
+// skynet over any fork-join adapter: every node spawns its ten children into one group and
+// waits.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "common/config.hpp"
+#include "common/failure.hpp"
+
+namespace perf {
+
+template <class A>
+std::uint64_t skynet_on(A& a, std::uint64_t first, std::uint64_t size) {
+  if (size == 1) return first;
+  const std::uint64_t child = size / skynet_fan_out;
+  std::array<std::uint64_t, skynet_fan_out> sums{};
+  typename A::group g(a);
+  for (std::uint64_t i = 0; i < skynet_fan_out; ++i) {
+    g.spawn(
+        [&a, out = &sums[i], lo = first + i * child, child] { *out = skynet_on(a, lo, child); });
+  }
+  g.wait();
+  std::uint64_t sum = 0;
+  for (const std::uint64_t s : sums)
+    sum += s;
+  return sum;
+}
+
+template <class A>
+void skynet_bench(benchmark::State& state, std::size_t workers) {
+  const std::size_t n = workers == 0 ? perf::workers() : workers;
+  const std::string name = with_workers("skynet/", A::name, n);
+  A a(n);
+  std::uint64_t r = 0;
+  for (auto _ : state) {
+    a.run([&a, &r] { r = skynet_on(a, 0, skynet_leaves); });  // the root on the scheduler
+    if (!check(state, name, r, skynet_expected)) break;
+  }
+}
+
+}  // namespace perf
