@@ -59,7 +59,9 @@ runtime_core::runtime_core(config cfg)
     : cfg_((validate(cfg), std::move(cfg))),
       topo_(std::make_unique<topology>(cfg_.synthetic_topology)),
       plan_(topo_->plan(cfg_.pin, worker_total(cfg_, *topo_), cfg_.cpus)),
-      rings_(topo_->rings(plan_)),
+      rings_(cfg_.victims == steal_order::topology
+                 ? topo_->rings(plan_)
+                 : victim_rings(std::vector<placement>(plan_.size()))),  // unplaced: one ring
       idle(plan_.size()),
       spin_ns_(std::chrono::nanoseconds(cfg_.spin).count()) {
   start_workers();

@@ -243,11 +243,14 @@ magpie::worker_stats steal_totals(magpie::config c) {
 
 }  // namespace
 
-TEST_CASE("on one NUMA node every steal is near; unbound workers only steal far") {
+TEST_CASE("on one NUMA node every steal is near; random order and unbound workers steal far") {
   auto c = magpie::test::with_workers(4);
   c.synthetic_topology = "package:1 numa:1 l3:2 core:2 pu:1";
   const magpie::worker_stats one_node = steal_totals(c);
   CHECK(one_node.steals_far == 0);
+
+  c.victims = magpie::steal_order::random;  // one ring of everybody, as if unplaced
+  CHECK(steal_totals(c).steals_near == 0);
 
   c = magpie::test::with_workers(4, pinning::none);
   const magpie::worker_stats unbound = steal_totals(c);

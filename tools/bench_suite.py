@@ -49,6 +49,11 @@ def family_of(workload):
     return workload[:-3] if workload.endswith("_1w") else workload
 
 
+# Variants run only when named with --schedulers (they answer one question, not the suite's):
+# magpie_random_steal is Magpie with random victim order, to price near-to-far stealing.
+OPT_IN = {"magpie_random_steal"}
+
+
 def discover(binaries):
     """{(workload, scheduler): binary}, and the schedulers listed as unavailable."""
     tests, unavailable = {}, {}
@@ -248,7 +253,7 @@ def main(argv):
     schedulers_known = sorted({s for _, s in tests if s != "serial"} | set(unavailable))
     only = parse_list(args.only, families, "workload") if args.only else families
     chosen = (parse_list(args.schedulers, schedulers_known + ["serial"], "scheduler")
-              if args.schedulers else schedulers_known)
+              if args.schedulers else [s for s in schedulers_known if s not in OPT_IN])
     worker_counts = list(range(1, args.workers + 1)) if args.sweep else [args.workers]
 
     # The serial floor runs with every selection: T1/Ts and speed-ups are read against it.

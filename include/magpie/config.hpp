@@ -19,6 +19,11 @@ enum class priority : unsigned char { high, normal, low };
 ///  none:    no binding; the OS places the threads.
 enum class pinning { none, compact, scatter };
 
+/// The order in which an idle worker looks at the others' deques.
+///  topology: near to far (same core, L3, NUMA node, package, the rest; docs/topology.md);
+///  random:   everyone in one ring from a random start (for comparisons; what most runtimes do).
+enum class steal_order { topology, random };
+
 enum class shutdown_mode {
   drain,  ///< run every accepted task, then stop
   cancel  ///< discard every accepted task that has not started, then stop
@@ -33,6 +38,7 @@ struct config {
   /// Explicit OS PU indexes, worker i on cpus[i % cpus.size()]; overrides `pin`. Each must be
   /// allowed to this process (taskset, cgroup cpuset), and a failure to bind is then an error.
   std::vector<unsigned> cpus;
+  steal_order victims = steal_order::topology;
   /// How long a worker that ran dry keeps looking for work before it sleeps in the kernel.
   /// 0 parks at once; at most 1 second. Changeable later with runtime::set_spin.
   std::chrono::microseconds spin{50};

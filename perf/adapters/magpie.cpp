@@ -9,14 +9,19 @@
 
 namespace {
 
-struct magpie_adapter {
-  static constexpr const char* name = "magpie";
+// Victims: near-to-far stealing (the default) or the random order most runtimes use, so the
+// two can be compared in one binary (docs/topology.md).
+template <magpie::steal_order Victims>
+struct basic_magpie_adapter {
+  static constexpr const char* name =
+      Victims == magpie::steal_order::topology ? "magpie" : "magpie_random_steal";
 
-  explicit magpie_adapter(std::size_t workers) : rt(config_for(workers)) {}
+  explicit basic_magpie_adapter(std::size_t workers) : rt(config_for(workers)) {}
 
   static magpie::config config_for(std::size_t workers) {
     magpie::config cfg;
     cfg.workers = workers;
+    cfg.victims = Victims;
     return cfg;
   }
 
@@ -46,7 +51,7 @@ struct magpie_adapter {
 
   class group {
    public:
-    explicit group(magpie_adapter& a) : g_(a.rt) {}
+    explicit group(basic_magpie_adapter& a) : g_(a.rt) {}
     template <class F>
     void spawn(F&& f) {
       g_.spawn(std::forward<F>(f));
@@ -75,6 +80,10 @@ struct magpie_adapter {
   magpie::runtime rt;
 };
 
+using magpie_adapter = basic_magpie_adapter<magpie::steal_order::topology>;
+using magpie_random_steal = basic_magpie_adapter<magpie::steal_order::random>;
+
 }  // namespace
 
 MAGPIE_BENCH_ADAPTER(magpie_adapter)
+MAGPIE_BENCH_ADAPTER(magpie_random_steal)
