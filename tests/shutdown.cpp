@@ -7,6 +7,7 @@
 #include <latch>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "magpie/magpie.hpp"
@@ -156,4 +157,28 @@ TEST_CASE("shutdown(cancel) passes every discarded task's lane to on_discard") {
   closer.join();
   CHECK(r.discarded == 25 + accepted);
   CHECK(seen.load() == 25 + accepted);
+}
+
+TEST_CASE("an on_discard handler that throws does not stop the discarding") {
+  std::atomic<int> calls{0};
+  magpie::config c = with_workers(1);
+  c.on_discard = [&](priority) {
+    calls.fetch_add(1);
+    throw std::runtime_error("on_discard failed");
+  };
+  magpie::runtime rt(c);
+  gate g;
+  rt.submit([&] { g.pass(); });
+  g.wait_entered();
+  for (int i = 0; i < 10; ++i)
+    rt.submit([] {});
+  magpie::shutdown_report r;
+  std::thread closer([&] { r = rt.shutdown(magpie::shutdown_mode::cancel); });
+  int accepted = 0;
+  while (rt.try_submit([] {}))
+    ++accepted;
+  g.release();
+  closer.join();
+  CHECK(r.discarded == 10 + accepted);
+  CHECK(calls.load() == 10 + accepted);
 }
