@@ -61,8 +61,10 @@ struct config {
   std::function<void(priority)> on_discard;
   /// Reserved for per-worker event tracing; must be false until tracing lands.
   bool trace = false;
-  /// For tests: an hwloc synthetic topology ("package:2 core:64 pu:2") used instead of the
-  /// machine's. Workers are then not pinned, since those PUs do not exist.
+  /// For tests and planning: a machine description used instead of this machine's, either hwloc
+  /// synthetic syntax ("package:2 numa:2 l3:4 core:8 pu:2"), hwloc XML text (starting with '<')
+  /// or the path of an XML export (ending in ".xml"). Its plan shapes the victim rings; workers
+  /// are not pinned, since those PUs do not exist (docs/topology.md).
   std::string synthetic_topology;
 };
 
