@@ -87,12 +87,14 @@ bool idle_set::end_search() noexcept {
   return searching(state_.fetch_sub(one_searching, std::memory_order_seq_cst)) == 1;
 }
 
-void idle_set::prepare_park(parker& p, bool was_searching, const group_state* waiting_on) {
+bool idle_set::prepare_park(parker& p, bool was_searching, const group_state* waiting_on) {
+  bool inactive = false;
   {
     std::lock_guard lock(mu_);
     p.waiting_on = waiting_on;
     p.listed = true;
     p.inactive = p.is_worker && p.worker_index >= active_.load(std::memory_order_relaxed);
+    inactive = p.inactive;
     // relaxed: the token is only reset by its owner, and read after the futex handshake.
     p.token.store(0, std::memory_order_relaxed);
     sleepers_.push_back(&p);
@@ -104,6 +106,7 @@ void idle_set::prepare_park(parker& p, bool was_searching, const group_state* wa
   }
   // seq_cst fence: the re-check of the queues that follows is ordered after the announcement.
   dekker_fence();
+  return inactive;
 }
 
 bool idle_set::cancel_park(parker& p) {

@@ -32,7 +32,7 @@ struct parker {
   int cpu = -1;                             // the PU a worker is bound to, -1 if none
   std::size_t worker_index = 0;             // which worker (when is_worker)
   bool is_worker = true;
-  bool inactive = false;  // a worker beyond set_active_workers: no wake-up is meant for it
+  bool inactive = false;  // guarded by idle_set's mutex: beyond set_active_workers, not woken
   bool woken_beside_waker = false;  // set by the waker before the token; read after it
   bool listed = false;              // guarded by idle_set's mutex
 };
@@ -65,7 +65,9 @@ class idle_set {
 
   /// Lists `p` as sleeping (leaving `searching` state if it was searching). The caller must
   /// then re-check for work and call either cancel_park or commit_park.
-  void prepare_park(parker& p, bool was_searching, const group_state* waiting_on);
+  /// Returns whether `p` was listed as inactive (a worker beyond the active count): its re-check
+  /// then concerns only its own deques, since becoming active wakes it explicitly.
+  bool prepare_park(parker& p, bool was_searching, const group_state* waiting_on);
   /// Unlists `p` after its re-check found work. Returns true if it was still listed (the caller
   /// is now counted as searching); false if a waker got there first (call commit_park, which
   /// returns at once).

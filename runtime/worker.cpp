@@ -280,12 +280,12 @@ template <class Done>
 void worker::park(const Done& done, group_state* waiting_on, time_point deadline) {
   // An inactive worker does not look for work, so a wake-up meant to make it search goes on.
   if (searching_ && index >= core.idle.active()) leave_search();
-  core.idle.prepare_park(parker_, searching_, waiting_on);
+  const bool inactive = core.idle.prepare_park(parker_, searching_, waiting_on);
   searching_ = false;
   if (core.closed()) core.parked_while_closed();
   // Inactive (decided under the idle set's lock): only its own deques concern it, and becoming
   // active again wakes it explicitly.
-  bool wake = parker_.inactive ? has_local_work() : core.has_visible_work();
+  bool wake = inactive ? has_local_work() : core.has_visible_work();
   if (!wake) {
     // A group waiter announces itself in the group's word (see group_state): either the last
     // task's decrement sees the bit and wakes us, or we see zero here.
