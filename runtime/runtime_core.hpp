@@ -19,6 +19,7 @@
 #include "magpie/detail/submit.hpp"
 #include "magpie/shutdown_report.hpp"
 #include "magpie/stats.hpp"
+#include "stall_monitor.hpp"
 #include "topology.hpp"
 #include "worker.hpp"
 
@@ -52,6 +53,8 @@ class runtime_core {
   void submit_local(task* t, priority p) noexcept;
   void submit_injected(task& t, reservation r, priority p);
   runtime_stats stats() const;
+  /// Throws std::logic_error if config.trace is off, std::system_error if `path` fails.
+  void write_chrome_trace(const std::string& path) const;
 
   /// Any task visible in the injector or any deque. Used by parkers after their fence.
   bool has_visible_work() const noexcept;
@@ -76,6 +79,7 @@ class runtime_core {
 
  private:
   void start_workers();
+  void start_monitor();
   bool take_capacity(bool wait_for_room);
   void end_submit(producer& p) noexcept;
   void stop_and_join() noexcept;
@@ -96,6 +100,7 @@ class runtime_core {
   std::mutex shutdown_mu_;
   bool joined_ = false;
   shutdown_report report_;
+  std::unique_ptr<stall_monitor> monitor_;  // config.stall_threshold > 0 only
 };
 
 }  // namespace magpie::detail

@@ -24,7 +24,9 @@ worker::worker(runtime_core& c, std::size_t i)
       consumers_{{moodycamel::ConsumerToken(c.inj.raw(0)), moodycamel::ConsumerToken(c.inj.raw(1)),
                   moodycamel::ConsumerToken(c.inj.raw(2))}},
       rng_(0x9e3779b97f4a7c15ull * (i + 1)),
-      latency_mode_(i < c.cfg().latency_workers) {}
+      latency_mode_(i < c.cfg().latency_workers) {
+  if (c.cfg().trace) trace_ = std::make_unique<trace_ring>(c.cfg().trace_capacity);
+}
 
 bool worker::has_local_work() const noexcept {
   for (const lane_deque& l : lanes_)
@@ -36,6 +38,7 @@ void worker::main(int cpu, std::latch& started) {
   if (cpu >= 0 && core.bind(static_cast<unsigned>(cpu))) bound_cpu = cpu;
   parker_.cpu = bound_cpu;
   tls_worker = this;
+  counters.doing.got_busy();  // not searching yet
   started.count_down();
   run_until([this] { return core.stopping(); }, nullptr);
   tls_worker = nullptr;
@@ -45,6 +48,7 @@ void worker::help_until_done(group_state& g) {
   run_until([&g] { return g.pending() == 0; }, &g);
   // A wake-up counted us as searching; we go back to the task that waited, so stop searching.
   if (searching_) leave_search();
+  counters.doing.got_busy();  // back in the waiting task (if we searched or parked meanwhile)
 }
 
 template <class Done>
@@ -160,6 +164,7 @@ task* worker::search(const Done& done) {
   // Woken on our waker's CPU for a task we have now run: spinning here would compete with the
   // waker (on a machine with no spare core this co-location put ~3 us into every wake-up), so
   // wake a worker on another CPU to search instead, and park.
+  counters.doing.went_idle();  // a run of work ends here (busy time is counted per run)
   if (hand_off_) {
     hand_off_ = false;
     if (!searching_ && core.idle.hand_off_search(bound_cpu)) return nullptr;
@@ -178,6 +183,7 @@ task* worker::search(const Done& done) {
     if (t == nullptr) t = from_injector();
     if (t != nullptr) {
       leave_search();
+      counters.doing.got_busy();
       return t;
     }
     if (done()) {
@@ -211,8 +217,9 @@ task* worker::steal_lane(unsigned lane) {
       ext::deque_thief<task*>& victim = core.at(v).thief(lane);
       if (victim.empty_approx()) continue;  // a steal from an empty deque costs a fence
       const auto r = victim.steal();
+      worker_counters::bump(counters.steal_attempts);
       if (r.status == ext::steal_status::success) {
-        worker_counters::bump(counters.stolen);
+        note_steal(v, lane);
         return r.value;
       }
       // A lost race is not "empty": someone took an item there, so sweep again.
@@ -249,12 +256,25 @@ void worker::park(const Done& done, group_state* waiting_on) {
   }
   if (wake && core.idle.cancel_park(parker_)) {
     searching_ = true;
+    counters.doing.got_busy();
     return;
   }
   worker_counters::bump(counters.parks);
+  if (trace_) trace_->instant(trace_kind::park, clock_ticks());
   idle_set::commit_park(parker_);
+  worker_counters::bump(counters.wakeups);
+  if (trace_) trace_->instant(trace_kind::wake, clock_ticks());
   searching_ = true;  // the waker counted us as searching
   hand_off_ = parker_.woken_beside_waker;
+  counters.doing.got_busy();
+}
+
+void worker::note_steal(std::size_t victim, unsigned lane) noexcept {
+  worker_counters::bump(counters.stolen);
+  if (trace_) {
+    trace_->instant(trace_kind::steal, clock_ticks(),
+                    static_cast<std::uint32_t>(victim << 2 | lane));
+  }
 }
 
 void worker::record_latency(const task& t) noexcept {
@@ -278,14 +298,25 @@ void worker::execute(task* t) {
     return;
   }
   if (t->detached()) record_latency(*t);  // group tasks are not timed (see stats.hpp)
+  // Traced tasks are recorded when they end, with their start: one event, and a task still
+  // running (or stuck) is simply not in the trace yet.
+  std::uint64_t traced_from = 0;
+  unsigned lane = 0;
+  if (trace_) {
+    traced_from = clock_ticks();
+    lane = g != nullptr ? lane_of(g->lane) : t->lane();
+  }
   group_state* outer = current_group_;
   current_group_ = g;
+  counters.doing.task_started();
   try {
     t->run();
   } catch (...) {
     on_exception(g, std::current_exception());
   }
+  counters.doing.task_finished();
   current_group_ = outer;
+  if (trace_) trace_->task(traced_from, clock_ticks(), lane);
   worker_counters::bump(counters.ran);
   free_task(t);
   if (g != nullptr) finish_group_task(*g);

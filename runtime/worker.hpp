@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <exception>
 #include <latch>
+#include <memory>
 
+#include "activity.hpp"
 #include "idle_set.hpp"
 #include "injector.hpp"
 #include "latency_recorder.hpp"
@@ -18,6 +20,7 @@
 #include "magpie/detail/task.hpp"
 #include "magpie/ext/chase_lev_deque.hpp"
 #include "task_pool.hpp"
+#include "trace.hpp"
 
 #include <concurrentqueue/concurrentqueue.h>
 
@@ -34,7 +37,11 @@ struct worker_counters {
   std::atomic<std::uint64_t> stolen{0};
   std::atomic<std::uint64_t> injected{0};
   std::atomic<std::uint64_t> parks{0};
+  std::atomic<std::uint64_t> spawned{0};
+  std::atomic<std::uint64_t> steal_attempts{0};
+  std::atomic<std::uint64_t> wakeups{0};
   std::array<latency_recorder, lane_count> latency;
+  activity doing;  // stall marker and busy time (activity.hpp)
 
   static void add(std::atomic<std::uint64_t>& c, std::uint64_t n) noexcept {
     // relaxed: single writer; readers want a recent value, not an ordering.
@@ -55,7 +62,10 @@ class worker {
   /// task_group::wait on this worker: run other tasks until `g` has no pending task.
   void help_until_done(group_state& g);
 
-  void push_local(task* t, unsigned lane) { lanes_[lane].owner.push(t); }
+  void push_local(task* t, unsigned lane) {
+    worker_counters::bump(counters.spawned);
+    lanes_[lane].owner.push(t);
+  }
   task* allocate_task() { return pool_.allocate(); }
   void free_task(task* t) noexcept { pool_.release(t); }
   /// The group of the task this worker is running (innermost), or null.
@@ -64,6 +74,8 @@ class worker {
   /// Tasks in this worker's deque of `lane` (approximate unless the worker is idle).
   std::size_t queued(unsigned lane) const noexcept { return lanes_[lane].deque.size_approx(); }
   ext::deque_thief<task*>& thief(unsigned lane) noexcept { return lanes_[lane].thief; }
+  /// This worker's event ring, or null when config.trace is off.
+  const trace_ring* trace() const noexcept { return trace_.get(); }
 
   runtime_core& core;
   const std::size_t index;
@@ -87,6 +99,7 @@ class worker {
   task* steal_lane(unsigned lane);
   void leave_search();
   void execute(task* t);
+  void note_steal(std::size_t victim, unsigned lane) noexcept;
   void record_latency(const task& t) noexcept;
   void on_exception(group_state* g, std::exception_ptr e);
   std::uint64_t next_random() noexcept;
@@ -108,6 +121,7 @@ class worker {
   bool searching_ = false;
   bool latency_mode_;      // one of config.latency_workers: searches instead of parking
   bool hand_off_ = false;  // woken beside the waker: let a worker elsewhere do the searching
+  std::unique_ptr<trace_ring> trace_;  // config.trace; null (one branch per event site) if off
   // Written by wakers.
   parker parker_;
 };

@@ -19,6 +19,12 @@ enum class priority : unsigned char { high, normal, low };
 ///  none:    no binding; the OS places the threads.
 enum class pinning { none, compact, scatter };
 
+/// What config.on_stall is told about a worker that has been running one task too long.
+struct stall_info {
+  std::size_t worker;                    ///< index of the worker (as current_worker() says)
+  std::chrono::nanoseconds running_for;  ///< how long its current task has run, as far as seen
+};
+
 enum class shutdown_mode {
   drain,  ///< run every accepted task, then stop
   cancel  ///< discard every accepted task that has not started, then stop
@@ -50,8 +56,18 @@ struct config {
   /// Called on the worker with the exception of a detached (submit) task. If empty, the
   /// exception is written to stderr. Either way it is counted and the worker carries on.
   std::function<void(std::exception_ptr)> on_exception;
-  /// Reserved for per-worker event tracing; must be false until tracing lands.
+  /// Stuck-worker detection (docs/operations.md): a worker that runs one task for longer than
+  /// this is flagged in runtime::stats() and reported once to on_stall. 0 = off (no monitor
+  /// thread); negative is an error. The monitor looks every threshold / 2.
+  std::chrono::milliseconds stall_threshold{0};
+  /// Called on the monitor thread, once per stalled task, when stall_threshold is set. Keep it
+  /// short: it delays the detection of other stalls. An exception it throws goes to stderr.
+  std::function<void(const stall_info&)> on_stall;
+  /// Per-worker event tracing (task start/end, steals, parks, wake-ups) for
+  /// runtime::write_chrome_trace. Off: one predictable branch per event site.
   bool trace = false;
+  /// Events kept per worker when tracing; the oldest are overwritten. 1 to 2^26.
+  std::size_t trace_capacity = 65536;
   /// For tests: an hwloc synthetic topology ("package:2 core:64 pu:2") used instead of the
   /// machine's. Workers are then not pinned, since those PUs do not exist.
   std::string synthetic_topology;
