@@ -29,13 +29,13 @@ class alignas(cache_line) activity {
   }
 
   // --- owner (the worker's thread) ---
-  void task_started() noexcept { publish(word_ + change + 1); }
-  void task_finished() noexcept { publish(word_ + change - 1); }
+  void task_started() noexcept { publish(word() + change + 1); }
+  void task_finished() noexcept { publish(word() + change - 1); }
   /// The worker starts searching (and may park): ends the current run of work.
   void went_idle() noexcept {
     if (idle_) return;
     idle_ = true;
-    publish((word_ + change) | idle_bit);
+    publish((word() + change) | idle_bit);
     const std::uint64_t now = clock_ticks();
     // relaxed, then release below: a reader that acquires the new total sees this 0, so it
     // never adds the run just counted a second time (it may briefly miss it instead).
@@ -47,7 +47,7 @@ class alignas(cache_line) activity {
   void got_busy() noexcept {
     if (!idle_) return;
     idle_ = false;
-    publish((word_ + change) & ~idle_bit);
+    publish((word() + change) & ~idle_bit);
     since_ = clock_ticks();
     busy_since_.store(since_, std::memory_order_relaxed);  // relaxed: see busy_ticks
   }
@@ -65,13 +65,11 @@ class alignas(cache_line) activity {
   }
 
  private:
-  void publish(std::uint64_t w) noexcept {
-    word_ = w;
-    marker_.store(w, std::memory_order_relaxed);  // relaxed: the monitor only compares values
-  }
+  // Single writer: a load and a store (no RMW); relaxed: the monitor only compares values.
+  std::uint64_t word() const noexcept { return marker_.load(std::memory_order_relaxed); }
+  void publish(std::uint64_t w) noexcept { marker_.store(w, std::memory_order_relaxed); }
 
-  // Owner-only copies (no load of the atomic on the hot path).
-  std::uint64_t word_ = idle_bit;
+  // Owner-only.
   std::uint64_t since_ = 0;
   bool idle_ = true;
   // Published; readers pull this line only when they sample (every threshold / 2, or stats()).

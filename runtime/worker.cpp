@@ -298,14 +298,17 @@ void worker::execute(task* t) {
     return;
   }
   if (t->detached()) record_latency(*t);  // group tasks are not timed (see stats.hpp)
-  // Traced tasks are recorded when they end, with their start: one event, and a task still
-  // running (or stuck) is simply not in the trace yet.
-  std::uint64_t traced_from = 0;
-  unsigned lane = 0;
-  if (trace_) {
-    traced_from = clock_ticks();
-    lane = g != nullptr ? lane_of(g->lane) : t->lane();
+  if (trace_) [[unlikely]] {
+    run_traced(t, g);  // out of line: tracing off costs this one branch per task
+  } else {
+    run(t, g);
   }
+  worker_counters::bump(counters.ran);
+  free_task(t);
+  if (g != nullptr) finish_group_task(*g);
+}
+
+inline void worker::run(task* t, group_state* g) {
   group_state* outer = current_group_;
   current_group_ = g;
   counters.doing.task_started();
@@ -316,10 +319,15 @@ void worker::execute(task* t) {
   }
   counters.doing.task_finished();
   current_group_ = outer;
-  if (trace_) trace_->task(traced_from, clock_ticks(), lane);
-  worker_counters::bump(counters.ran);
-  free_task(t);
-  if (g != nullptr) finish_group_task(*g);
+}
+
+// A task is recorded when it ends, with its start: one event, and a task still running (or
+// stuck) is simply not in the trace yet.
+void worker::run_traced(task* t, group_state* g) {
+  const unsigned lane = g != nullptr ? lane_of(g->lane) : t->lane();
+  const std::uint64_t from = clock_ticks();
+  run(t, g);
+  trace_->task(from, clock_ticks(), lane);
 }
 
 void worker::on_exception(group_state* g, std::exception_ptr e) {

@@ -99,6 +99,8 @@ class worker {
   task* steal_lane(unsigned lane);
   void leave_search();
   void execute(task* t);
+  void run(task* t, group_state* g);
+  [[gnu::noinline]] void run_traced(task* t, group_state* g);
   void note_steal(std::size_t victim, unsigned lane) noexcept;
   void record_latency(const task& t) noexcept;
   void on_exception(group_state* g, std::exception_ptr e);
