@@ -41,6 +41,7 @@ void worker::main(int cpu, std::latch& started) {
   counters.doing.got_busy();  // not searching yet
   started.count_down();
   run_until([this] { return core.stopping(); }, nullptr);
+  counters.doing.went_idle();  // woken to stop: busy time is final
   tls_worker = nullptr;
 }
 

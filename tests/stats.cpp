@@ -89,6 +89,25 @@ TEST_CASE("after known work the per-worker counters add up exactly") {
   CHECK(s.queued == std::array<std::uint64_t, 3>{0, 0, 0});
 }
 
+TEST_CASE("after shutdown the snapshot no longer changes") {
+  magpie::runtime rt(with_workers(2));
+  std::latch done(100);
+  for (int i = 0; i < 100; ++i)
+    rt.submit([&] { done.count_down(); });
+  done.wait();
+  rt.shutdown();
+  const magpie::runtime_stats before = rt.stats();
+  // Time passes (the clock moves on) but no worker is busy any more: busy time must not grow.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const magpie::runtime_stats after = rt.stats();
+  for (std::size_t i = 0; i < 2; ++i) {
+    // Approx: each snapshot converts ticks with the clock rate measured at that moment.
+    CHECK(static_cast<double>(after.workers[i].busy_ns) ==
+          doctest::Approx(static_cast<double>(before.workers[i].busy_ns)).epsilon(0.001));
+    CHECK(after.workers[i].tasks_run == before.workers[i].tasks_run);
+  }
+}
+
 TEST_CASE("pending counts outside submissions queued behind a busy worker, bounded or not") {
   for (const std::size_t bound : {std::size_t{0}, std::size_t{100}}) {
     CAPTURE(bound);
@@ -338,6 +357,25 @@ TEST_CASE("a task blocked past stall_threshold is reported once and flagged unti
   }
   rt.shutdown();
   CHECK(log.get().size() == 2);
+}
+
+TEST_CASE("an on_stall handler that throws does not stop the monitor") {
+  magpie::config c = with_workers(1);
+  c.stall_threshold = std::chrono::milliseconds(20);
+  std::atomic<int> calls{0};
+  c.on_stall = [&calls](const magpie::stall_info&) {
+    calls.fetch_add(1);
+    throw std::runtime_error("handler failed (expected by the test)");
+  };
+  magpie::runtime rt(c);
+  for (int round = 1; round <= 2; ++round) {
+    gate g;
+    rt.submit([&] { g.pass(); });
+    g.wait_entered();
+    REQUIRE(eventually([&] { return calls.load() == round; }));
+    g.release();
+    REQUIRE(eventually([&] { return !rt.stats().workers[0].stalled; }));
+  }
 }
 
 TEST_CASE("a worker waiting on a group is not flagged while the group's tasks make progress") {
