@@ -1,10 +1,13 @@
 // What a worker is doing, published for the stall monitor and for busy time in stats():
-//  * a marker word that changes at every task start and end and whenever the worker starts or
-//    stops searching, so a monitor that sees the same "running" marker twice, far apart, knows
-//    one task has run all that time, without a clock read per task;
+//  * a marker that changes whenever the worker finishes a task or starts or stops searching:
+//    the worker's count of tasks finished (run, discarded or skipped: worker_counters, which it
+//    bumps anyway) and a
+//    count of its idle/busy changes. A monitor that sees the same busy marker twice, far apart,
+//    knows the worker has been inside one task all that time (a task that waits on a group runs
+//    others inside it, and each of those finishing changes the marker), at no cost per task;
 //  * busy time, measured per run of work: the clock is read when the worker stops searching
 //    (found work, woke up) and when it starts searching again, never per task.
-// Written by its worker alone (plain copy + relaxed store), read by anyone.
+// Written by its worker alone (relaxed load and store, no RMW), read by anyone.
 #pragma once
 
 #include <atomic>
@@ -17,25 +20,26 @@ namespace magpie::detail {
 
 class alignas(cache_line) activity {
  public:
-  // Marker layout: task nesting depth (a task waiting on a group runs others inside it) in the
-  // low bits, an "idle" bit (searching or parked), and above them a count of changes.
-  static constexpr std::uint64_t depth_mask = (std::uint64_t{1} << 20) - 1;
-  static constexpr std::uint64_t idle_bit = std::uint64_t{1} << 20;
-  static constexpr std::uint64_t change = std::uint64_t{1} << 21;
+  struct marker {
+    std::uint64_t finished;  // tasks run, discarded or skipped
+    std::uint64_t changes;   // idle/busy changes; odd: idle (searching or parked)
+    bool operator==(const marker&) const = default;
+  };
+  /// A marker that means "busy": running a task, or dispatching between two.
+  static bool busy(const marker& m) noexcept { return (m.changes & 1) == 0; }
 
-  /// A marker that means "running a task" (not idle, inside at least one task).
-  static bool running(std::uint64_t marker) noexcept {
-    return (marker & depth_mask) != 0 && (marker & idle_bit) == 0;
-  }
+  /// The worker's counters of tasks run, discarded and skipped (canceled), each bumped right
+  /// after a task is done with.
+  activity(const std::atomic<std::uint64_t>& ran, const std::atomic<std::uint64_t>& discarded,
+           const std::atomic<std::uint64_t>& canceled) noexcept
+      : ran_(ran), discarded_(discarded), canceled_(canceled) {}
 
   // --- owner (the worker's thread) ---
-  void task_started() noexcept { publish(word() + change + 1); }
-  void task_finished() noexcept { publish(word() + change - 1); }
   /// The worker starts searching (and may park): ends the current run of work.
   void went_idle() noexcept {
     if (idle_) return;
     idle_ = true;
-    publish((word() + change) | idle_bit);
+    change();
     const std::uint64_t now = clock_ticks();
     // relaxed, then release below: a reader that acquires the new total sees this 0, so it
     // never adds the run just counted a second time (it may briefly miss it instead).
@@ -43,18 +47,24 @@ class alignas(cache_line) activity {
     const std::uint64_t run = now > since_ ? now - since_ : 0;
     busy_ticks_.store(busy_ticks_.load(std::memory_order_relaxed) + run, std::memory_order_release);
   }
-  /// The worker stops searching or wakes up: a run of work begins.
+  /// The worker stops searching, wakes up, or returns to a task that waited: a run of work
+  /// begins (and the task it is in counts as starting now, for the stall monitor).
   void got_busy() noexcept {
     if (!idle_) return;
     idle_ = false;
-    publish((word() + change) & ~idle_bit);
+    change();
     since_ = clock_ticks();
     busy_since_.store(since_, std::memory_order_relaxed);  // relaxed: see busy_ticks
   }
 
   // --- any thread ---
-  std::uint64_t marker() const noexcept {
-    return marker_.load(std::memory_order_relaxed);  // relaxed: compared, never dereferenced
+  marker now() const noexcept {
+    // relaxed: compared, never dereferenced; a change between the two loads only makes the
+    // monitor restart its timer one sample early.
+    const auto get = [](const std::atomic<std::uint64_t>& c) {
+      return c.load(std::memory_order_relaxed);
+    };
+    return {get(ran_) + get(discarded_) + get(canceled_), get(changes_)};
   }
   /// Busy clock ticks so far, including the run in progress (as of `now`).
   std::uint64_t busy_ticks(std::uint64_t now) const noexcept {
@@ -65,15 +75,19 @@ class alignas(cache_line) activity {
   }
 
  private:
-  // Single writer: a load and a store (no RMW); relaxed: the monitor only compares values.
-  std::uint64_t word() const noexcept { return marker_.load(std::memory_order_relaxed); }
-  void publish(std::uint64_t w) noexcept { marker_.store(w, std::memory_order_relaxed); }
+  void change() noexcept {
+    // Single writer: a load and a store (no RMW); relaxed: the monitor only compares values.
+    changes_.store(changes_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
 
+  const std::atomic<std::uint64_t>& ran_;
+  const std::atomic<std::uint64_t>& discarded_;
+  const std::atomic<std::uint64_t>& canceled_;
   // Owner-only.
   std::uint64_t since_ = 0;
   bool idle_ = true;
   // Published; readers pull this line only when they sample (every threshold / 2, or stats()).
-  std::atomic<std::uint64_t> marker_{idle_bit};
+  std::atomic<std::uint64_t> changes_{1};  // starts idle
   std::atomic<std::uint64_t> busy_ticks_{0};
   std::atomic<std::uint64_t> busy_since_{0};  // 0: idle
 };

@@ -52,17 +52,20 @@ void stall_monitor::sample() {
   const std::int64_t now = steady_ns();
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     record& r = records_[i];
-    const std::uint64_t m = workers_[i]->marker();
-    // relaxed (monitor's own fields): this thread is their only writer.
-    if (m != r.marker.load(std::memory_order_relaxed)) {
+    const activity::marker m = workers_[i]->now();
+    // relaxed loads (monitor's own fields): this thread is their only writer.
+    const activity::marker seen{r.finished.load(std::memory_order_relaxed),
+                                r.changes.load(std::memory_order_relaxed)};
+    if (m != seen) {
       r.since_ns.store(now, std::memory_order_relaxed);
       r.stalled.store(false, std::memory_order_relaxed);
-      // release: look() that acquires this marker sees the since_ns and flag stored for it.
-      r.marker.store(m, std::memory_order_release);
+      r.finished.store(m.finished, std::memory_order_relaxed);
+      // release: look() that acquires this value sees the since_ns and flag stored for it.
+      r.changes.store(m.changes, std::memory_order_release);
       r.reported = false;
       continue;
     }
-    if (!activity::running(m)) continue;
+    if (!activity::busy(m)) continue;
     const std::chrono::nanoseconds ran(now - r.since_ns.load(std::memory_order_relaxed));
     if (ran <= threshold_) continue;
     r.stalled.store(true, std::memory_order_relaxed);  // relaxed: a status flag for stats()
@@ -96,9 +99,11 @@ void stall_monitor::report(std::size_t worker, std::chrono::nanoseconds running_
 
 stall_monitor::view stall_monitor::look(std::size_t i) const noexcept {
   const record& r = records_[i];
-  const std::uint64_t m = workers_[i]->marker();
-  // acquire: pairs with sample's release store of the marker (its since_ns and flag).
-  if (!activity::running(m) || r.marker.load(std::memory_order_acquire) != m) return {};
+  const activity::marker m = workers_[i]->now();
+  if (!activity::busy(m)) return {};
+  // acquire: pairs with sample's release store of `changes` (its since_ns and flag).
+  const std::uint64_t changes = r.changes.load(std::memory_order_acquire);
+  if (changes != m.changes || r.finished.load(std::memory_order_relaxed) != m.finished) return {};
   const std::int64_t ran = steady_ns() - r.since_ns.load(std::memory_order_relaxed);
   return {r.stalled.load(std::memory_order_relaxed), static_cast<std::uint64_t>(ran > 0 ? ran : 0)};
 }

@@ -1,7 +1,7 @@
 // Stuck-worker detection (config.stall_threshold): a thread that wakes every threshold / 2,
 // samples each worker's activity marker (activity.hpp), and flags a worker whose marker has
-// said "running a task" without changing for longer than the threshold. The workers pay two
-// relaxed stores per task for it (the marker) and nothing else.
+// said "busy" without changing for longer than the threshold: no task finished and no search
+// began all that time, so it is inside one task. The workers pay nothing per task for it.
 #pragma once
 
 #include <atomic>
@@ -49,9 +49,11 @@ class stall_monitor {
 
   // Per worker; written by the monitor thread, read by look().
   struct alignas(cache_line) record {
-    std::atomic<std::uint64_t> marker{0};   // the marker timed
+    // The marker timed (activity::marker); `changes` is stored last and loaded first.
+    std::atomic<std::uint64_t> finished{0};
+    std::atomic<std::uint64_t> changes{0};
     std::atomic<std::int64_t> since_ns{0};  // steady_clock time it was first seen
-    std::atomic<bool> stalled{false};       // it has been running longer than the threshold
+    std::atomic<bool> stalled{false};       // busy for longer than the threshold
     bool reported = false;                  // monitor thread only: on_stall called for it
   };
 

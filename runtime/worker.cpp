@@ -304,7 +304,7 @@ void worker::execute(task* t) {
   } else {
     run(t, g);
   }
-  worker_counters::bump(counters.ran);
+  worker_counters::bump(counters.ran);  // also the stall monitor's marker (activity.hpp)
   free_task(t);
   if (g != nullptr) finish_group_task(*g);
 }
@@ -312,13 +312,11 @@ void worker::execute(task* t) {
 inline void worker::run(task* t, group_state* g) {
   group_state* outer = current_group_;
   current_group_ = g;
-  counters.doing.task_started();
   try {
     t->run();
   } catch (...) {
     on_exception(g, std::current_exception());
   }
-  counters.doing.task_finished();
   current_group_ = outer;
 }
 

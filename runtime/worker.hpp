@@ -41,7 +41,7 @@ struct worker_counters {
   std::atomic<std::uint64_t> steal_attempts{0};
   std::atomic<std::uint64_t> wakeups{0};
   std::array<latency_recorder, lane_count> latency;
-  activity doing;  // stall marker and busy time (activity.hpp)
+  activity doing{ran, discarded, canceled};  // stall marker and busy time (activity.hpp)
 
   static void add(std::atomic<std::uint64_t>& c, std::uint64_t n) noexcept {
     // relaxed: single writer; readers want a recent value, not an ordering.
