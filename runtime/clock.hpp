@@ -29,6 +29,9 @@ class tick_rate {
  public:
   tick_rate() noexcept : ticks0_(clock_ticks()), time0_(std::chrono::steady_clock::now()) {}
 
+  /// The tick count at construction (the runtime's time zero in traces).
+  std::uint64_t origin() const noexcept { return ticks0_; }
+
   /// Nanoseconds per tick. Blocks until 10 ms have passed since construction, if they have not.
   double ns_per_tick() const {
 #ifdef MAGPIE_CLOCK_TSC

@@ -107,6 +107,11 @@ class injector {
   // Capacity accounting for config.max_pending (only used when it is not 0).
   bool try_take_capacity(std::size_t max) noexcept;
   void give_capacity(std::size_t n) noexcept;
+  /// Capacity taken and not given back (max_pending's count). A statistic: never below 0.
+  std::uint64_t pending() const noexcept {
+    const std::int64_t n = pending_.load(std::memory_order_relaxed);  // relaxed: a statistic
+    return n > 0 ? static_cast<std::uint64_t>(n) : 0;
+  }
 
   queue& raw(unsigned lane) noexcept { return queues_[lane]; }
 

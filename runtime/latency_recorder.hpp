@@ -17,6 +17,8 @@ class latency_recorder {
 
   void record(std::uint64_t ticks) noexcept {
     bump(counts_[bucket_of(ticks)]);
+    // relaxed: single writer (see bump); the exact sum makes Prometheus' _sum exact.
+    sum_.store(sum_.load(std::memory_order_relaxed) + ticks, std::memory_order_relaxed);
     // relaxed: single writer; readers want a recent value, not an ordering.
     if (ticks > max_.load(std::memory_order_relaxed)) max_.store(ticks, std::memory_order_relaxed);
   }
@@ -25,6 +27,7 @@ class latency_recorder {
     return counts_[bucket].load(std::memory_order_relaxed);  // relaxed: a statistic
   }
   std::uint64_t max() const noexcept { return max_.load(std::memory_order_relaxed); }
+  std::uint64_t sum() const noexcept { return sum_.load(std::memory_order_relaxed); }
 
   static std::size_t bucket_of(std::uint64_t v) noexcept {
     if (v < 4) return static_cast<std::size_t>(v);
@@ -45,6 +48,7 @@ class latency_recorder {
   }
   std::array<std::atomic<std::uint64_t>, bucket_count> counts_{};
   std::atomic<std::uint64_t> max_{0};
+  std::atomic<std::uint64_t> sum_{0};
 };
 
 }  // namespace magpie::detail

@@ -64,6 +64,10 @@ runtime_stats runtime::stats() const {
   return core_->stats();
 }
 
+void runtime::write_chrome_trace(const std::string& path) const {
+  core_->write_chrome_trace(path);
+}
+
 int current_worker() noexcept {
   const detail::worker* w = detail::this_worker();
   return w != nullptr ? static_cast<int>(w->index) : -1;

@@ -30,7 +30,14 @@ void validate(const config& c) {
     throw std::invalid_argument("config.starvation_limit: must be between 2 and 2^20, got " +
                                 std::to_string(c.starvation_limit));
   }
-  if (c.trace) throw std::invalid_argument("config.trace: tracing is not implemented yet");
+  if (c.stall_threshold.count() < 0) {
+    throw std::invalid_argument("config.stall_threshold: must not be negative, got " +
+                                std::to_string(c.stall_threshold.count()) + " ms");
+  }
+  if (c.trace && (c.trace_capacity == 0 || c.trace_capacity > (std::size_t{1} << 26))) {
+    throw std::invalid_argument("config.trace_capacity: must be between 1 and 2^26, got " +
+                                std::to_string(c.trace_capacity));
+  }
 }
 
 std::size_t worker_total(const config& c, const topology& t) {
@@ -65,6 +72,21 @@ runtime_core::runtime_core(config cfg)
       idle(plan_.size()),
       spin_ns_(std::chrono::nanoseconds(cfg_.spin).count()) {
   start_workers();
+  start_monitor();
+}
+
+void runtime_core::start_monitor() {
+  if (cfg_.stall_threshold.count() == 0) return;
+  std::vector<const activity*> doing;
+  for (const auto& w : workers_)
+    doing.push_back(&w->counters.doing);
+  try {
+    monitor_ =
+        std::make_unique<stall_monitor>(std::move(doing), cfg_.stall_threshold, cfg_.on_stall);
+  } catch (...) {
+    stop_and_join();
+    throw;
+  }
 }
 
 // Each thread binds itself and then builds its worker, so the worker's deques, counters and
@@ -370,6 +392,7 @@ void runtime_core::stop_and_join() noexcept {
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
+  if (monitor_) monitor_->stop();  // after the join: a task stuck in a drain is still reported
   joined_ = true;
 }
 
@@ -402,25 +425,62 @@ runtime_stats runtime_core::stats() const {
       if (n != 0) h.buckets.push_back({to_ns(latency_recorder::upper_edge(b)), n});
       h.count += n;
     }
-    for (const auto& w : workers_)
+    std::uint64_t sum_ticks = 0;
+    for (const auto& w : workers_) {
       max_ticks = std::max(max_ticks, w->counters.latency[lane].max());
+      sum_ticks += w->counters.latency[lane].sum();
+    }
+    h.sum_ns = to_ns(sum_ticks);
     h.max_ns = to_ns(max_ticks);
     out.queued[lane] = inj.size_approx(lane);
     for (const auto& w : workers_)
       out.queued[lane] += w->queued(lane);
   }
-  for (const auto& w : workers_) {
-    const worker_counters& c = w->counters;
+  out.pending = cfg_.max_pending != 0
+                    ? inj.pending()
+                    : inj.size_approx(0) + inj.size_approx(1) + inj.size_approx(2);
+  const std::uint64_t now = clock_ticks();
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    const worker_counters& c = workers_[i]->counters;
     // relaxed: a snapshot of single-writer counters; each value is recent, not a consistent cut.
     const auto get = [](const std::atomic<std::uint64_t>& v) {
       return v.load(std::memory_order_relaxed);
     };
-    out.workers.push_back({w->bound_cpu, w->index < idle.active(),
-                           c.asleep.load(std::memory_order_relaxed), get(c.ran), get(c.stolen),
-                           get(c.steals_near), get(c.steals_far), get(c.injected), get(c.parks),
-                           get(c.discarded), get(c.canceled), get(c.exceptions)});
+    worker_stats s;
+    s.cpu = workers_[i]->bound_cpu;
+    s.tasks_run = get(c.ran);
+    s.stolen = get(c.stolen);
+    s.injected = get(c.injected);
+    s.parks = get(c.parks);
+    s.discarded = get(c.discarded);
+    s.canceled = get(c.canceled);
+    s.exceptions = get(c.exceptions);
+    s.spawned = get(c.spawned);
+    s.steal_attempts = get(c.steal_attempts);
+    s.wakeups = get(c.wakeups);
+    s.busy_ns = to_ns(c.doing.busy_ticks(now));
+    s.steals_near = get(c.steals_near);
+    s.steals_far = get(c.steals_far);
+    s.active = i < idle.active();
+    s.asleep = c.asleep.load(std::memory_order_relaxed);  // relaxed: a statistic
+    if (monitor_) {
+      const stall_monitor::view v = monitor_->look(i);
+      s.stalled = v.stalled;
+      s.current_task_ns = v.running_ns;
+    }
+    out.workers.push_back(s);
   }
   return out;
+}
+
+void runtime_core::write_chrome_trace(const std::string& path) const {
+  if (!cfg_.trace) {
+    throw std::logic_error("magpie::runtime::write_chrome_trace: config.trace is off");
+  }
+  std::vector<const trace_ring*> rings;
+  for (const auto& w : workers_)
+    rings.push_back(w->trace());
+  detail::write_chrome_trace(path, rings, ticks_.origin(), ticks_.ns_per_tick());
 }
 
 std::vector<int> runtime_core::worker_cpus() const {

@@ -20,6 +20,7 @@
 #include "magpie/detail/submit.hpp"
 #include "magpie/shutdown_report.hpp"
 #include "magpie/stats.hpp"
+#include "stall_monitor.hpp"
 #include "topology.hpp"
 #include "worker.hpp"
 
@@ -59,6 +60,8 @@ class runtime_core {
   void submit_local(task* t, priority p) noexcept;
   void submit_injected(task& t, reservation r, priority p);
   runtime_stats stats() const;
+  /// Throws std::logic_error if config.trace is off, std::system_error if `path` fails.
+  void write_chrome_trace(const std::string& path) const;
 
   /// Any task visible in the injector or any deque. Used by parkers after their fence.
   bool has_visible_work() const noexcept;
@@ -87,6 +90,7 @@ class runtime_core {
  private:
   void start_workers();
   void run_worker(std::size_t i, std::latch& built, std::latch& started, std::atomic<bool>& failed);
+  void start_monitor();
   bool take_capacity(std::chrono::steady_clock::time_point deadline);
   void end_submit(producer& p) noexcept;
   void stop_and_join() noexcept;
@@ -113,6 +117,7 @@ class runtime_core {
   bool joined_ = false;
   std::atomic<std::uint64_t> discarded_by_shutdown_{0};  // written under shutdown_mu_
   shutdown_report report_;
+  std::unique_ptr<stall_monitor> monitor_;  // config.stall_threshold > 0 only
 };
 
 }  // namespace magpie::detail

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -20,6 +21,238 @@ std::uint64_t latency_histogram::percentile_ns(double q) const {
     if (seen >= rank) return std::min(b.upper_ns, max_ns);
   }
   return max_ns;  // counts and max read at slightly different moments
+}
+
+namespace {
+
+constexpr const char* lane_names[] = {"high", "normal", "low"};
+
+// Exact decimal seconds from integer nanoseconds ("0.000125", "3"): no float rounding, so the
+// same edge always prints the same label.
+std::string seconds(std::uint64_t ns) {
+  std::string s = std::to_string(ns / 1'000'000'000);
+  std::uint64_t frac = ns % 1'000'000'000;
+  if (frac == 0) return s;
+  char digits[10];
+  std::snprintf(digits, sizeof digits, "%09llu", static_cast<unsigned long long>(frac));
+  std::string f(digits);
+  f.erase(f.find_last_not_of('0') + 1);
+  return s + "." + f;
+}
+
+// --- JSON ---
+
+class json_object {
+ public:
+  explicit json_object(std::string& out) : out_(out) { out_ += '{'; }
+  ~json_object() { out_ += '}'; }
+  json_object(const json_object&) = delete;
+  json_object& operator=(const json_object&) = delete;
+
+  std::string& key(const char* k) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    out_ += '"';
+    out_ += k;
+    out_ += "\":";
+    return out_;
+  }
+  void field(const char* k, std::uint64_t v) { key(k) += std::to_string(v); }
+  void field(const char* k, int v) { key(k) += std::to_string(v); }
+  void field(const char* k, bool v) { key(k) += v ? "true" : "false"; }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+void latency_json(std::string& out, const latency_histogram& h) {
+  json_object o(out);
+  o.field("count", h.count);
+  o.field("sum_ns", h.sum_ns);
+  o.field("max_ns", h.max_ns);
+  o.field("p50_ns", h.percentile_ns(0.5));
+  o.field("p90_ns", h.percentile_ns(0.9));
+  o.field("p99_ns", h.percentile_ns(0.99));
+  o.key("buckets") += '[';
+  for (std::size_t i = 0; i < h.buckets.size(); ++i) {
+    if (i != 0) out += ',';
+    json_object b(out);
+    b.field("upper_ns", h.buckets[i].upper_ns);
+    b.field("count", h.buckets[i].count);
+  }
+  out += ']';
+}
+
+// --- Prometheus ---
+
+bool valid_metric_name(std::string_view n) {
+  const auto first = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+  };
+  const auto rest = [&first](char c) { return first(c) || (c >= '0' && c <= '9'); };
+  return !n.empty() && first(n[0]) && std::all_of(n.begin() + 1, n.end(), rest);
+}
+
+// Fixed histogram edges (1-2-5 steps from 100 ns to 10 s), so every scrape has the same series
+// whatever latencies occurred.
+constexpr std::uint64_t latency_edges_ns[] = {
+    100,         200,           500,           1'000,         2'000,
+    5'000,       10'000,        20'000,        50'000,        100'000,
+    200'000,     500'000,       1'000'000,     2'000'000,     5'000'000,
+    10'000'000,  20'000'000,    50'000'000,    100'000'000,   200'000'000,
+    500'000'000, 1'000'000'000, 2'000'000'000, 5'000'000'000, 10'000'000'000};
+
+class prometheus_writer {
+ public:
+  prometheus_writer(std::string& out, std::string_view prefix) : out_(out), prefix_(prefix) {}
+
+  void family(const char* name, const char* type, const char* help) {
+    name_ = std::string(prefix_) + "_" + name;
+    out_ += "# HELP " + name_ + " " + help + "\n# TYPE " + name_ + " " + type + "\n";
+  }
+  // One sample of the current family; `suffix` for a histogram's _bucket/_sum/_count.
+  void sample(const std::string& labels, const std::string& value, const char* suffix = "") {
+    out_ += name_ + suffix;
+    if (!labels.empty()) out_ += "{" + labels + "}";
+    out_ += " " + value + "\n";
+  }
+
+ private:
+  std::string& out_;
+  std::string_view prefix_;
+  std::string name_;
+};
+
+std::string worker_label(std::size_t i) {
+  return "worker=\"" + std::to_string(i) + "\"";
+}
+
+}  // namespace
+
+std::string to_json(const runtime_stats& s) {
+  std::string out;
+  {
+    json_object root(out);
+    root.key("workers") += '[';
+    for (std::size_t i = 0; i < s.workers.size(); ++i) {
+      const worker_stats& w = s.workers[i];
+      if (i != 0) out += ',';
+      json_object o(out);
+      o.field("index", static_cast<std::uint64_t>(i));
+      o.field("cpu", w.cpu);
+      o.field("active", w.active);
+      o.field("asleep", w.asleep);
+      o.field("tasks_run", w.tasks_run);
+      o.field("spawned", w.spawned);
+      o.field("stolen", w.stolen);
+      o.field("steal_attempts", w.steal_attempts);
+      o.field("steals_near", w.steals_near);
+      o.field("steals_far", w.steals_far);
+      o.field("injected", w.injected);
+      o.field("parks", w.parks);
+      o.field("wakeups", w.wakeups);
+      o.field("busy_ns", w.busy_ns);
+      o.field("discarded", w.discarded);
+      o.field("canceled", w.canceled);
+      o.field("exceptions", w.exceptions);
+      o.field("stalled", w.stalled);
+      o.field("current_task_ns", w.current_task_ns);
+    }
+    out += ']';
+    {
+      json_object q(root.key("queued"));
+      for (std::size_t lane = 0; lane < 3; ++lane)
+        q.field(lane_names[lane], s.queued[lane]);
+    }
+    root.field("pending", s.pending);
+    json_object lat(root.key("latency"));
+    for (std::size_t lane = 0; lane < 3; ++lane)
+      latency_json(lat.key(lane_names[lane]), s.latency[lane]);
+  }
+  return out;
+}
+
+std::string to_prometheus(const runtime_stats& s, std::string_view prefix) {
+  if (!valid_metric_name(prefix)) {
+    throw std::invalid_argument("magpie::to_prometheus: prefix \"" + std::string(prefix) +
+                                "\" is not a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)");
+  }
+  std::string out;
+  prometheus_writer p(out, prefix);
+  const auto per_worker = [&](const char* name, const char* help,
+                              std::uint64_t worker_stats::*field) {
+    p.family(name, "counter", help);
+    for (std::size_t i = 0; i < s.workers.size(); ++i)
+      p.sample(worker_label(i), std::to_string(s.workers[i].*field));
+  };
+  per_worker("tasks_run_total", "Tasks run by the worker.", &worker_stats::tasks_run);
+  per_worker("tasks_spawned_total", "Tasks the worker submitted or spawned into its own deques.",
+             &worker_stats::spawned);
+  per_worker("tasks_stolen_total", "Tasks the worker took from other workers' deques.",
+             &worker_stats::stolen);
+  per_worker("steal_attempts_total", "Steals the worker tried on deques that looked non-empty.",
+             &worker_stats::steal_attempts);
+  per_worker("tasks_injected_total", "Tasks the worker took from the injector.",
+             &worker_stats::injected);
+  per_worker("parks_total", "Times the worker slept in the kernel.", &worker_stats::parks);
+  per_worker("wakeups_total", "Times the worker was woken from a park.", &worker_stats::wakeups);
+  per_worker("tasks_discarded_total", "Tasks dropped by shutdown(cancel).",
+             &worker_stats::discarded);
+  per_worker("tasks_canceled_total", "Tasks skipped because their group was canceled.",
+             &worker_stats::canceled);
+  per_worker("task_exceptions_total", "Detached tasks that threw.", &worker_stats::exceptions);
+
+  p.family("steals_by_distance_total", "counter",
+           "Steals by distance to the victim (near: shares a cache).");
+  for (std::size_t i = 0; i < s.workers.size(); ++i) {
+    p.sample(worker_label(i) + ",distance=\"near\"", std::to_string(s.workers[i].steals_near));
+    p.sample(worker_label(i) + ",distance=\"far\"", std::to_string(s.workers[i].steals_far));
+  }
+  p.family("busy_seconds_total", "counter",
+           "Time the worker spent neither searching for work nor parked.");
+  for (std::size_t i = 0; i < s.workers.size(); ++i)
+    p.sample(worker_label(i), seconds(s.workers[i].busy_ns));
+  p.family("worker_active", "gauge", "1 if the worker is below set_active_workers' count.");
+  for (std::size_t i = 0; i < s.workers.size(); ++i)
+    p.sample(worker_label(i), s.workers[i].active ? "1" : "0");
+  p.family("worker_asleep", "gauge", "1 if the worker is sleeping in the kernel.");
+  for (std::size_t i = 0; i < s.workers.size(); ++i)
+    p.sample(worker_label(i), s.workers[i].asleep ? "1" : "0");
+  p.family("worker_stalled", "gauge",
+           "1 if the worker has run its current task longer than config.stall_threshold.");
+  for (std::size_t i = 0; i < s.workers.size(); ++i)
+    p.sample(worker_label(i), s.workers[i].stalled ? "1" : "0");
+  p.family("worker_current_task_seconds", "gauge",
+           "How long the worker's current task has run (with stall detection on; else 0).");
+  for (std::size_t i = 0; i < s.workers.size(); ++i)
+    p.sample(worker_label(i), seconds(s.workers[i].current_task_ns));
+
+  p.family("queued_tasks", "gauge", "Tasks queued and not started, per priority lane.");
+  for (std::size_t lane = 0; lane < 3; ++lane)
+    p.sample("lane=\"" + std::string(lane_names[lane]) + "\"", std::to_string(s.queued[lane]));
+  p.family("pending_tasks", "gauge", "External tasks queued in the injector and not yet taken.");
+  p.sample("", std::to_string(s.pending));
+
+  p.family("task_start_latency_seconds", "histogram",
+           "Submit-to-start latency of detached tasks, per priority lane.");
+  for (std::size_t lane = 0; lane < 3; ++lane) {
+    const latency_histogram& h = s.latency[lane];
+    const std::string lane_label = "lane=\"" + std::string(lane_names[lane]) + "\"";
+    // A bucket of ours counts under the first edge at or above its (exclusive) upper edge, so
+    // each cumulative count is exact for that edge up to our bucket width (25 %).
+    std::size_t next = 0;
+    std::uint64_t cumulative = 0;
+    for (const std::uint64_t edge : latency_edges_ns) {
+      while (next < h.buckets.size() && h.buckets[next].upper_ns <= edge)
+        cumulative += h.buckets[next++].count;
+      p.sample(lane_label + ",le=\"" + seconds(edge) + "\"", std::to_string(cumulative), "_bucket");
+    }
+    p.sample(lane_label + ",le=\"+Inf\"", std::to_string(h.count), "_bucket");
+    p.sample(lane_label, seconds(h.sum_ns), "_sum");
+    p.sample(lane_label, std::to_string(h.count), "_count");
+  }
+  return out;
 }
 
 }  // namespace magpie

@@ -25,7 +25,9 @@ worker::worker(runtime_core& c, std::size_t i)
                   moodycamel::ConsumerToken(c.inj.raw(2))}},
       rng_(0x9e3779b97f4a7c15ull * (i + 1)),
       fair_countdown_(c.starvation_limit() / 2),
-      latency_mode_(i < c.cfg().latency_workers) {}
+      latency_mode_(i < c.cfg().latency_workers) {
+  if (c.cfg().trace) trace_ = std::make_unique<trace_ring>(c.cfg().trace_capacity);
+}
 
 bool worker::has_local_work() const noexcept {
   for (const lane_deque& l : lanes_)
@@ -38,8 +40,10 @@ void worker::main(int bound, std::latch& started) {
   parker_.cpu = bound_cpu;
   parker_.worker_index = index;
   tls_worker = this;
+  counters.doing.got_busy();  // not searching yet
   started.count_down();
   run_until([this] { return core.stopping(); }, nullptr);
+  counters.doing.went_idle();  // woken to stop: busy time is final
   tls_worker = nullptr;
 }
 
@@ -47,6 +51,7 @@ void worker::help_until_done(group_state& g) {
   run_until([&g] { return g.pending() == 0; }, &g);
   // A wake-up counted us as searching; we go back to the task that waited, so stop searching.
   if (searching_) leave_search();
+  counters.doing.got_busy();  // back in the waiting task (if we searched or parked meanwhile)
 }
 
 bool worker::help_until(group_state& g, time_point deadline) {
@@ -177,7 +182,7 @@ task* worker::from_injector(unsigned lane) {
   // Keep the rest in our deque, where idle workers can steal them: we pop them in queue order
   // (batch[1] next), thieves take the newest from the other end.
   for (std::size_t i = n; i-- > 1;)
-    push_local(batch[i], lane);
+    push_lane(batch[i], lane);
   if (n > 1) core.idle.notify_one();
   core.made_room(n);
   return batch[0];
@@ -188,6 +193,7 @@ task* worker::search(const Done& done) {
   // Woken on our waker's CPU for a task we have now run: spinning here would compete with the
   // waker (on a machine with no spare core this co-location put ~3 us into every wake-up), so
   // wake a worker on another CPU to search instead, and park.
+  counters.doing.went_idle();  // a run of work ends here (busy time is counted per run)
   if (hand_off_) {
     hand_off_ = false;
     if (!searching_ && core.idle.hand_off_search(bound_cpu)) return nullptr;
@@ -208,6 +214,7 @@ task* worker::search(const Done& done) {
     if (t == nullptr) t = from_injector();
     if (t != nullptr) {
       leave_search();
+      counters.doing.got_busy();
       return t;
     }
     if (done()) {
@@ -252,10 +259,9 @@ task* worker::steal_ring(const victim_ring& ring, unsigned lane) {
       ext::deque_thief<task*>& victim = core.at(ring[i]).thief(lane);
       if (victim.empty_approx()) continue;  // a steal from an empty deque costs a fence
       const auto r = victim.steal();
+      worker_counters::bump(counters.steal_attempts);
       if (r.status == ext::steal_status::success) {
-        worker_counters::bump(counters.stolen);
-        worker_counters::bump(is_near(ring.distance()) ? counters.steals_near
-                                                       : counters.steals_far);
+        note_steal(ring[i], lane, ring.distance());
         return r.value;
       }
       // A lost race is not "empty": someone took an item there, so sweep again.
@@ -278,6 +284,7 @@ void worker::leave_search() {
 
 template <class Done>
 void worker::park(const Done& done, group_state* waiting_on, time_point deadline) {
+  counters.doing.went_idle();  // already so after a search; not for an inactive worker
   // An inactive worker does not look for work, so a wake-up meant to make it search goes on.
   if (searching_ && index >= core.idle.active()) leave_search();
   const bool inactive = core.idle.prepare_park(parker_, searching_, waiting_on);
@@ -296,10 +303,12 @@ void worker::park(const Done& done, group_state* waiting_on, time_point deadline
   }
   if (wake && core.idle.cancel_park(parker_)) {
     searching_ = true;
+    counters.doing.got_busy();
     return;
   }
   worker_counters::bump(counters.parks);
   counters.asleep.store(true, std::memory_order_relaxed);  // relaxed: a statistic
+  if (trace_) trace_->instant(trace_kind::park, clock_ticks());
   bool timed_out = false;
   if (deadline == time_point::max()) {
     idle_set::commit_park(parker_);
@@ -307,12 +316,25 @@ void worker::park(const Done& done, group_state* waiting_on, time_point deadline
     timed_out = !core.idle.commit_park_until(parker_, deadline);
   }
   counters.asleep.store(false, std::memory_order_relaxed);
+  if (!timed_out) worker_counters::bump(counters.wakeups);
+  if (trace_) trace_->instant(trace_kind::wake, clock_ticks());
   if (timed_out) {
     searching_ = true;  // timed out: unlisted and counted as searching, as after cancel_park
+    counters.doing.got_busy();
     return;
   }
   searching_ = true;  // the waker counted us as searching
   hand_off_ = parker_.woken_beside_waker;
+  counters.doing.got_busy();
+}
+
+void worker::note_steal(std::size_t victim, unsigned lane, steal_distance d) noexcept {
+  worker_counters::bump(counters.stolen);
+  worker_counters::bump(is_near(d) ? counters.steals_near : counters.steals_far);
+  if (trace_) {
+    trace_->instant(trace_kind::steal, clock_ticks(),
+                    static_cast<std::uint32_t>(victim << 2 | lane));
+  }
 }
 
 void worker::record_latency(const task& t) noexcept {
@@ -338,6 +360,17 @@ void worker::execute(task* t) {
     return;
   }
   if (t->detached()) record_latency(*t);  // group tasks are not timed (see stats.hpp)
+  if (trace_) [[unlikely]] {
+    run_traced(t, g);  // out of line: tracing off costs this one branch per task
+  } else {
+    run(t, g);
+  }
+  worker_counters::bump(counters.ran);  // also the stall monitor's marker (activity.hpp)
+  free_task(t);
+  if (g != nullptr) finish_group_task(*g);
+}
+
+inline void worker::run(task* t, group_state* g) {
   group_state* outer = current_group_;
   current_group_ = g;
   worker_counters::bump(counters.begun);
@@ -347,9 +380,15 @@ void worker::execute(task* t) {
     on_exception(g, std::current_exception());
   }
   current_group_ = outer;
-  worker_counters::bump(counters.ran);
-  free_task(t);
-  if (g != nullptr) finish_group_task(*g);
+}
+
+// A task is recorded when it ends, with its start: one event, and a task still running (or
+// stuck) is simply not in the trace yet.
+void worker::run_traced(task* t, group_state* g) {
+  const unsigned lane = g != nullptr ? lane_of(g->lane) : t->lane();
+  const std::uint64_t from = clock_ticks();
+  run(t, g);
+  trace_->task(from, clock_ticks(), lane);
 }
 
 void worker::on_exception(group_state* g, std::exception_ptr e) {

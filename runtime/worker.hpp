@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <exception>
 #include <latch>
+#include <memory>
 
+#include "activity.hpp"
 #include "idle_set.hpp"
 #include "injector.hpp"
 #include "latency_recorder.hpp"
@@ -20,6 +22,7 @@
 #include "magpie/ext/chase_lev_deque.hpp"
 #include "task_pool.hpp"
 #include "topology.hpp"
+#include "trace.hpp"
 
 #include <concurrentqueue/concurrentqueue.h>
 
@@ -40,7 +43,11 @@ struct worker_counters {
   std::atomic<std::uint64_t> injected{0};
   std::atomic<std::uint64_t> parks{0};
   std::atomic<bool> asleep{false};
+  std::atomic<std::uint64_t> spawned{0};
+  std::atomic<std::uint64_t> steal_attempts{0};
+  std::atomic<std::uint64_t> wakeups{0};
   std::array<latency_recorder, lane_count> latency;
+  activity doing{ran, discarded, canceled};  // stall marker and busy time (activity.hpp)
 
   static void add(std::atomic<std::uint64_t>& c, std::uint64_t n) noexcept {
     // relaxed: single writer; readers want a recent value, not an ordering.
@@ -65,9 +72,10 @@ class worker {
   /// (sleeping at most until then). True if `g` has no pending task.
   bool help_until(group_state& g, std::chrono::steady_clock::time_point deadline);
 
+  /// A task submitted or spawned by the task this worker runs.
   void push_local(task* t, unsigned lane) {
-    if (lane != normal_lane) ++side_tasks_;
-    lanes_[lane].owner.push(t);
+    worker_counters::bump(counters.spawned);
+    push_lane(t, lane);
   }
   task* allocate_task() { return pool_.allocate(); }
   void free_task(task* t) noexcept { pool_.release(t); }
@@ -83,6 +91,8 @@ class worker {
   /// Tasks in this worker's deque of `lane` (approximate unless the worker is idle).
   std::size_t queued(unsigned lane) const noexcept { return lanes_[lane].deque.size_approx(); }
   ext::deque_thief<task*>& thief(unsigned lane) noexcept { return lanes_[lane].thief; }
+  /// This worker's event ring, or null when config.trace is off.
+  const trace_ring* trace() const noexcept { return trace_.get(); }
 
   runtime_core& core;
   const std::size_t index;
@@ -98,6 +108,10 @@ class worker {
   task* next_task(const Done& done);
   task* fair_turn();
   task* pop_side(unsigned lane);
+  void push_lane(task* t, unsigned lane) {
+    if (lane != normal_lane) ++side_tasks_;
+    lanes_[lane].owner.push(t);
+  }
   task* own_task();
   template <class Done>
   task* search(const Done& done);
@@ -110,6 +124,9 @@ class worker {
   task* steal_ring(const victim_ring& ring, unsigned lane);
   void leave_search();
   void execute(task* t);
+  void run(task* t, group_state* g);
+  [[gnu::noinline]] void run_traced(task* t, group_state* g);
+  void note_steal(std::size_t victim, unsigned lane, steal_distance d) noexcept;
   void record_latency(const task& t) noexcept;
   void on_exception(group_state* g, std::exception_ptr e);
   std::uint64_t next_random() noexcept;
@@ -135,6 +152,7 @@ class worker {
   bool searching_ = false;
   bool latency_mode_;      // one of config.latency_workers: searches instead of parking
   bool hand_off_ = false;  // woken beside the waker: let a worker elsewhere do the searching
+  std::unique_ptr<trace_ring> trace_;  // config.trace; null (one branch per event site) if off
   // Written by wakers.
   parker parker_;
 };

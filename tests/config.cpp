@@ -57,10 +57,16 @@ TEST_CASE("a malformed synthetic topology is rejected naming config.synthetic_to
   CHECK(contains(ctor_error(c), "config.synthetic_topology"));
 }
 
-TEST_CASE("tracing, not implemented yet, is refused rather than ignored") {
+TEST_CASE("a negative stall threshold and a trace capacity out of range are rejected by name") {
   config c;
+  c.stall_threshold = std::chrono::milliseconds(-1);
+  CHECK(contains(ctor_error(c), "config.stall_threshold"));
+  c = config{};
   c.trace = true;
-  CHECK(contains(ctor_error(c), "config.trace"));
+  c.trace_capacity = 0;
+  CHECK(contains(ctor_error(c), "config.trace_capacity"));
+  c.trace_capacity = std::size_t{1} << 27;
+  CHECK(contains(ctor_error(c), "config.trace_capacity"));
 }
 
 TEST_CASE("empty callables are rejected by submit, try_submit and spawn") {

@@ -24,6 +24,12 @@ enum class pinning { none, compact, scatter };
 ///  random:   everyone in one ring from a random start (for comparisons; what most runtimes do).
 enum class steal_order { topology, random };
 
+/// What config.on_stall is told about a worker that has been running one task too long.
+struct stall_info {
+  std::size_t worker;                    ///< index of the worker (as current_worker() says)
+  std::chrono::nanoseconds running_for;  ///< how long its current task has run, as far as seen
+};
+
 enum class shutdown_mode {
   drain,  ///< run every accepted task, then stop
   cancel  ///< discard every accepted task that has not started, then stop
@@ -59,8 +65,18 @@ struct config {
   /// Called on a worker for each accepted task that shutdown(cancel) or shutdown_for discards,
   /// with the task's lane. Exceptions it throws are written to stderr and otherwise ignored.
   std::function<void(priority)> on_discard;
-  /// Reserved for per-worker event tracing; must be false until tracing lands.
+  /// Stuck-worker detection (docs/operations.md): a worker that runs one task for longer than
+  /// this is flagged in runtime::stats() and reported once to on_stall. 0 = off (no monitor
+  /// thread); negative is an error. The monitor looks every threshold / 2.
+  std::chrono::milliseconds stall_threshold{0};
+  /// Called on the monitor thread, once per stalled task, when stall_threshold is set. Keep it
+  /// short: it delays the detection of other stalls. An exception it throws goes to stderr.
+  std::function<void(const stall_info&)> on_stall;
+  /// Per-worker event tracing (task start/end, steals, parks, wake-ups) for
+  /// runtime::write_chrome_trace. Off: one predictable branch per event site.
   bool trace = false;
+  /// Events kept per worker when tracing; the oldest are overwritten. 1 to 2^26.
+  std::size_t trace_capacity = 65536;
   /// For tests and planning: a machine description used instead of this machine's, either hwloc
   /// synthetic syntax ("package:2 numa:2 l3:4 core:8 pu:2"), hwloc XML text (starting with '<')
   /// or the path of an XML export (ending in ".xml"). Its plan shapes the victim rings; workers

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -109,6 +110,14 @@ class MAGPIE_API runtime {
   /// A snapshot of the counters and latency histograms. Thread-safe; the first call within
   /// 10 ms of construction waits out the rest of those 10 ms (to calibrate the clock).
   runtime_stats stats() const;
+  /// Writes the events recorded with config.trace as Chrome Trace Event JSON (open it in
+  /// Perfetto, chrome://tracing or tools/trace_view.html): one track per worker, tasks as
+  /// complete events, steals, parks and wake-ups as instants. Thread-safe and callable while
+  /// tasks run: it copies each worker's ring without stopping it, so it holds the most recent
+  /// config.trace_capacity events per worker, minus any overwritten during the copy, and not the
+  /// tasks still running. Allocates; blocks on file I/O. Throws std::logic_error if config.trace
+  /// is off, std::system_error naming `path` if the file cannot be written.
+  void write_chrome_trace(const std::string& path) const;
 
   detail::runtime_core& core() noexcept { return *core_; }
 
