@@ -173,23 +173,21 @@ magpie_status magpie_group_destroy(magpie_group* g) {
 magpie_status magpie_runtime_stats_json(magpie_runtime* rt, char** out) {
   if (rt == nullptr || out == nullptr) return MAGPIE_ERROR_INVALID_ARGUMENT;
   return guarded([&] {
-    // Until the runtime has a stats snapshot (a later issue), sum the per-worker counters that
-    // the shutdown report is made of. relaxed: each is written by its worker only; a reader
-    // wants recent values, not an ordering between them.
-    auto& core = rt->rt.core();
-    unsigned long long ran = 0, discarded = 0, canceled = 0, exceptions = 0;
-    for (std::size_t i = 0; i < core.size(); ++i) {
-      const auto& c = core.at(i).counters;
-      ran += c.ran.load(std::memory_order_relaxed);
-      discarded += c.discarded.load(std::memory_order_relaxed);
-      canceled += c.canceled.load(std::memory_order_relaxed);
-      exceptions += c.exceptions.load(std::memory_order_relaxed);
+    // The shutdown report's totals first (what a C caller most often wants), then the whole
+    // snapshot as magpie::to_json writes it.
+    const magpie::runtime_stats s = rt->rt.stats();
+    std::uint64_t ran = 0, discarded = 0, canceled = 0, exceptions = 0;
+    for (const magpie::worker_stats& w : s.workers) {
+      ran += w.tasks_run;
+      discarded += w.discarded;
+      canceled += w.canceled;
+      exceptions += w.exceptions;
     }
-    const std::string json = "{\"workers\":" + std::to_string(core.size()) +
-                             ",\"ran\":" + std::to_string(ran) +
-                             ",\"discarded\":" + std::to_string(discarded) +
-                             ",\"canceled\":" + std::to_string(canceled) +
-                             ",\"exceptions\":" + std::to_string(exceptions) + "}";
+    const std::string json =
+        "{\"workers\":" + std::to_string(s.workers.size()) + ",\"ran\":" + std::to_string(ran) +
+        ",\"discarded\":" + std::to_string(discarded) +
+        ",\"canceled\":" + std::to_string(canceled) +
+        ",\"exceptions\":" + std::to_string(exceptions) + ",\"stats\":" + magpie::to_json(s) + "}";
     auto buf = std::make_unique<char[]>(json.size() + 1);
     std::memcpy(buf.get(), json.c_str(), json.size() + 1);
     *out = buf.release();  // freed by magpie_string_free

@@ -64,8 +64,9 @@ MAGPIE_API magpie_status magpie_group_cancel(magpie_group* g);
 MAGPIE_API magpie_status magpie_group_destroy(magpie_group* g);
 
 /* The runtime's counters as a JSON object, in a string the caller frees with
- * magpie_string_free. For now: {"workers":N,"ran":..,"discarded":..,"canceled":..,
- * "exceptions":..}; more fields will be added (readers must ignore unknown keys). */
+ * magpie_string_free: {"workers":N,"ran":..,"discarded":..,"canceled":..,"exceptions":..,
+ * "stats":{...}}, where "stats" is the whole snapshot as magpie::to_json writes it (per-worker
+ * counters, queue depths, per-lane latency histograms). Readers must ignore unknown keys. */
 MAGPIE_API magpie_status magpie_runtime_stats_json(magpie_runtime* rt, char** out);
 MAGPIE_API void magpie_string_free(char* s);
 
