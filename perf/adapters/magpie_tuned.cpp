@@ -11,18 +11,6 @@
 
 namespace {
 
-/// config::latency_workers came with priority lanes; against a Magpie from before them this file
-/// still builds and magpie_latency shows as n/a.
-template <class Config>
-concept has_latency_workers = requires(Config c) {
-  c.latency_workers = std::size_t{1};
-};
-
-template <class Config>
-void keep_searching(Config& cfg, std::size_t workers) {
-  if constexpr (has_latency_workers<Config>) cfg.latency_workers = workers;
-}
-
 /// Spin in microseconds; searching: workers kept always searching (latency mode).
 template <long Spin, std::size_t Searching>
 struct tuned_magpie {
@@ -32,7 +20,7 @@ struct tuned_magpie {
     magpie::config cfg;
     cfg.workers = workers;
     cfg.spin = std::chrono::microseconds(Spin);
-    keep_searching(cfg, Searching);
+    cfg.latency_workers = Searching;
     return cfg;
   }
 
@@ -61,8 +49,6 @@ struct magpie_spin1ms : tuned_magpie<1000, 0> {
 
 struct magpie_latency : tuned_magpie<50, 1> {
   static constexpr const char* name = "magpie_latency";
-  static constexpr bool available = has_latency_workers<magpie::config>;
-  static constexpr const char* missing = "magpie::config::latency_workers is not in this build";
   using tuned_magpie::tuned_magpie;
 };
 
