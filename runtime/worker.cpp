@@ -344,19 +344,24 @@ void worker::record_latency(const task& t) noexcept {
   counters.latency[t.lane()].record(now > at ? now - at : 0);
 }
 
+// Out of line and cold: inlined, it made every execute save and restore more registers.
+[[gnu::noinline, gnu::cold]] void worker::skip(task* t, group_state* g) noexcept {
+  const bool discarding = core.canceling();
+  const priority lane = g != nullptr ? g->lane : static_cast<priority>(t->lane());
+  free_task(t);  // destroys the callable unrun
+  if (discarding) core.report_discard(lane);
+  worker_counters::bump(discarding ? counters.discarded : counters.canceled);
+  if (g != nullptr) {
+    if (discarding) g->canceled.store(true, std::memory_order_relaxed);
+    finish_group_task(*g);
+  }
+}
+
 void worker::execute(task* t) {
   group_state* g = t->group();
-  if (core.canceling() || (g != nullptr && g->cancel_requested())) {
+  if (core.canceling() || (g != nullptr && g->cancel_requested())) [[unlikely]] {
     // A racing cancel may let one more task start, which cancel() allows.
-    const bool discarding = core.canceling();
-    const priority lane = g != nullptr ? g->lane : static_cast<priority>(t->lane());
-    free_task(t);  // destroys the callable unrun
-    if (discarding) core.report_discard(lane);
-    worker_counters::bump(discarding ? counters.discarded : counters.canceled);
-    if (g != nullptr) {
-      if (discarding) g->canceled.store(true, std::memory_order_relaxed);
-      finish_group_task(*g);
-    }
+    skip(t, g);
     return;
   }
   if (t->detached()) record_latency(*t);  // group tasks are not timed (see stats.hpp)

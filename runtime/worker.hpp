@@ -124,6 +124,7 @@ class worker {
   task* steal_ring(const victim_ring& ring, unsigned lane);
   void leave_search();
   void execute(task* t);
+  void skip(task* t, group_state* g) noexcept;
   void run(task* t, group_state* g);
   [[gnu::noinline]] void run_traced(task* t, group_state* g);
   void note_steal(std::size_t victim, unsigned lane, steal_distance d) noexcept;

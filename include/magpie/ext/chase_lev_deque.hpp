@@ -98,8 +98,9 @@ class chase_lev_deque {
     std::unique_ptr<std::atomic<T>[]> slots;
   };
 
-  // Owner-only: grows the ring, keeping the old one alive for thieves still reading it.
-  ring* grow(ring* old, std::int64_t t, std::int64_t b) {
+  // Owner-only: grows the ring, keeping the old one alive for thieves still reading it. Out of
+  // line: inlined, it made every push save and restore registers it rarely needs.
+  [[gnu::noinline, gnu::cold]] ring* grow(ring* old, std::int64_t t, std::int64_t b) {
     auto bigger = std::make_unique<ring>(old->capacity * 2);
     for (std::int64_t i = t; i < b; ++i)
       bigger->store(i, old->load(i));
