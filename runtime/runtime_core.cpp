@@ -165,6 +165,11 @@ reservation runtime_core::reserve(std::chrono::steady_clock::time_point deadline
     r.block = w->allocate_task();
     return r;
   }
+  return reserve_injected(deadline);
+}
+
+// Out of line: a spawn on a worker (the hot path above) then pays for no stack frame.
+reservation runtime_core::reserve_injected(std::chrono::steady_clock::time_point deadline) {
   producer& p = inj.this_thread_producer();
   if (cfg_.max_pending != 0 && !take_capacity(deadline)) {
     return {closed() ? slot::closed : slot::full, {}};

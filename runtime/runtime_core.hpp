@@ -92,6 +92,7 @@ class runtime_core {
   void run_worker(std::size_t i, std::latch& built, std::latch& started, std::atomic<bool>& failed);
   void start_monitor();
   bool take_capacity(std::chrono::steady_clock::time_point deadline);
+  [[gnu::noinline]] reservation reserve_injected(std::chrono::steady_clock::time_point deadline);
   void end_submit(producer& p) noexcept;
   void stop_and_join() noexcept;
   shutdown_report tally() const noexcept;
