@@ -14,6 +14,11 @@ namespace {
 // spawning cannot starve external submissions (Go checks its global queue every 61 ticks).
 constexpr std::uint32_t injector_fairness_period = 61;
 
+// Between two rounds of a search. A pause is ~65 cycles on AMD Zen 2 and ~140 on recent Intel
+// cores; each one is latency added to a submission that arrives meanwhile. 16 made the spinning
+// wake-up p50 0.51 us here, 4 makes it 0.34 us, with fib, skynet and submit unchanged.
+constexpr int pauses_between_rounds = 4;
+
 }  // namespace
 
 thread_local worker* tls_worker = nullptr;
@@ -224,7 +229,7 @@ task* worker::search(const Done& done) {
     if (!keep_searching() && (spin.count() == 0 || std::chrono::steady_clock::now() >= deadline)) {
       return nullptr;
     }
-    for (int i = 0; i < 16; ++i)
+    for (int i = 0; i < pauses_between_rounds; ++i)
       cpu_relax();
   }
 }
