@@ -1,7 +1,8 @@
 # ctest -P script: the command-line surface of magpie-stress and of the scripts in tools/.
 # --help exits 0 and explains every option (no "# " comment prefixes, no shell code); a bad or
 # missing argument exits 2 with the usage on stderr; magpie-stress reports progress on stderr.
-# Inputs: STRESS (magpie-stress), SOURCE_DIR.
+# Inputs: STRESS (magpie-stress), TRACE_DEMO (magpie-trace-demo), PYTHON (python3, optional),
+# SOURCE_DIR. (magpie-topo has its own check: check_topo_cli.cmake.)
 function(expect code)  # expect(CODE [MATCH regex] [NO_MATCH regex] COMMAND ...)
   cmake_parse_arguments(arg "" "MATCH;NO_MATCH" "COMMAND" ${ARGN})
   execute_process(COMMAND ${arg_COMMAND} RESULT_VARIABLE rc OUTPUT_VARIABLE out
@@ -40,3 +41,13 @@ endforeach()
 expect(2 MATCH "unknown argument" COMMAND ${tools}/run-benchmarks --frobnicate)
 expect(0 MATCH "PACKAGE" NO_MATCH "${help_noise}" COMMAND ${tools}/ensure-deps --help)
 expect(2 MATCH "unknown option" COMMAND ${tools}/ensure-deps --frobnicate)
+
+expect(0 MATCH "usage: magpie-trace-demo \\[OUT\\]" COMMAND ${TRACE_DEMO} --help)
+expect(2 MATCH "usage: magpie-trace-demo" COMMAND ${TRACE_DEMO} --frobnicate)
+if(PYTHON)
+  # (bench_charts.py too, but it imports matplotlib first, which this python may not have.)
+  foreach(script bench_table.py trace_html.py bench_suite.py)
+    expect(0 MATCH "[Uu]sage:" COMMAND ${PYTHON} ${tools}/${script} --help)
+    expect(2 MATCH "[Uu]sage:" COMMAND ${PYTHON} ${tools}/${script} --frobnicate)
+  endforeach()
+endif()
