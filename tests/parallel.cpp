@@ -522,3 +522,95 @@ TEST_CASE("the range form of reduce rethrows the body's exception" * doctest::ti
             rt, 0, 1000, 0L, [](int b, int e, long acc) { return acc + (e - b); }, std::plus<>{}) ==
         1000);
 }
+
+TEST_CASE("caller_joins: a loop called from outside runs pieces on the calling thread too" *
+          doctest::timeout(120)) {
+  runtime rt(with_workers(1, pinning::none));
+  gate busy;  // holds the only worker, so the caller must start the loop itself
+  rt.submit([&] { busy.pass(); });
+  busy.wait_entered();
+  const int n = 100'000;
+  std::vector<std::atomic<int>> seen(n);
+  std::atomic<int> on_caller{0}, on_worker{0};
+  parallel_for(rt, 0, n, loop_options{1000, partitioner::adaptive, true}, [&](int b, int e) {
+    for (int i = b; i < e; ++i)
+      seen[static_cast<std::size_t>(i)].fetch_add(1);
+    if (current_worker() == -1) {
+      if (on_caller.fetch_add(1) == 0) busy.release();  // now the worker may help
+    } else {
+      on_worker.fetch_add(1);
+    }
+  });
+  int wrong = 0;
+  for (auto& s : seen)
+    wrong += s.load() != 1 ? 1 : 0;
+  CHECK(wrong == 0);
+  CHECK(on_caller.load() >= 1);
+  CHECK(on_caller.load() + on_worker.load() == n / 1000);
+}
+
+TEST_CASE("caller_joins: reductions keep their order, and fixed ones their bits" *
+          doctest::timeout(120)) {
+  const loop_options joins{0, partitioner::adaptive, true};
+  const loop_options fixed_joins{0, partitioner::fixed, true};
+  const std::size_t n = 1'000'003;
+  const auto term = [](std::size_t i) { return 1.0 / (1.0 + static_cast<double>(i)); };
+  double first = 0;
+  for (std::size_t w : {1, 2, 7}) {
+    CAPTURE(w);
+    runtime rt(with_workers(w, pinning::none));
+    check_sizes(rt, {0, 1, 17, 1025, 65537});
+    const std::uint64_t serial = std::uint64_t{n} * (n - 1) / 2;
+    CHECK(parallel_reduce(
+              rt, 0, n, std::uint64_t{0}, [](std::size_t i) { return std::uint64_t{i}; },
+              std::plus<>{}, joins) == serial);
+    CHECK(parallel_reduce(
+              rt, 0, n, std::uint64_t{0},
+              [](std::size_t b, std::size_t e, std::uint64_t acc) {
+                for (std::size_t i = b; i < e; ++i)
+                  acc += i;
+                return acc;
+              },
+              std::plus<>{}, joins) == serial);
+    // Concatenation order: each partial is the [first, last) it covers.
+    const auto joined = parallel_reduce(
+        rt, 0, n, std::pair<std::size_t, std::size_t>{0, 0},
+        [](std::size_t b, std::size_t e, std::pair<std::size_t, std::size_t> acc) {
+          return acc.first == acc.second ? std::pair{b, e} : std::pair{acc.first, e};
+        },
+        [](std::pair<std::size_t, std::size_t> a, std::pair<std::size_t, std::size_t> b) {
+          if (a.first == a.second) return b;
+          if (b.first == b.second) return a;
+          return a.second == b.first ? std::pair{a.first, b.second}
+                                     : std::pair{std::size_t{n}, std::size_t{n}};
+        },
+        joins);
+    CHECK(joined.first == 0);
+    CHECK(joined.second == n);
+    const double s = parallel_reduce(rt, 0, n, 0.0, term, std::plus<>{}, fixed_joins);
+    if (w == 1) first = s;
+    CHECK(s == first);
+  }
+}
+
+TEST_CASE("caller_joins: the first exception reaches the caller; the runtime stays usable" *
+          doctest::timeout(120)) {
+  runtime rt(with_workers(2, pinning::none));
+  const loop_options joins{100, partitioner::adaptive, true};
+  CHECK_THROWS_WITH_AS(parallel_for(rt, 0, 1'000'000, joins,
+                                    [](int i) {
+                                      if (i == 500'000) throw std::runtime_error("piece failed");
+                                    }),
+                       "piece failed", std::runtime_error);
+  CHECK_THROWS_WITH_AS(parallel_reduce(
+                           rt, 0, 1'000'000, 0L,
+                           [](int i) {
+                             if (i == 0) throw std::logic_error("first piece failed");
+                             return 1L;
+                           },
+                           std::plus<>{}, joins),
+                       "first piece failed", std::logic_error);
+  std::atomic<int> after{0};
+  parallel_for(rt, 0, 1000, joins, [&](int) { after.fetch_add(1); });
+  CHECK(after.load() == 1000);
+}

@@ -12,12 +12,15 @@
 #include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <exception>
 #include <iterator>
+#include <memory>
 #include <ranges>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "magpie/export.hpp"
 #include "magpie/runtime.hpp"
@@ -36,6 +39,10 @@ enum class partitioner {
 struct loop_options {
   std::size_t grain = 0;
   partitioner part = partitioner::adaptive;
+  /// Called from a thread that is not one of the runtime's workers, the calling thread runs
+  /// pieces too instead of parking (for a runtime sized `workers = cores - 1`). Off by default:
+  /// with one worker per core the caller would be one thread too many.
+  bool caller_joins = false;
 };
 
 namespace detail {
@@ -174,6 +181,77 @@ void on_runtime(runtime& rt, Work&& work) {
   g.wait();
 }
 
+inline std::size_t piece_count(std::size_t n, std::size_t grain) {
+  return n / grain + (n % grain != 0 ? 1 : 0);
+}
+
+/// The pieces of one loop that the calling thread shares with helper tasks. It lives on the
+/// heap, owned by the caller and every helper: the caller returns as soon as every piece is done,
+/// and a helper that starts after that finds no piece left and touches nothing else.
+template <class Index, class Piece>
+struct shared_pieces {
+  Index first;
+  std::size_t n;
+  std::size_t grain;
+  std::size_t pieces;
+  const Piece* piece;  // dereferenced only for a claimed piece, i.e. before the caller returns
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::size_t> done{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;  // the first exception; read by the caller after `done` is complete
+
+  // Claims pieces in order until none is left. A piece after a failure is claimed and skipped,
+  // so that `done` still reaches `pieces`.
+  void drain() noexcept {
+    for (;;) {
+      const std::size_t k = next.fetch_add(1, std::memory_order_relaxed);
+      if (k >= pieces) return;
+      if (!failed.load(std::memory_order_relaxed)) {
+        try {
+          const std::size_t offset = k * grain;
+          const Index b = advance(first, offset);
+          (*piece)(k, b, advance(b, std::min(grain, n - offset)));
+        } catch (...) {
+          if (!failed.exchange(true, std::memory_order_relaxed)) error = std::current_exception();
+        }
+      }
+      if (done.fetch_add(1, std::memory_order_acq_rel) + 1 == pieces) done.notify_all();
+    }
+  }
+
+  void wait_done() const noexcept {
+    for (int spin = 0; spin < 4096; ++spin) {  // the last pieces are usually microseconds away
+      if (done.load(std::memory_order_acquire) == pieces) return;
+    }
+    for (std::size_t d = done.load(std::memory_order_acquire); d != pieces;
+         d = done.load(std::memory_order_acquire)) {
+      done.wait(d, std::memory_order_acquire);
+    }
+  }
+};
+
+/// From a thread outside the runtime: the caller and up to `workers` helper tasks take the
+/// grain-sized pieces of [first, first + n) in order from one shared counter until none is left,
+/// calling piece(k, b, e) for piece k. Returns when every piece is done, without waiting for
+/// helpers that have not started (they find nothing to do). The first exception is rethrown.
+template <class Index, class Piece>
+void share_pieces(runtime& rt, Index first, std::size_t n, std::size_t grain, const Piece& piece) {
+  const std::size_t pieces = piece_count(n, grain);
+  const auto state = std::make_shared<shared_pieces<Index, Piece>>();
+  state->first = first;
+  state->n = n;
+  state->grain = grain;
+  state->pieces = pieces;
+  state->piece = &piece;
+  const std::size_t helpers = std::min(rt.worker_count(), pieces - 1);
+  for (std::size_t h = 0; h < helpers; ++h) {
+    if (!rt.try_submit([state] { state->drain(); })) break;  // full or closed: fewer helpers
+  }
+  state->drain();
+  state->wait_done();
+  if (state->error) std::rethrow_exception(state->error);
+}
+
 /// The per-element loop of the map form. The accumulator is a by-value parameter returned by
 /// value and nothing else in this function can throw into a handler, so it stays in a register
 /// exactly as in a hand-written loop (no try block keeps it live, no reference makes it escape).
@@ -252,6 +330,17 @@ T reduce_indexes(runtime& rt, Index first, Index last, T identity, const Leaf& l
   loop_state s{rt, pick_grain(n, workers, opts), opts.part == partitioner::adaptive};
   if (n <= s.grain || (s.adaptive && workers == 1 && on_worker_of(rt.core()))) {
     return leaf(std::move(identity), first, last);  // one piece, inline
+  }
+  if (opts.caller_joins && !on_worker_of(rt.core())) {
+    struct partial_slot {
+      T value;  // not a vector<T>: vector<bool>'s elements share words
+    };
+    std::vector<partial_slot> partial(piece_count(n, s.grain), partial_slot{identity});
+    share_pieces(rt, first, n, s.grain,
+                 [&](std::size_t k, Index b, Index e) { partial[k].value = leaf(identity, b, e); });
+    for (partial_slot& p : partial)  // left to right
+      identity = reduce(std::move(identity), std::move(p.value));
+    return identity;
   }
   const reduce_ctx<T, Leaf, Reduce> c{s, identity, leaf, reduce};
   T result = identity;
@@ -355,6 +444,11 @@ void parallel_for(runtime& rt, First first_bound, Last last_bound, loop_options 
   const bool adaptive = opts.part == partitioner::adaptive;
   if (n <= grain || (adaptive && workers == 1 && detail::on_worker_of(rt.core()))) {
     chunk(first, last);  // nothing to gain from tasks
+    return;
+  }
+  if (opts.caller_joins && !detail::on_worker_of(rt.core())) {
+    detail::share_pieces(rt, first, n, grain,
+                         [&chunk](std::size_t, Index b, Index e) { chunk(b, e); });
     return;
   }
   detail::loop_state s{rt, grain, adaptive};
