@@ -614,3 +614,15 @@ TEST_CASE("caller_joins: the first exception reaches the caller; the runtime sta
   parallel_for(rt, 0, 1000, joins, [&](int) { after.fetch_add(1); });
   CHECK(after.load() == 1000);
 }
+
+TEST_CASE("caller_joins after shutdown: the caller runs every piece itself" *
+          doctest::timeout(120)) {
+  runtime rt(with_workers(2, pinning::none));
+  rt.shutdown();
+  std::atomic<int> on_caller{0};
+  parallel_for(rt, 0, 10'000, loop_options{100, partitioner::adaptive, true}, [&](int b, int e) {
+    if (current_worker() == -1) on_caller.fetch_add(e - b);
+  });
+  CHECK(on_caller.load() == 10'000);
+  CHECK_THROWS_AS(parallel_for(rt, 0, 10'000, 100, [](int) {}), runtime_closed);
+}

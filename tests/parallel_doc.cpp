@@ -9,6 +9,7 @@
 #include <functional>
 #include <ranges>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "magpie/magpie.hpp"
@@ -146,4 +147,20 @@ double s = magpie::parallel_reduce(rt, 0, n, 0.0, map, std::plus<>{}, fixed);
 double s2 = magpie::parallel_reduce(rt, 0, n, 0.0, fold, std::plus<>{}, fixed);  // range form
   // clang-format on
   CHECK(s == s2);
+}
+
+TEST_CASE("guide: the calling thread taking part" * doctest::timeout(120)) {
+  const std::size_t n = 100'000;
+  std::vector<float> x(n, 1.0f), y(n, 1.0f);
+  // clang-format off
+magpie::config cfg;
+cfg.workers = std::max(2u, std::thread::hardware_concurrency()) - 1;  // the caller is the last
+magpie::runtime engine(cfg);
+magpie::loop_options joins{0, magpie::partitioner::adaptive, true};
+magpie::parallel_for(engine, 0, n, joins, [&](std::size_t i) { y[i] += x[i]; });
+double total = magpie::parallel_reduce(engine, 0, n, 0.0,
+    [&](std::size_t i) { return double(x[i]); }, std::plus<>{}, joins);
+  // clang-format on
+  CHECK(std::all_of(y.begin(), y.end(), [](float v) { return v == 2.0f; }));
+  CHECK(total == double(n));
 }
