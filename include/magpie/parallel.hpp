@@ -249,7 +249,9 @@ void share_pieces(runtime& rt, Index first, std::size_t n, std::size_t grain, co
   }
   state->drain();
   state->wait_done();
-  if (state->error) std::rethrow_exception(state->error);
+  // Moved out first: a late helper may drop the last reference to the state at any moment, and
+  // the exception in flight must not be released on that helper's thread.
+  if (std::exception_ptr error = std::move(state->error)) std::rethrow_exception(error);
 }
 
 /// The per-element loop of the map form. The accumulator is a by-value parameter returned by
