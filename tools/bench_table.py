@@ -15,7 +15,7 @@ import math
 import sys
 
 FORK_JOIN = ["fib", "skynet", "nqueens"]
-LOOPS = ["pfor_sum", "pfor_tiny", "pfor_skewed", "matmul"]
+LOOPS = ["pfor_sum", "pfor_fsum", "pfor_fsum_range", "pfor_tiny", "pfor_skewed", "matmul"]
 THROUGHPUT = ["submit_1p", "submit_2p"]
 WAKEUP = ["wakeup_spinning", "wakeup_parked"]
 PRIORITY = ["priority_flood"]
