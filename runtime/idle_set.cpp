@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "futex.hpp"
+#include "magpie/detail/debug_check.hpp"
 #include "magpie/detail/fence.hpp"
 
 namespace magpie::detail {
@@ -117,7 +118,9 @@ bool idle_set::try_begin_search(bool always) noexcept {
 
 bool idle_set::end_search() noexcept {
   // seq_cst: producers read the searching count after their fence (Dekker, see header).
-  return searching(state_.fetch_sub(one_searching, std::memory_order_seq_cst)) == 1;
+  const std::uint64_t before = state_.fetch_sub(one_searching, std::memory_order_seq_cst);
+  MAGPIE_DEBUG_CHECK(searching(before) >= 1 && searching(before) <= workers_);
+  return searching(before) == 1;
 }
 
 bool idle_set::prepare_park(parker& p, bool was_searching, const group_state* waiting_on) {
@@ -134,7 +137,9 @@ bool idle_set::prepare_park(parker& p, bool was_searching, const group_state* wa
     if (p.is_worker) {
       const std::uint64_t delta = one_sleeping - (was_searching ? one_searching : 0);
       // seq_cst: the sleeper's half of the Dekker pair with notify_one.
-      state_.fetch_add(delta, std::memory_order_seq_cst);
+      const std::uint64_t before = state_.fetch_add(delta, std::memory_order_seq_cst);
+      MAGPIE_DEBUG_CHECK(!was_searching || searching(before) >= 1);
+      MAGPIE_DEBUG_CHECK(sleeping(before) < workers_);
     }
   }
   // The re-check of the queues that follows is ordered after the announcement, also against

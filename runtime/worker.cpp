@@ -5,6 +5,7 @@
 #include "clock.hpp"
 #include "futex.hpp"
 #include "pause.hpp"
+#include "magpie/detail/debug_check.hpp"
 #include "magpie/detail/fence.hpp"
 #include "runtime_core.hpp"
 
@@ -68,7 +69,7 @@ void worker::run_until_stopped(int bound, std::latch& started) {
 void worker::help_until_done(group_state& g) {
   run_until([&g] { return g.outstanding() == 0; }, &g);
   // A wake-up counted us as searching; we go back to the task that waited, so stop searching.
-  if (searching_) leave_search();
+  stop_searching();
   counters.doing.got_busy();  // back in the waiting task (if we searched or parked meanwhile)
 }
 
@@ -76,7 +77,7 @@ bool worker::help_until(group_state& g, time_point deadline) {
   run_until([&g, deadline] {
     return g.outstanding() == 0 || std::chrono::steady_clock::now() >= deadline;
   }, &g, deadline);
-  if (searching_) leave_search();
+  stop_searching();
   counters.doing.got_busy();  // back in the waiting task, also after the search's done() exit
   return g.outstanding() == 0;
 }
@@ -88,7 +89,7 @@ void worker::run_until(const Done& done, group_state* waiting_on, time_point dea
     if (task* t = next_task(done)) {
       // A woken worker counts as searching; it must stop before running anything, or producers
       // would trust a busy "searcher" to pick up their work and wake nobody.
-      if (searching_) leave_search();
+      stop_searching();
       execute(t);
     } else if (!done()) {
       park(done, waiting_on, deadline);
@@ -167,6 +168,7 @@ task* worker::fair_turn() {
 task* worker::pop_side(unsigned lane) {
   task* t = nullptr;
   if (lanes_[lane].owner.pop(t)) {
+    MAGPIE_DEBUG_CHECK(side_tasks_ >= 1);
     --side_tasks_;
     return t;
   }
@@ -245,10 +247,7 @@ task* worker::search(const Done& done) {
     hand_off_ = false;
     if (!searching_ && core->idle.hand_off_search(bound_cpu)) return nullptr;
   }
-  if (!searching_) {
-    if (!core->idle.try_begin_search(latency_mode_)) return nullptr;  // enough searchers: park
-    searching_ = true;
-  }
+  if (!start_searching()) return nullptr;  // enough searchers: park
   const auto spin = core->spin();
   const auto deadline = std::chrono::steady_clock::now() + spin;
   // Latency mode searches until it finds work, but not once the runtime is closed: shutdown
@@ -260,12 +259,12 @@ task* worker::search(const Done& done) {
     task* t = steal_round();
     if (t == nullptr) t = from_injector();
     if (t != nullptr) {
-      leave_search();
+      stop_searching();
       counters.doing.got_busy();
       return t;
     }
     if (done()) {
-      leave_search();
+      stop_searching();
       return nullptr;
     }
     if (!keep_searching() && (spin.count() == 0 || std::chrono::steady_clock::now() >= deadline)) {
@@ -317,22 +316,63 @@ task* worker::steal_ring(const victim_ring& ring, unsigned lane) {
   return nullptr;
 }
 
-void worker::leave_search() {
+// The worker's state changes only through the functions below:
+//   running --start_searching--> searching --stop_searching--> running
+//   running or searching --begin_parking--> listed --cancel_parking--> searching
+//                                                   --sleep--> searching (woken or timed out)
+
+bool worker::start_searching() noexcept {
+  if (searching_) return true;
+  if (!core->idle.try_begin_search(latency_mode_)) return false;
+  searching_ = true;
+  return true;
+}
+
+void worker::stop_searching() noexcept {
+  if (!searching_) return;
   searching_ = false;
   // The last searcher wakes another if work is still visible, so a burst spreads one worker at
   // a time (Tokio, Go), but a lone task does not pay for a futex wake before it starts.
-  // The fence pairs with a producer's (idle_set::notify_one): either it saw us searching and
-  // our re-check below sees its task, or it saw no searcher and woke someone itself.
+  // The fence pairs with an injector producer's (idle_set::notify_one): either it saw us
+  // searching and our re-check below sees its task, or it saw no searcher and woke someone
+  // itself. Against a worker's light push it is best effort (docs/design.md): the task then
+  // waits for its owner, or for the heavy barrier of the next worker that goes to sleep.
   if (!core->idle.end_search()) return;
-  dekker_fence();
+  full_fence();
   if (core->has_visible_work()) core->idle.wake_if_no_searcher();
+}
+
+bool worker::begin_parking(const group_state* announced) {
+  const bool inactive = core->idle.prepare_park(parker_, searching_, announced);
+  searching_ = false;
+  return inactive;
+}
+
+bool worker::cancel_parking() {
+  if (!core->idle.cancel_park(parker_)) return false;
+  searching_ = true;  // cancel_park counted us as searching
+  return true;
+}
+
+bool worker::sleep(time_point deadline) {
+  MAGPIE_DEBUG_CHECK(!searching_);
+  bool woken = true;
+  if (deadline == time_point::max()) {
+    idle_set::commit_park(parker_);
+  } else {
+    woken = core->idle.commit_park_until(parker_, deadline);
+  }
+  // Woken: the waker counted us as searching. Timed out: unlisted and counted as searching, as
+  // after cancel_park.
+  searching_ = true;
+  return woken;
 }
 
 template <class Done>
 void worker::park(const Done& done, group_state* waiting_on, time_point deadline) {
   counters.doing.went_idle();  // already so after a search; not for an inactive worker
   // An inactive worker does not look for work, so a wake-up meant to make it search goes on.
-  if (searching_ && index >= core->idle.active()) leave_search();
+  if (index >= core->idle.active()) stop_searching();
   // A group waiter announces itself in the group's word (group_state.hpp) and is woken by the
   // last finisher. It can only if the group has no home or is ours: another worker's local
   // count cannot be folded from here, so such a wait polls, sleeping a little at a time.
@@ -341,8 +381,7 @@ void worker::park(const Done& done, group_state* waiting_on, time_point deadline
           ? waiting_on
           : nullptr;
   if (waiting_on != nullptr && announced == nullptr) deadline = std::min(deadline, poll_deadline());
-  const bool inactive = core->idle.prepare_park(parker_, searching_, announced);
-  searching_ = false;
+  const bool inactive = begin_parking(announced);
   if (core->closed()) core->parked_while_closed();
   // Inactive (decided under the idle set's lock): only its own deques concern it, and becoming
   // active again wakes it explicitly.
@@ -352,30 +391,18 @@ void worker::park(const Done& done, group_state* waiting_on, time_point deadline
     // group done here.
     wake = announced != nullptr ? announced->announce_waiter() : done();
   }
-  if (wake && core->idle.cancel_park(parker_)) {
-    searching_ = true;
+  if (wake && cancel_parking()) {
     counters.doing.got_busy();
     return;
   }
   worker_counters::bump(counters.parks);
   counters.asleep.store(true, std::memory_order_relaxed);  // relaxed: a statistic
   if (trace_) trace_->instant(trace_kind::park, clock_ticks());
-  bool timed_out = false;
-  if (deadline == time_point::max()) {
-    idle_set::commit_park(parker_);
-  } else {
-    timed_out = !core->idle.commit_park_until(parker_, deadline);
-  }
+  const bool woken = sleep(deadline);
   counters.asleep.store(false, std::memory_order_relaxed);
-  if (!timed_out) worker_counters::bump(counters.wakeups);
+  if (woken) worker_counters::bump(counters.wakeups);
   if (trace_) trace_->instant(trace_kind::wake, clock_ticks());
-  if (timed_out) {
-    searching_ = true;  // timed out: unlisted and counted as searching, as after cancel_park
-    counters.doing.got_busy();
-    return;
-  }
-  searching_ = true;  // the waker counted us as searching
-  hand_off_ = parker_.woken_beside_waker;
+  if (woken) hand_off_ = parker_.woken_beside_waker;
   counters.doing.got_busy();
 }
 

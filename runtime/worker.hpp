@@ -125,7 +125,22 @@ class worker : public worker_base {
   task* steal_round();
   task* steal_lane(unsigned lane);
   task* steal_ring(const victim_ring& ring, unsigned lane);
-  void leave_search();
+  /// running -> searching. False when about half the workers search already (unless in
+  /// latency mode): the caller must then park instead of searching.
+  bool start_searching() noexcept;
+  /// searching -> running (no-op when not searching): the caller found work or goes back to a
+  /// waiting task. As the last searcher it wakes another worker if work is visible.
+  void stop_searching() noexcept;
+  /// running or searching -> listed as asleep. The caller must re-check for work (the group it
+  /// announced, if any, included) and then call cancel_parking or sleep. Returns whether the
+  /// worker was listed as inactive (then only its own deques concern its re-check).
+  bool begin_parking(const group_state* announced);
+  /// listed -> searching, after the re-check found work. False if a waker unlisted us first:
+  /// call sleep, which then returns at once.
+  bool cancel_parking();
+  /// listed -> searching: sleeps until woken (true) or `deadline` (false). Either way the worker
+  /// counts as searching on return.
+  bool sleep(time_point deadline);
   [[gnu::always_inline]] void execute(task* t);
   [[gnu::noinline]] void execute_unusual(task* t, group_state* g);
   void skip(task* t, group_state* g) noexcept;

@@ -22,6 +22,7 @@
 
 #include "magpie/config.hpp"
 #include "magpie/detail/cache_line.hpp"
+#include "magpie/detail/debug_check.hpp"
 #include "magpie/export.hpp"
 
 namespace magpie::detail {
@@ -65,9 +66,11 @@ struct group_state {
   }
   /// The home only, for a task it counted locally and ran itself.
   void finish_home() noexcept {
+    const std::int64_t h = home_pending.load(std::memory_order_relaxed);
+    // A home-counted task cannot outlive a fold: the home folds only when its deques are empty.
+    MAGPIE_DEBUG_CHECK(h >= 1);
     // release: a foreign poller that sees the lower count sees the task's effects.
-    home_pending.store(home_pending.load(std::memory_order_relaxed) - 1,
-                       std::memory_order_release);
+    home_pending.store(h - 1, std::memory_order_release);
   }
   /// Any other finisher. Returns true if the caller must wake the group's sleeping waiters
   /// (idle_set::notify_group). Touches nothing in the group after its RMW.
@@ -75,6 +78,9 @@ struct group_state {
     // acq_rel: release publishes this task's effects to the waiter that sees the count reach
     // zero; acquire orders it after the waiter's announcement it read.
     const std::int64_t before = word.fetch_sub(one_task, std::memory_order_acq_rel);
+    // Only home-counted tasks finished by thieves take the count below zero, and the home
+    // counts each of those once: never more than it spawned.
+    MAGPIE_DEBUG_CHECK(home != nullptr || count_of(before) >= 1);
     return (before & waiter_bit) != 0 && count_of(before) == 1;
   }
   /// Tasks spawned and not finished. Exact on the home; from another thread, a count that the
