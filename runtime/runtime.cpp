@@ -73,9 +73,10 @@ int current_worker() noexcept {
 
 namespace detail {
 
-reservation reserve_slot(runtime_core& core, bool wait_for_room) {
+reservation reserve_slot(runtime_core& core, bool wait_for_room, bool detached) {
   return core.reserve(wait_for_room ? std::chrono::steady_clock::time_point::max()
-                                    : std::chrono::steady_clock::time_point::min());
+                                    : std::chrono::steady_clock::time_point::min(),
+                      detached);
 }
 
 reservation reserve_slot_until(runtime_core& core, std::chrono::steady_clock::time_point deadline) {

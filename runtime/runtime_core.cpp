@@ -159,8 +159,10 @@ runtime_core::~runtime_core() {
   }
 }
 
-reservation runtime_core::reserve(std::chrono::steady_clock::time_point deadline) {
+reservation runtime_core::reserve(std::chrono::steady_clock::time_point deadline,
+                                  bool detached) {
   if (worker* w = worker_of(*this)) {
+    if (detached && closed()) return {slot::closed, {}};
     reservation r{slot::local, {}};
     r.block = w->reserve_task();
     return r;

@@ -55,7 +55,9 @@ class runtime_core {
 
   /// Where a submit goes; waits for room (max_pending) until `deadline`: time_point::max()
   /// waits as long as it takes, time_point::min() not at all.
-  reservation reserve(std::chrono::steady_clock::time_point deadline);
+  /// A detached task is refused (slot::closed) once shutdown began, even from a worker, so a
+  /// task that keeps re-submitting itself cannot keep a drain from ending.
+  reservation reserve(std::chrono::steady_clock::time_point deadline, bool detached = true);
   void release(reservation r) noexcept;
   void submit_local(task* t, priority p) noexcept;
   void submit_injected(task& t, reservation r, priority p);

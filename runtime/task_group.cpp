@@ -117,7 +117,7 @@ group_limiter::~group_limiter() = default;
 void group_limiter::spawn(task&& item) {
   runtime_core& core = *group_.core;
   // Reserved first, so that nothing is queued once the runtime is closed.
-  const reservation r = reserve_slot(core, true);
+  const reservation r = reserve_slot(core, true, false);
   if (r.kind == slot::closed)
     throw runtime_closed("magpie::task_group::spawn: runtime is shut down");
   slot_guard guard(core, r);
@@ -193,7 +193,7 @@ group_limiter::launched group_limiter::launch(task& item) noexcept {
   runtime_core& core = *group_.core;
   reservation r{};
   try {
-    r = reserve_slot(core, true);
+    r = reserve_slot(core, true, false);
   } catch (...) {
     item.discard();
     finish_group_task(group_);

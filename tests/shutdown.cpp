@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <functional>
 #include <atomic>
 #include <chrono>
 #include <latch>
@@ -181,4 +182,51 @@ TEST_CASE("an on_discard handler that throws does not stop the discarding") {
   closer.join();
   CHECK(r.discarded == 10 + accepted);
   CHECK(calls.load() == 10 + accepted);
+}
+
+TEST_CASE("a task that re-submits itself does not keep a drain from ending" *
+          doctest::timeout(60)) {
+  // A periodic tick: each run submits the next. Once shutdown begins the submit from the
+  // worker is refused with runtime_closed, so the drain ends with every accepted tick run.
+  magpie::runtime rt(with_workers(2));
+  std::atomic<int> ticks{0};
+  std::atomic<int> refused{0};
+  std::function<void()> tick = [&] {
+    ticks.fetch_add(1);
+    try {
+      rt.submit(tick);
+    } catch (const magpie::runtime_closed&) {
+      refused.fetch_add(1);
+    }
+  };
+  rt.submit(tick);
+  while (ticks.load() < 1000)
+    std::this_thread::yield();
+  const magpie::shutdown_report r = rt.shutdown();
+  CHECK(refused.load() == 1);
+  CHECK(r.ran == static_cast<std::uint64_t>(ticks.load()));
+}
+
+TEST_CASE("after shutdown began a worker's try_submit is refused and its spawns still run" *
+          doctest::timeout(60)) {
+  magpie::runtime rt(with_workers(1));
+  gate gt;
+  std::atomic<bool> try_submit_refused{false};
+  std::atomic<int> spawned_ran{0};
+  rt.submit([&] {
+    gt.pass();  // shutdown starts while this task waits here
+    while (!try_submit_refused.load()) {
+      if (!rt.try_submit([] {})) try_submit_refused.store(true);
+    }
+    magpie::task_group g(rt);
+    for (int i = 0; i < 10; ++i)
+      g.spawn([&] { spawned_ran.fetch_add(1); });
+    g.wait();
+  });
+  gt.wait_entered();
+  std::thread closer([&] { rt.shutdown(); });
+  gt.release();
+  closer.join();
+  CHECK(try_submit_refused.load());
+  CHECK(spawned_ran.load() == 10);
 }

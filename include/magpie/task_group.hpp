@@ -81,7 +81,7 @@ class MAGPIE_API task_group {
       limiter_->spawn(std::move(item));
       return;
     }
-    const detail::reservation r = detail::reserve_slot(*state_.core, true);
+    const detail::reservation r = detail::reserve_slot(*state_.core, true, false);
     if (r.kind == detail::slot::closed)
       throw runtime_closed("magpie::task_group::spawn: runtime is shut down");
     detail::submit_callable(*state_.core, r, std::forward<F>(f), &state_, state_.lane);

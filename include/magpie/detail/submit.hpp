@@ -36,7 +36,9 @@ struct reservation {
 
 /// Thread-safe. With wait_for_room, blocks while the injector is full (never on a worker).
 /// May allocate (a thread's first submit to a runtime creates its producer).
-MAGPIE_API reservation reserve_slot(runtime_core& core, bool wait_for_room);
+/// A detached task (`detached`) is refused with slot::closed once shutdown began, also from a
+/// worker; a group task spawned from a worker is still accepted then (the drain runs it).
+MAGPIE_API reservation reserve_slot(runtime_core& core, bool wait_for_room, bool detached = true);
 /// reserve_slot waiting for room until `deadline` at the latest (then slot::full).
 MAGPIE_API reservation reserve_slot_until(runtime_core& core,
                                           std::chrono::steady_clock::time_point deadline);
