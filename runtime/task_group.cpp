@@ -215,7 +215,7 @@ group_limiter::launched group_limiter::launch(task& item) noexcept {
 
 }  // namespace detail
 
-task_group::~task_group() {
+void task_group::wait_and_drop() noexcept {
   try {
     wait();
   } catch (...) {

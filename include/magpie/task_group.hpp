@@ -33,7 +33,10 @@ class MAGPIE_API task_group {
   /// Tasks spawned into the group are queued in lane `p`.
   explicit task_group(runtime& rt, priority p = priority::normal) : state_(rt.core(), p) {}
   /// Waits for the group's tasks; an exception they threw and nobody waited for is dropped.
-  ~task_group();
+  ~task_group() {
+    // Inline: a group that was waited for (the usual case) has nothing left to do here.
+    if (state_.outstanding() != 0 || limiter_ != nullptr) [[unlikely]] wait_and_drop();
+  }
   task_group(const task_group&) = delete;
   task_group& operator=(const task_group&) = delete;
 
@@ -73,6 +76,7 @@ class MAGPIE_API task_group {
   }
 
  private:
+  void wait_and_drop() noexcept;
   template <class F>
   void spawn_elsewhere(F&& f) {
     if (limiter_ != nullptr) {
