@@ -25,8 +25,9 @@ IDLE = ["idle"]
 SUBMIT_ONLY_TABLES = set(THROUGHPUT + WAKEUP + PRIORITY + IDLE)
 # Variants that exist for some tables only: no n/a rows for them elsewhere.
 VARIANT_TABLES = {"openmp_dynamic": set(LOOPS)}
-SCHEDULER_ORDER = ["magpie", "magpie_spin0", "magpie_spin1ms", "magpie_latency", "tbb", "openmp",
-                   "openmp_dynamic", "llvm_openmp", "asio", "plain_pool", "serial"]
+SCHEDULER_ORDER = ["magpie", "magpie_spin0", "magpie_spin1ms", "magpie_latency", "tbb", "libfork",
+                   "tmc", "taskflow", "openmp", "openmp_dynamic", "llvm_openmp", "asio",
+                   "plain_pool", "serial"]
 
 
 def num(x):
