@@ -5,11 +5,14 @@
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 #include <type_traits>
 #include <utility>
 
 namespace perf {
+
+struct matmul_problem;
 
 namespace detail {
 inline void noop() noexcept {}
@@ -55,6 +58,34 @@ concept can_fork_join = adapter<A> && requires(A& a, typename A::group& g) {
   g.spawn(detail::noop);
   g.wait();
 } && std::is_constructible_v<typename A::group, A&>;
+
+/// Whole workloads, optional: an adapter may run a workload itself in its scheduler's own idiom
+/// (a coroutine runtime cannot express `group g(a); g.spawn(f); g.wait();`, and a runtime's
+/// fastest form may differ from the generic one). When present, the workload calls it instead
+/// of the generic form and still checks the answer. fib(n): fib(n) with perf::fib_serial's
+/// recursion; skynet(leaves): the sum over a perf::skynet_fan_out-way tree of that many
+/// leaves; nqueens(n): the solutions on an n x n board, a task per placement in the first
+/// perf::nqueens_cutoff rows; matmul(p): perf::matmul_rows over all rows of p, in pieces of
+/// at most perf::matmul_tile_rows.
+template <class A>
+concept has_fib = adapter<A> && requires(A& a) {
+  { a.fib(int{}) } -> std::convertible_to<std::uint64_t>;
+};
+
+template <class A>
+concept has_skynet = adapter<A> && requires(A& a) {
+  { a.skynet(std::uint64_t{}) } -> std::convertible_to<std::uint64_t>;
+};
+
+template <class A>
+concept has_nqueens = adapter<A> && requires(A& a) {
+  { a.nqueens(int{}) } -> std::convertible_to<std::uint64_t>;
+};
+
+template <class A>
+concept has_matmul = adapter<A> && requires(A& a, matmul_problem& p) {
+  a.matmul(p);
+};
 
 /// parallel_for(first, last, grain, body): body(b, e) over consecutive subranges covering
 /// [first, last), each at most `grain` long when grain > 0 (grain 0: the scheduler's default

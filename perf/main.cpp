@@ -21,7 +21,7 @@ constexpr const char* compiler = "g++ " __VERSION__;
 constexpr const char* compiler = "unknown";
 #endif
 
-#if defined(MAGPIE_BENCH_LLVM_OMP)
+#if defined(MAGPIE_BENCH_LLVM_OMP) || defined(__clang__)  // clang's -fopenmp links libomp
 constexpr const char* openmp_runtime = "LLVM libomp";
 #else
 constexpr const char* openmp_runtime = "GNU libgomp";

@@ -55,19 +55,23 @@ void register_adapter() {
         ->Iterations(1);
   } else {
     const std::string s(A::name);
-    if constexpr (can_fork_join<A>) {
+    if constexpr (can_fork_join<A> || has_fib<A>) {
       timed("fib/" + s, fib_bench<A>, std::size_t{0});
       timed("fib_1w/" + s, fib_bench<A>, std::size_t{1});
+    }
+    if constexpr (can_fork_join<A> || has_skynet<A>) {
       timed("skynet/" + s, skynet_bench<A>, std::size_t{0});
       timed("skynet_1w/" + s, skynet_bench<A>, std::size_t{1});
+    }
+    if constexpr (can_fork_join<A> || has_nqueens<A>) {
       timed("nqueens/" + s, nqueens_bench<A>, std::size_t{0});
       timed("nqueens_1w/" + s, nqueens_bench<A>, std::size_t{1});
     }
     if constexpr (can_parallel_for<A>) {
       timed("pfor_tiny/" + s, pfor_tiny_bench<A>);
       timed("pfor_skewed/" + s, pfor_skewed_bench<A>);
-      timed("matmul/" + s, matmul_bench<A>);
     }
+    if constexpr (can_parallel_for<A> || has_matmul<A>) timed("matmul/" + s, matmul_bench<A>);
     if constexpr (can_parallel_reduce<A>) {
       timed("pfor_sum/" + s, pfor_sum_bench<A>);
       timed("pfor_fsum/" + s, pfor_fsum_bench<A>);

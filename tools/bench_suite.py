@@ -183,8 +183,17 @@ def machine_context(args):
     cxx = cache.get("CMAKE_CXX_COMPILER", "c++")
     packages = {}
     for p in ["libtbb-dev", "libboost-dev", "libbenchmark-dev", "libhwloc-dev",
-              "libconcurrentqueue-dev", "libomp-14-dev", "gcc-12"]:
+              "libconcurrentqueue-dev", "libomp-14-dev", "gcc-12", "clang-19", "libomp-19-dev"]:
         packages[p] = shell(f"dpkg-query -W -f='${{Version}}' {p} 2>/dev/null") or "missing"
+    # Peers built from a source checkout (tools/run-benchmarks --peer-src): where, and which
+    # commit when the checkout is a git work tree.
+    peers = {}
+    for key, value in sorted(cache.items()):
+        m = re.match(r"^MAGPIE_PEER_([A-Z]+)_DIR$", key)
+        if m and value:
+            peers[m.group(1).lower()] = {
+                "dir": value,
+                "commit": shell(f"git -C '{value}' describe --tags --always 2>/dev/null") or "unknown"}
     return {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "cpu": shell("lscpu | sed -n 's/^Model name: *//p' | head -1"),
@@ -197,6 +206,7 @@ def machine_context(args):
         "build_type": cache.get("CMAKE_BUILD_TYPE", "?"),
         "magpie_commit": shell("git describe --always --dirty 2>/dev/null") or "unknown",
         "packages": packages,
+        "peers": peers,
     }
 
 

@@ -25,8 +25,9 @@ IDLE = ["idle"]
 SUBMIT_ONLY_TABLES = set(THROUGHPUT + WAKEUP + PRIORITY + IDLE)
 # Variants that exist for some tables only: no n/a rows for them elsewhere.
 VARIANT_TABLES = {"openmp_dynamic": set(LOOPS)}
-SCHEDULER_ORDER = ["magpie", "magpie_spin0", "magpie_spin1ms", "magpie_latency", "tbb", "openmp",
-                   "openmp_dynamic", "llvm_openmp", "asio", "plain_pool", "serial"]
+SCHEDULER_ORDER = ["magpie", "magpie_spin0", "magpie_spin1ms", "magpie_latency", "tbb", "libfork",
+                   "tmc", "taskflow", "openmp", "openmp_dynamic", "llvm_openmp", "asio",
+                   "plain_pool", "serial"]
 
 
 def num(x):
@@ -273,6 +274,9 @@ def header(out, results):
     out.append(f"- peers: oneTBB {ctx.get('onetbb', '?')}, Boost {ctx.get('boost', '?')}, "
                f"OpenMP: {omp}; packages: " +
                ", ".join(f"{k} {v}" for k, v in c["packages"].items()))
+    if c.get("peers"):
+        out.append("- peers from source: " + ", ".join(
+            f"{k} {v['commit']} ({v['dir']})" for k, v in sorted(c["peers"].items())))
     out.append(f"- mode: {s['mode']}, {s['rounds']} rounds (one child process per run, "
                f"interleaved at random, seed {s['seed']}), --benchmark_min_time "
                f"{s['min_time_s']} s, workers {', '.join(map(str, s['workers']))}, "

@@ -1,13 +1,64 @@
 // Magpie: submit for external work (priority::high for the urgent lane), task_group for
-// fork-join, parallel_for / parallel_reduce with their default adaptive partitioner.
+// fork-join, parallel_for / parallel_reduce with their default adaptive partitioner. fib,
+// skynet and nqueens in Magpie's fastest idiom: spawn every child but the last, run the last
+// on this worker, then wait (the shape of task_group::run_and_wait).
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 
 #include <magpie/magpie.hpp>
 
+#include "common/config.hpp"
+#include "nqueens/nqueens.hpp"
 #include "registry.hpp"
 
 namespace {
+
+std::uint64_t magpie_fib(magpie::runtime& rt, int n) {
+  if (n < 2) return static_cast<std::uint64_t>(n);
+  std::uint64_t x = 0;
+  magpie::task_group g(rt);
+  g.spawn([&rt, &x, n] { x = magpie_fib(rt, n - 1); });
+  const std::uint64_t y = magpie_fib(rt, n - 2);
+  g.wait();
+  return x + y;
+}
+
+std::uint64_t magpie_skynet(magpie::runtime& rt, std::uint64_t first, std::uint64_t size) {
+  if (size == 1) return first;
+  const std::uint64_t child = size / perf::skynet_fan_out;
+  std::array<std::uint64_t, perf::skynet_fan_out> sums{};
+  magpie::task_group g(rt);
+  for (std::uint64_t i = 0; i + 1 < perf::skynet_fan_out; ++i) {
+    g.spawn([&rt, out = &sums[i], lo = first + i * child, child] {
+      *out = magpie_skynet(rt, lo, child);
+    });
+  }
+  sums.back() = magpie_skynet(rt, first + (perf::skynet_fan_out - 1) * child, child);
+  g.wait();
+  std::uint64_t sum = 0;
+  for (const std::uint64_t s : sums)
+    sum += s;
+  return sum;
+}
+
+std::uint64_t magpie_nqueens(magpie::runtime& rt, const perf::queens_board& b, int row) {
+  if (row >= perf::nqueens_cutoff) return perf::nqueens_serial(b);
+  std::uint32_t open = b.open_squares();
+  if (open == 0) return 0;
+  perf::queens_counts counts{};
+  magpie::task_group g(rt);
+  std::size_t k = 0;
+  for (; (open & (open - 1)) != 0; open &= open - 1, ++k) {  // all but the last open square
+    g.spawn([&rt, out = &counts[k], child = b.place(perf::lowest_bit(open)), row] {
+      *out = magpie_nqueens(rt, child, row + 1);
+    });
+  }
+  counts[k] = magpie_nqueens(rt, b.place(open), row + 1);
+  g.wait();
+  return perf::queens_total(counts);
+}
 
 // Victims: near-to-far stealing (the default) or the random order most runtimes use, so the
 // two can be compared in one binary (docs/topology.md).
@@ -47,6 +98,24 @@ struct basic_magpie_adapter {
   template <class F>
   void enter(F&& f) {
     run(std::forward<F>(f));
+  }
+
+  std::uint64_t fib(int n) {
+    std::uint64_t r = 0;
+    run([this, &r, n] { r = magpie_fib(rt, n); });
+    return r;
+  }
+
+  std::uint64_t skynet(std::uint64_t leaves) {
+    std::uint64_t r = 0;
+    run([this, &r, leaves] { r = magpie_skynet(rt, 0, leaves); });
+    return r;
+  }
+
+  std::uint64_t nqueens(int n) {
+    std::uint64_t r = 0;
+    run([this, &r, n] { r = magpie_nqueens(rt, perf::queens_start(n), 0); });
+    return r;
   }
 
   class group {

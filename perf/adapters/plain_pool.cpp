@@ -22,14 +22,14 @@ struct plain_pool_adapter {
 
   template <class Body>
   void parallel_for(std::size_t first, std::size_t last, std::size_t grain, Body&& body) {
-    perf::posted_for([this](auto&& t) { submit(std::forward<decltype(t)>(t)); }, threads, first,
-                     last, grain, body);
+    perf::posted_for([this](auto&& t) { this->submit(std::forward<decltype(t)>(t)); }, threads,
+                     first, last, grain, body);
   }
 
   template <class T, class Map, class Reduce>
   T parallel_reduce(std::size_t first, std::size_t last, T identity, Map&& map, Reduce&& reduce) {
-    return perf::posted_reduce([this](auto&& t) { submit(std::forward<decltype(t)>(t)); }, threads,
-                               first, last, identity, map, reduce);
+    return perf::posted_reduce([this](auto&& t) { this->submit(std::forward<decltype(t)>(t)); },
+                               threads, first, last, identity, map, reduce);
   }
 
   std::size_t threads;

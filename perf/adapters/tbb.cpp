@@ -1,8 +1,12 @@
 // oneTBB, the idiomatic way for each job: task_arena::enqueue for external work, task_group
 // inside task_arena::execute for fork-join, parallel_for / parallel_reduce over a blocked_range
 // with the auto_partitioner. The urgent lane is a second arena created with
-// task_arena::priority::high, which TBB's workers serve before normal-priority arenas.
+// task_arena::priority::high, which TBB's workers serve before normal-priority arenas. fib,
+// skynet and nqueens in oneTBB's fastest documented idiom: task_group::run for every child but
+// the last, task_group::run_and_wait for the last.
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <utility>
 
@@ -14,9 +18,55 @@
 #include <oneapi/tbb/task_arena.h>
 #include <oneapi/tbb/task_group.h>
 
+#include "common/config.hpp"
+#include "nqueens/nqueens.hpp"
 #include "registry.hpp"
 
 namespace {
+
+std::uint64_t tbb_fib(int n) {
+  if (n < 2) return static_cast<std::uint64_t>(n);
+  std::uint64_t x = 0;
+  std::uint64_t y = 0;
+  tbb::task_group g;
+  g.run([&x, n] { x = tbb_fib(n - 1); });
+  g.run_and_wait([&y, n] { y = tbb_fib(n - 2); });
+  return x + y;
+}
+
+std::uint64_t tbb_skynet(std::uint64_t first, std::uint64_t size) {
+  if (size == 1) return first;
+  const std::uint64_t child = size / perf::skynet_fan_out;
+  std::array<std::uint64_t, perf::skynet_fan_out> sums{};
+  tbb::task_group g;
+  for (std::uint64_t i = 0; i + 1 < perf::skynet_fan_out; ++i) {
+    g.run([out = &sums[i], lo = first + i * child, child] { *out = tbb_skynet(lo, child); });
+  }
+  g.run_and_wait([out = &sums.back(), lo = first + (perf::skynet_fan_out - 1) * child, child] {
+    *out = tbb_skynet(lo, child);
+  });
+  std::uint64_t sum = 0;
+  for (const std::uint64_t s : sums)
+    sum += s;
+  return sum;
+}
+
+std::uint64_t tbb_nqueens(const perf::queens_board& b, int row) {
+  if (row >= perf::nqueens_cutoff) return perf::nqueens_serial(b);
+  std::uint32_t open = b.open_squares();
+  if (open == 0) return 0;
+  perf::queens_counts counts{};
+  tbb::task_group g;
+  std::size_t k = 0;
+  for (; (open & (open - 1)) != 0; open &= open - 1, ++k) {  // all but the last open square
+    g.run([out = &counts[k], child = b.place(perf::lowest_bit(open)), row] {
+      *out = tbb_nqueens(child, row + 1);
+    });
+  }
+  g.run_and_wait(
+      [out = &counts[k], child = b.place(open), row] { *out = tbb_nqueens(child, row + 1); });
+  return perf::queens_total(counts);
+}
 
 struct tbb_adapter {
   static constexpr const char* name = "tbb";
@@ -52,6 +102,18 @@ struct tbb_adapter {
   template <class F>
   void enter(F&& f) {
     run(std::forward<F>(f));
+  }
+
+  std::uint64_t fib(int k) {
+    return joined().execute([k] { return tbb_fib(k); });
+  }
+
+  std::uint64_t skynet(std::uint64_t leaves) {
+    return joined().execute([leaves] { return tbb_skynet(0, leaves); });
+  }
+
+  std::uint64_t nqueens(int size) {
+    return joined().execute([size] { return tbb_nqueens(perf::queens_start(size), 0); });
   }
 
   class group {

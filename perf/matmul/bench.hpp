@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "adapter.hpp"
 #include "common/config.hpp"
 #include "common/failure.hpp"
 #include "matmul/matmul.hpp"
@@ -21,8 +22,12 @@ void matmul_bench(benchmark::State& state) {
   const std::uint64_t expected = matmul_expected(p);
   A a(workers());
   for (auto _ : state) {
-    a.parallel_for(std::size_t{0}, p.n, matmul_tile_rows,
-                   [&p](std::size_t first, std::size_t last) { matmul_rows(p, first, last); });
+    if constexpr (has_matmul<A>) {
+      a.matmul(p);
+    } else {
+      a.parallel_for(std::size_t{0}, p.n, matmul_tile_rows,
+                     [&p](std::size_t first, std::size_t last) { matmul_rows(p, first, last); });
+    }
     if (!check(state, name, matmul_checksum(p), expected)) break;
   }
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "adapter.hpp"
 #include "common/config.hpp"
 #include "common/failure.hpp"
 #include "nqueens/nqueens.hpp"
@@ -36,7 +37,11 @@ void nqueens_bench(benchmark::State& state, std::size_t workers) {
   A a(n);
   std::uint64_t r = 0;
   for (auto _ : state) {
-    a.run([&a, &r] { r = nqueens_on(a, queens_start(nqueens_n), 0); });
+    if constexpr (has_nqueens<A>) {
+      r = a.nqueens(nqueens_n);
+    } else {
+      a.run([&a, &r] { r = nqueens_on(a, queens_start(nqueens_n), 0); });
+    }
     if (!check(state, name, r, nqueens_expected)) break;
   }
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 
+#include "adapter.hpp"
 #include "common/config.hpp"
 #include "common/failure.hpp"
 
@@ -38,7 +39,11 @@ void skynet_bench(benchmark::State& state, std::size_t workers) {
   A a(n);
   std::uint64_t r = 0;
   for (auto _ : state) {
-    a.run([&a, &r] { r = skynet_on(a, 0, skynet_leaves); });  // the root on the scheduler
+    if constexpr (has_skynet<A>) {
+      r = a.skynet(skynet_leaves);
+    } else {
+      a.run([&a, &r] { r = skynet_on(a, 0, skynet_leaves); });  // the root on the scheduler
+    }
     if (!check(state, name, r, skynet_expected)) break;
   }
 }
