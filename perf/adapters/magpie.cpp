@@ -1,7 +1,8 @@
 // Magpie: submit for external work (priority::high for the urgent lane), task_group for
 // fork-join, parallel_for / parallel_reduce with their default adaptive partitioner. fib,
 // skynet and nqueens in Magpie's fastest idiom: spawn every child but the last, run the last
-// on this worker, then wait (the shape of task_group::run_and_wait).
+// on this worker (run_and_wait, or for fib a plain call: a child whose exceptions need no
+// group), then wait.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -20,7 +21,7 @@ std::uint64_t magpie_fib(magpie::runtime& rt, int n) {
   std::uint64_t x = 0;
   magpie::task_group g(rt);
   g.spawn([&rt, &x, n] { x = magpie_fib(rt, n - 1); });
-  const std::uint64_t y = magpie_fib(rt, n - 2);
+  const std::uint64_t y = magpie_fib(rt, n - 2);  // a plain call: cheaper than run_and_wait
   g.wait();
   return x + y;
 }
@@ -35,8 +36,9 @@ std::uint64_t magpie_skynet(magpie::runtime& rt, std::uint64_t first, std::uint6
       *out = magpie_skynet(rt, lo, child);
     });
   }
-  sums.back() = magpie_skynet(rt, first + (perf::skynet_fan_out - 1) * child, child);
-  g.wait();
+  g.run_and_wait([&rt, &sums, first, child] {
+    sums.back() = magpie_skynet(rt, first + (perf::skynet_fan_out - 1) * child, child);
+  });
   std::uint64_t sum = 0;
   for (const std::uint64_t s : sums)
     sum += s;
@@ -55,8 +57,9 @@ std::uint64_t magpie_nqueens(magpie::runtime& rt, const perf::queens_board& b, i
       *out = magpie_nqueens(rt, child, row + 1);
     });
   }
-  counts[k] = magpie_nqueens(rt, b.place(open), row + 1);
-  g.wait();
+  g.run_and_wait([&rt, &counts, &b, k, open, row] {
+    counts[k] = magpie_nqueens(rt, b.place(open), row + 1);
+  });
   return perf::queens_total(counts);
 }
 
