@@ -164,3 +164,22 @@ double s2 = magpie::parallel_reduce(rt, 0, n, 0.0, fold, std::plus<>{}, fixed); 
   // clang-format on
   CHECK(s == s2);
 }
+
+TEST_CASE("guide: fork-join by hand" * doctest::timeout(120)) {
+  magpie::runtime rt(with_workers(2, magpie::pinning::none));
+  // clang-format off
+// Fork-join: spawn every child but the last, run the last on this thread, then wait.
+std::function<long(long, long)> count = [&](long lo, long hi) -> long {
+  if (hi - lo <= 1000) return hi - lo;              // small enough: serial
+  const long mid = lo + (hi - lo) / 2;
+  long left = 0, right = 0;
+  magpie::task_group g(rt);
+  g.spawn([&] { left = count(lo, mid); });          // may be stolen by another worker
+  g.run_and_wait([&] { right = count(mid, hi); });  // runs here, then joins
+  return left + right;
+};
+long total = 0;
+rt.async([&] { total = count(0, 1'000'000); }).get();  // start the recursion on a worker
+  // clang-format on
+  CHECK(total == 1'000'000);
+}
