@@ -44,12 +44,19 @@
  *    finish_shared (RMW, wake the waiter when the value before had the bit and count 1), the
  *    home's fold (one CAS: word += home_pending, set the bit; home_pending = 0) after it is
  *    listed with waiting_on the group, cancel-park when the fold finds the group done, and
- *    waiter_left;
+ *    waiter_left (the CAS and the store of home_pending = 0 are one step: only the home writes
+ *    home_pending, and no other thread reads it in the model). The search's own done() exit
+ *    and run_until's done() check before parking are left out: the park path re-checks the
+ *    group, so they only shorten the way;
  *  - timed parks: at the timeout the parker takes the mutex; still listed -> unlists itself and
  *    counts as searching; a waker unlisted it first -> it takes that wake;
- *  - inactive workers: the last worker may be made inactive; it then runs only its own deque,
- *    leaves search before it parks, is listed as inactive (wakes skip it, its re-check covers
- *    its own deque only), and set_active_workers(W) wakes it.
+ *  - inactive workers: the last worker may be made inactive (and maybe active again); it then
+ *    runs only its own deque, leaves search before it parks, is listed as inactive (wakes skip
+ *    it) and set_active_workers(W) wakes it. After its barrier it looks at every queue and, if
+ *    it sees work, wakes an active sleeper when nobody searches. runtime/worker.cpp's park()
+ *    does not do that yet (its inactive re-check covers its own deques only), and Spin rejects
+ *    that form (BUG_INACTIVE_NO_RECHECK): the inactive worker may have been the searcher a
+ *    producer counted on, and nobody else looks for that producer's task.
  *
  * Properties:
  *  - whenever the whole system is blocked (Promela's `timeout`: every worker sleeps, every
