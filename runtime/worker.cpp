@@ -386,6 +386,10 @@ void worker::park(const Done& done, group_state* waiting_on, time_point deadline
   // Inactive (decided under the idle set's lock): only its own deques concern it, and becoming
   // active again wakes it explicitly.
   bool wake = inactive ? has_local_work() : core->has_visible_work();
+  // An inactive parker may have been the searcher a producer counted on (or the light push it
+  // missed became visible with our heavy barrier): hand visible work to an active sleeper.
+  // Found by the model check (tests/model, inactive_no_recheck).
+  if (inactive && !wake && core->has_visible_work()) core->idle.wake_if_no_searcher();
   if (!wake) {
     // Either the last finisher's decrement sees the waiter bit and wakes us, or we see the
     // group done here.

@@ -1,44 +1,124 @@
 /*
- * Model of Magpie's spin-then-park protocol (runtime/idle_set.cpp, runtime/worker.cpp),
- * checked with Spin: no lost wake-up and no deadlock.
+ * Model of Magpie's spin-then-park protocol (runtime/idle_set.cpp, runtime/worker.cpp) with the
+ * asymmetric wake barrier (include/magpie/detail/fence.hpp), the home worker's join counting
+ * (include/magpie/detail/group_state.hpp), timed parks and inactive workers, checked with Spin:
+ * no lost wake-up, no deadlock, no early or missed return from a group wait.
  *
- *   spin -a park_protocol.pml && gcc -O2 -DSAFETY -o pan pan.c && ./pan -m100000
- *   (spin -DW=2 -DP=1 ... sets the workers and producers, TASKS the tasks per producer;
- *   tests/model/check.sh runs the configurations CI checks, and one seeded bug)
+ *   spin -DW=2 -DL=1 -a park_protocol.pml && gcc -O2 -DSAFETY -o pan pan.c && ./pan -m200000
+ *   (tests/model/check.sh runs the configurations CI checks, and the seeded bugs)
+ *
+ * Parameters (spin -D...):
+ *   W        workers (2-3)
+ *   P        external producers (the injector: full fence after the publish), TASKS tasks each
+ *   L        local producers (a worker pushing to its own deque: light barrier), LTASKS each
+ *   G        tasks of a group made on worker 0, its home (0: no group)
+ *   TIMED    every park may time out (once per worker), as in help_until / commit_park_until
+ *   INACTIVE set_active_workers(W-1) then set_active_workers(W) run concurrently with the rest
  *
  * What it abstracts away:
- *  - memory ordering: Promela interleaves statements under sequential consistency. The real
- *    code gets the same effect from its Dekker pairs (producer: publish; seq_cst fence; read
- *    state / parker: seq_cst RMW on state; fence; re-check queues); weak-memory behaviour is
- *    covered by the ThreadSanitizer runs and by tests/runtime.cpp's lost-wake-up probe and
- *    tools/magpie-stress's watchdog on real hardware, not here;
- *  - the queues: one counter of visible tasks stands for the injector and every deque;
- *  - timing: the spin budget is a nondeterministic number of extra looks (0 or 1);
- *  - the mutex: each d_step/atomic block below is one critical section of idle_set.
- * What it keeps: the searching/sleeping counts, the sleeper list, per-worker wake tokens, the
- * half-the-workers search limit, cancel-park after a successful re-check, the last searcher
- * waking another when work is visible, and the hand-off of searching after a same-CPU wake.
+ *  - the memory model, except for the one place where the code relies on something weaker than
+ *    sequential consistency: a light producer's store. Everything else interleaves under
+ *    sequential consistency, which the real code gets from seq_cst RMWs and full fences in
+ *    Dekker pairs (weak-memory behaviour beyond this is left to ThreadSanitizer, the
+ *    lost-wake-up probe in tests/runtime.cpp and tools/magpie-stress's watchdog);
+ *  - the queues: one counter of visible tasks stands for the injector and every deque, one more
+ *    for the group's tasks in the home's deque (which only the home pops and thieves steal);
+ *  - timing: the spin budget is a nondeterministic number of extra looks (0 or 1), a timed park
+ *    may time out at any moment, a store buffer drains at any moment;
+ *  - the mutex: each atomic block that touches the sleeper list is one critical section of
+ *    idle_set; the reads of the state word by a producer and the wake under the mutex are one
+ *    step (the real code re-checks `searching` under the mutex, which only drops wake-ups that
+ *    a searcher makes unnecessary).
  *
- * Property: whenever the whole system is blocked (Promela's `timeout`), no task is left.
- * Spin also reports any invalid end state (a process blocked anywhere but a parked wait).
+ * What it keeps:
+ *  - the searching/sleeping counts, the sleeper list, per-worker wake tokens, the half-the-workers
+ *    search limit, cancel-park after a successful re-check, the last searcher waking another
+ *    when work is visible, the hand-off of searching after a same-CPU wake;
+ *  - x86-TSO store buffers for light producers: the publish goes into the producer's buffer
+ *    (pend[k], or gpend for the home), becomes visible at some later step (the `drain`
+ *    process), is visible to the producer itself at once (store forwarding), and is drained by
+ *    any locked instruction of its own (mutex, RMW, the fence in the deque's pop) and by a
+ *    parker's membarrier (heavy barrier: every buffer drains at once). The producer's load of
+ *    the state word may happen while its store is still buffered;
+ *  - the group: home_pending (home only), the shared word (count and waiter bit), thieves'
+ *    finish_shared (RMW, wake the waiter when the value before had the bit and count 1), the
+ *    home's fold (one CAS: word += home_pending, set the bit; home_pending = 0) after it is
+ *    listed with waiting_on the group, cancel-park when the fold finds the group done, and
+ *    waiter_left (the CAS and the store of home_pending = 0 are one step: only the home writes
+ *    home_pending, and no other thread reads it in the model). The search's own done() exit
+ *    and run_until's done() check before parking are left out: the park path re-checks the
+ *    group, so they only shorten the way;
+ *  - timed parks: at the timeout the parker takes the mutex; still listed -> unlists itself and
+ *    counts as searching; a waker unlisted it first -> it takes that wake;
+ *  - inactive workers: the last worker may be made inactive (and maybe active again); it then
+ *    runs only its own deque, leaves search before it parks, is listed as inactive (wakes skip
+ *    it) and set_active_workers(W) wakes it. After its barrier it looks at every queue and, if
+ *    it sees work, wakes an active sleeper when nobody searches. runtime/worker.cpp's park()
+ *    does not do that yet (its inactive re-check covers its own deques only), and Spin rejects
+ *    that form (BUG_INACTIVE_NO_RECHECK): the inactive worker may have been the searcher a
+ *    producer counted on, and nobody else looks for that producer's task.
+ *
+ * Properties:
+ *  - whenever the whole system is blocked (Promela's `timeout`: every worker sleeps, every
+ *    producer is done, every store buffer has drained), no task is left, every task ran, and
+ *    the home is not asleep in its group wait. A local producer stands for a worker that pushes
+ *    and then stays busy in its task for good: it never runs its own deque again, so a task it
+ *    pushed must be picked up by a sleeping worker's wake-up;
+ *  - the home returns from its group wait only once every task of the group ran;
+ *  - Spin reports any invalid end state (a process blocked anywhere but a parked wait).
+ * Not a property: the last searcher's extra wake (leave_search) uses a full fence on its side
+ * only, so against a light producer it is best effort; the model lets a searcher always come
+ * back to the queues after running its task, as real tasks do.
+ *
+ * Seeded bugs (each must be rejected): BUG_NO_RECHECK (no re-check before sleeping),
+ * BUG_LIGHT_PARKER (the parker's membarrier replaced by a fence that drains only its own
+ * buffer), BUG_TIMEOUT_DROPS_WAKE (a timed-out parker that a waker unlisted first goes on as
+ * not searching), BUG_FOLD_BEFORE_LIST (the home folds and sets the waiter bit before it is
+ * listed), BUG_NO_FOLD (the waiter bit without the fold of home_pending), BUG_INACTIVE_NO_RECHECK
+ * (an inactive parker re-checks only its own deque), BUG_DONE_HOME_ONLY (the home's wait
+ * looks at home_pending only, not at the word).
  */
 
 #ifndef W
 #define W 3
 #endif
 #ifndef P
-#define P 2
+#define P 0
 #endif
 #ifndef TASKS
 #define TASKS 2
 #endif
+#ifndef L
+#define L 0
+#endif
+#ifndef LTASKS
+#define LTASKS 1
+#endif
+#ifndef G
+#define G 0
+#endif
+#define HOME 0
+#define TOTAL (P * TASKS + L * LTASKS)
 
-byte tasks = 0;          /* visible, not yet taken */
-byte done = 0;           /* tasks run */
+byte tasks = 0;          /* visible plain tasks, not yet taken */
+byte done = 0;           /* plain tasks run */
+byte pend[2];            /* local producers' store buffers: pushed, not yet visible */
 byte searching = 0;      /* state word, low half */
 byte sleeping = 0;       /* state word, high half */
 bool listed[W];          /* the sleeper list */
 bool token[W];           /* per-worker futex word */
+bool waiting[W];         /* parker::waiting_on == the group */
+bool inactive[W];        /* parker::inactive, guarded by the mutex */
+byte nactive = W;         /* idle_set::active_ */
+
+/* the group made on the home (worker 0) */
+byte gvis = 0;           /* its tasks in the home's deque, visible to thieves */
+byte gpend = 0;          /* its tasks in the home's store buffer */
+byte gdone = 0;          /* its tasks run */
+short home_pending = 0;  /* group_state::home_pending (the home only) */
+short wcount = 0;        /* group_state::word >> 1 (may go negative) */
+bool wbit = false;       /* group_state::word & waiter_bit */
+bool home_waiting = false; /* the home is inside its group wait */
 
 /* wake_locked: unlist i, count it as searching, set its token. Caller holds the mutex. */
 inline wake_locked(i) {
@@ -48,29 +128,103 @@ inline wake_locked(i) {
   token[i] = true
 }
 
-/* wake_if_no_searcher / wake_one_slow: under the mutex, wake any sleeper if nobody searches. */
+/* wake_one_slow's choice: any listed worker that is not inactive. Caller holds the mutex. */
+inline wake_any_locked() {
+  if
+  :: listed[0] && !inactive[0] -> wake_locked(0)
+  :: W > 1 && listed[1] && !inactive[1] -> wake_locked(1)
+  :: W > 2 && listed[2] && !inactive[2] -> wake_locked(2)
+  :: else -> skip
+  fi
+}
+
+/* wake_if_no_searcher / wake_one_slow: wake a sleeper if nobody searches. */
 inline wake_if_no_searcher() {
   atomic {
     if
-    :: searching == 0 && sleeping > 0 ->
-       if
-       :: listed[0] -> wake_locked(0)
-       :: W > 1 && listed[1] -> wake_locked(1)
-       :: W > 2 && listed[2] -> wake_locked(2)
-       fi
+    :: searching == 0 && sleeping > 0 -> wake_any_locked()
     :: else -> skip
     fi
   }
 }
 
+/* membarrier(PRIVATE_EXPEDITED): every store buffer drains. */
+inline heavy_barrier() {
+  atomic {
+    tasks = tasks + pend[0] + pend[1];
+    pend[0] = 0;
+    pend[1] = 0;
+    gvis = gvis + gpend;
+    gpend = 0
+  }
+}
+
+/* A locked instruction of worker `me` (mutex, RMW, full fence) drains its own buffer. */
+inline drain_own() {
+  if
+  :: me == HOME -> gvis = gvis + gpend; gpend = 0
+  :: else -> skip
+  fi
+}
+
+/* worker `me` is beyond the active count (runtime::set_active_workers) */
+#define INACTIVE_NOW (me >= nactive)
+
+/* leave_search: stop searching (an RMW: drains our buffer); the last searcher then fences, looks
+ * at every queue and wakes a sleeper if nobody searches and work is visible. */
+inline leave_search() {
+  atomic {
+    drain_own();
+    searching--;
+    is_searching = false;
+    last = (searching == 0)
+  };
+  if
+  :: last && (tasks > 0 || gvis > 0) -> last = false; wake_if_no_searcher()
+  :: else -> last = false
+  fi
+}
+
+/* The store buffers drain at any moment, one store at a time, in order. */
+proctype drain() {
+end_drain:
+  do
+  :: atomic { pend[0] > 0 -> pend[0]--; tasks++ }
+  :: atomic { pend[1] > 0 -> pend[1]--; tasks++ }
+  :: atomic { gpend > 0 -> gpend--; gvis++ }
+  od
+}
+
+/* An injector producer: publish; full fence; read state; wake one if nobody searches. */
 proctype producer() {
   byte n = 0;
   do
   :: n < TASKS ->
-     tasks++;               /* publish */
-     wake_if_no_searcher(); /* fence; read state; wake one if nobody searches */
+     tasks++;
+     wake_if_no_searcher();
      n++
   :: n == TASKS -> break
+  od
+}
+
+/* A worker pushing to its own deque (notify_after_push): publish into its store buffer;
+ * compiler barrier; read state, possibly before the store is visible; wake one if nobody
+ * searches (wake_one_slow's mutex drains the buffer). Then it stays busy in its task for good. */
+proctype lproducer(byte k) {
+  byte n = 0;
+  do
+  :: n < LTASKS ->
+     pend[k]++;
+     atomic {
+       if
+       :: searching == 0 && sleeping > 0 ->
+          tasks = tasks + pend[k]; pend[k] = 0;
+          wake_any_locked()
+       :: else -> skip
+       fi
+     };
+     n++
+  :: n == LTASKS -> break
   od
 }
 
@@ -78,15 +232,67 @@ proctype worker(byte me) {
   bool is_searching = false;
   byte looks;
   bool woke_beside = false;
+  bool group_task = false;
+  bool in_group = false;   /* the home, inside its group wait (help_until_done) */
+  bool notify = false;
+  bool last = false;
+  byte n;
+#ifdef TIMED
+  bool may_time_out = true;
+#endif
+
+#if G > 0
+  if
+  :: me == HOME ->
+     /* the home's task spawns G tasks of its group (add_home; push; notify_after_push)... */
+     n = 0;
+     do
+     :: n < G ->
+        home_pending++;
+        gpend++;
+        atomic {
+          if
+          :: searching == 0 && sleeping > 0 -> drain_own(); wake_any_locked()
+          :: else -> skip
+          fi
+        };
+        n++
+     :: n == G -> n = 0; break
+     od;
+     /* ...and waits for them */
+     in_group = true;
+     home_waiting = true
+  :: else -> skip
+  fi;
+#endif
 
 loop:
-  /* own deque, then injector */
+#if G > 0
+  /* help_until_done: the group is done once home_pending + count(word) == 0 */
+  if
+#ifdef BUG_DONE_HOME_ONLY
+  :: in_group && home_pending == 0 -> goto group_done
+#else
+  :: in_group && home_pending + wcount == 0 -> goto group_done
+#endif
+  :: else -> skip
+  fi;
+#endif
+  /* own deque (the pop's fence drains the own buffer), then the injector */
   atomic {
+    drain_own();
     if
-    :: tasks > 0 -> tasks--; goto found
+    :: me == HOME && gvis > 0 -> gvis--; group_task = true; goto found
+    :: !INACTIVE_NOW && tasks > 0 -> tasks--; group_task = false; goto found
     :: else -> skip
     fi
   }
+#ifdef INACTIVE
+  if
+  :: INACTIVE_NOW -> goto park   /* an inactive worker runs its own deque only */
+  :: else -> skip
+  fi;
+#endif
   /* a worker woken beside its waker hands searching to another worker, then parks */
   if
   :: woke_beside && !is_searching ->
@@ -99,6 +305,7 @@ loop:
   if
   :: !is_searching ->
      atomic {
+       drain_own();
        if
        :: searching == 0 || 2 * searching < W -> searching++; is_searching = true
        :: else -> goto park
@@ -106,75 +313,238 @@ loop:
      }
   :: else -> skip
   fi;
-  looks = 0;
   do
-  :: atomic { tasks > 0 -> tasks--; goto found_searching }
+  :: atomic { tasks > 0 -> tasks--; group_task = false; looks = 0; goto found_searching }
+  :: atomic { me != HOME && gvis > 0 -> gvis--; group_task = true; looks = 0; goto found_searching }
   :: looks < 1 -> looks++          /* spin budget not yet spent: look again */
-  :: break                          /* spin budget spent */
+  :: looks = 0; break              /* spin budget spent */
   od;
 
 park:
-  /* prepare_park: list ourselves, searching -> sleeping, in one critical section */
+#ifdef INACTIVE
+  /* an inactive worker stops searching first, so that work goes on spreading */
+  if
+  :: is_searching && INACTIVE_NOW -> goto leave_then_park
+  :: else -> skip
+  fi;
+#endif
+park_prepare:
+#ifdef BUG_FOLD_BEFORE_LIST
+  if
+  :: in_group ->
+     atomic { wcount = wcount + home_pending; home_pending = 0; wbit = true; notify = (wcount == 0) };
+     if
+     :: notify -> notify = false; goto loop
+     :: else -> skip
+     fi
+  :: else -> skip
+  fi;
+#endif
+  /* prepare_park: list ourselves (inactive or not), searching -> sleeping, in one critical
+   * section; its RMW drains our own buffer */
   atomic {
+    drain_own();
     listed[me] = true;
     token[me] = false;
+    waiting[me] = in_group;
+    inactive[me] = INACTIVE_NOW;
     sleeping++;
     if
     :: is_searching -> searching--; is_searching = false
     :: else -> skip
     fi
   }
-  /* re-check after the announcement (BUG_NO_RECHECK: the mutation CI expects Spin to reject) */
+#ifdef BUG_LIGHT_PARKER
+  skip;                  /* a plain fence: drains only our own buffer (done above) */
+#else
+  heavy_barrier();
+#endif
+  /* re-check after the announcement (BUG_NO_RECHECK: no re-check) */
   if
 #ifndef BUG_NO_RECHECK
-  :: tasks > 0 ->
-     atomic {
-       if
-       :: listed[me] -> listed[me] = false; sleeping--; searching++; is_searching = true; goto loop
-       :: else -> skip     /* a waker got here first: its token is (being) set */
-       fi
-     }
+  :: inactive[me] && me == HOME && gvis > 0 -> goto cancel
+  :: !inactive[me] && (tasks > 0 || gvis > 0) -> goto cancel
 #endif
   :: else -> skip
   fi;
-end_parked:
-  token[me] == true;      /* commit_park: sleep until woken */
-  token[me] = false;
-  is_searching = true;     /* the waker counted us as searching */
+#if defined(INACTIVE) && !defined(BUG_INACTIVE_NO_RECHECK)
+  /* Listed as inactive: it may have been the searcher a producer counted on (its leave_search
+   * is best effort against a light producer, and set_active_workers may have come between
+   * park's check and prepare_park's lock, so that it parks straight from searching), and it
+   * will not come back to the queues until it is made active. So it looks at every queue after
+   * its barrier and wakes an active sleeper if nobody searches. NOT IN runtime/worker.cpp YET:
+   * BUG_INACTIVE_NO_RECHECK is the code as it stands. */
   if
-  :: woke_beside = true    /* nondeterministic: the wake may have been a same-CPU one */
-  :: skip
+  :: inactive[me] && (tasks > 0 || gvis > 0) -> wake_if_no_searcher()
+  :: else -> skip
   fi;
+#endif
+#if G > 0
+  /* announce_waiter: fold home_pending into the word and set the waiter bit in one CAS */
+  if
+  :: in_group ->
+#ifdef BUG_FOLD_BEFORE_LIST
+     skip        /* folded before prepare_park (see park_prepare) */
+#else
+     atomic {
+#ifndef BUG_NO_FOLD
+       wcount = wcount + home_pending;
+       home_pending = 0;
+#endif
+       wbit = true;
+       notify = (home_pending + wcount == 0)
+     };
+     if
+     :: notify -> notify = false; goto cancel
+     :: else -> skip
+     fi
+#endif
+  :: else -> skip
+  fi;
+#endif
+  goto end_parked;
+
+cancel:
+  /* cancel_park: still listed -> unlist and search; else a waker got here first (its token) */
+  atomic {
+    if
+    :: listed[me] ->
+       listed[me] = false; sleeping--; searching++; is_searching = true; goto loop
+    :: else -> skip
+    fi
+  }
+end_parked:
+  if
+  :: token[me] ->                    /* commit_park: woken */
+     token[me] = false;
+     is_searching = true;            /* the waker counted us as searching */
+     if
+     :: woke_beside = true           /* the wake may have been a same-CPU one */
+     :: skip
+     fi;
+     goto loop
+#ifdef TIMED
+  :: may_time_out ->                 /* commit_park_until: the futex wait timed out */
+     may_time_out = false;
+     atomic {
+       if
+       :: listed[me] ->              /* unlisted ourselves: count as searching */
+          listed[me] = false; sleeping--; searching++; is_searching = true; goto timed_out
+       :: else -> skip               /* a waker unlisted us first: its token is set */
+       fi
+     }
+     token[me];
+     token[me] = false;
+#ifdef BUG_TIMEOUT_DROPS_WAKE
+     is_searching = false;           /* ...but the waker's searching count is never given back */
+#else
+     is_searching = true;
+#endif
+     goto loop
+#endif
+  fi;
+
+#ifdef TIMED
+timed_out:
+  /* help_until's deadline passed: back in the waiting task (leave_search), or wait again */
+  if
+  :: goto loop
+  :: goto leave_then_loop
+  fi;
+#endif
+
+leave_then_park:
+  leave_search();
+  goto park_prepare;
+leave_then_loop:
+  leave_search();
   goto loop;
 
 found_searching:
-  /* leave_search: the last searcher wakes another if work is still visible */
-  atomic { searching--; is_searching = false };
-  if
-  :: searching == 0 && tasks > 0 -> wake_if_no_searcher()
-  :: else -> skip
-  fi;
+  leave_search();
   goto execute;
 found:
   /* a woken worker that found work outside search stops searching first */
   if
-  :: is_searching ->
-     atomic { searching--; is_searching = false };
-     if
-     :: searching == 0 && tasks > 0 -> wake_if_no_searcher()
-     :: else -> skip
-     fi
+  :: is_searching -> leave_search()
   :: else -> skip
   fi;
 execute:
-  done++;
+  if
+  :: group_task && me == HOME ->
+     gdone++;
+     home_pending--                  /* finish_home */
+  :: group_task && me != HOME ->
+     gdone++;
+     atomic {                        /* finish_shared: one RMW on the word */
+       notify = wbit && wcount == 1;
+       wcount--
+     };
+     if
+     :: notify ->                    /* notify_group */
+        notify = false;
+        atomic {
+          if
+          :: listed[HOME] && waiting[HOME] -> wake_locked(HOME)
+          :: else -> skip
+          fi
+        }
+     :: else -> skip
+     fi
+  :: else -> done++
+  fi;
+  group_task = false;
+  goto loop;
+
+group_done:
+  assert(gdone == G);                /* never returns before every task of the group ran */
+  if
+  :: is_searching -> leave_search()
+  :: else -> skip
+  fi;
+  if                                 /* waiter_left */
+  :: wbit -> wbit = false
+  :: else -> skip
+  fi;
+  in_group = false;
+  home_waiting = false;
   goto loop
 }
 
-/* Whenever nothing can move, every published task must have been taken. */
+#ifdef INACTIVE
+/* set_active_workers(W - 1), then maybe set_active_workers(W): each set_active under the mutex,
+ * then notify_one (full fence; wake one if nobody searches). */
+proctype controller() {
+  atomic {
+    nactive = W - 1;
+    if
+    :: listed[W - 1] -> inactive[W - 1] = true
+    :: else -> skip
+    fi
+  };
+  wake_if_no_searcher();
+  if
+  :: skip
+  :: goto end_controller             /* or the count stays lowered */
+  fi;
+  atomic {
+    nactive = W;
+    if
+    :: listed[W - 1] && inactive[W - 1] -> inactive[W - 1] = false; wake_locked(W - 1)
+    :: else -> inactive[W - 1] = false
+    fi
+  };
+  wake_if_no_searcher();
+end_controller:
+  skip
+}
+#endif
+
+/* Whenever nothing can move, every task ran and nobody sleeps in a group wait. */
 active proctype monitor() {
 end_monitor:
-  timeout -> assert(tasks == 0 && done == P * TASKS)
+  timeout ->
+    assert(tasks == 0 && gvis == 0 && done == TOTAL && gdone == G && !home_waiting)
 }
 
 init {
@@ -189,6 +559,17 @@ init {
     do
     :: i < P -> run producer(); i++
     :: i == P -> break
-    od
+    od;
+    i = 0;
+    do
+    :: i < L -> run lproducer(i); i++
+    :: i == L -> break
+    od;
+#if L > 0 || G > 0
+    run drain();
+#endif
+#ifdef INACTIVE
+    run controller()
+#endif
   }
 }
