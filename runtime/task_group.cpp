@@ -1,6 +1,8 @@
 #include "magpie/task_group.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -209,6 +211,14 @@ group_limiter::launched group_limiter::launch(task& item) noexcept {
 }  // namespace detail
 
 task_group::~task_group() {
+  if (detail::running_group() == &state_) [[unlikely]] {
+    // wait() cannot return here, and freeing the group would leave this task (and any sibling)
+    // finishing into freed memory.
+    std::fprintf(stderr,
+                 "magpie: a task_group (magpie_group) was destroyed by one of its own tasks; "
+                 "aborting\n");
+    std::abort();
+  }
   try {
     wait();
   } catch (...) {
