@@ -20,6 +20,9 @@ inline std::size_t identity_of(std::size_t i) noexcept {
 inline std::size_t add(std::size_t a, std::size_t b) noexcept {
   return a + b;
 }
+inline std::size_t fold_range(std::size_t b, std::size_t e, std::size_t acc) noexcept {
+  return acc + (e - b);
+}
 }  // namespace detail
 
 /// Every adapter: a name (what --schedulers and the tables call it) and a constructor taking the
@@ -67,6 +70,17 @@ template <class A>
 concept can_parallel_reduce = adapter<A> && requires(A& a) {
   {
     a.parallel_reduce(std::size_t{}, std::size_t{}, std::size_t{}, detail::identity_of, detail::add)
+    } -> std::convertible_to<std::size_t>;
+};
+
+/// parallel_reduce_range(first, last, identity, body, reduce): body(b, e, acc) folds the
+/// subrange [b, e) into acc and returns it (oneTBB's functional form); partial results are
+/// combined with reduce, associative and commutative.
+template <class A>
+concept can_parallel_reduce_range = adapter<A> && requires(A& a) {
+  {
+    a.parallel_reduce_range(std::size_t{}, std::size_t{}, std::size_t{}, detail::fold_range,
+                            detail::add)
     } -> std::convertible_to<std::size_t>;
 };
 

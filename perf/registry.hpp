@@ -13,6 +13,7 @@
 #include "idle/bench.hpp"
 #include "matmul/bench.hpp"
 #include "nqueens/bench.hpp"
+#include "pfor_fsum/bench.hpp"
 #include "pfor_skewed/bench.hpp"
 #include "pfor_sum/bench.hpp"
 #include "pfor_tiny/bench.hpp"
@@ -67,7 +68,13 @@ void register_adapter() {
       timed("pfor_skewed/" + s, pfor_skewed_bench<A>);
       timed("matmul/" + s, matmul_bench<A>);
     }
-    if constexpr (can_parallel_reduce<A>) timed("pfor_sum/" + s, pfor_sum_bench<A>);
+    if constexpr (can_parallel_reduce<A>) {
+      timed("pfor_sum/" + s, pfor_sum_bench<A>);
+      timed("pfor_fsum/" + s, pfor_fsum_bench<A>);
+    }
+    if constexpr (can_parallel_reduce_range<A>) {
+      timed("pfor_fsum_range/" + s, pfor_fsum_range_bench<A>);
+    }
     if constexpr (can_submit<A>) {
       once("submit_1p/" + s, submit_bench<A>, std::size_t{1});
       once("submit_2p/" + s, submit_bench<A>, std::size_t{2});

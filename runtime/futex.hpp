@@ -94,12 +94,4 @@ class epoch_signal {
   std::atomic<std::uint32_t> word_{0};
 };
 
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
 }  // namespace magpie::detail

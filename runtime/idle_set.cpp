@@ -1,17 +1,50 @@
 #include "idle_set.hpp"
 
+#include <linux/membarrier.h>
 #include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "futex.hpp"
 #include "magpie/detail/fence.hpp"
 
 namespace magpie::detail {
+namespace {
+
+bool register_membarrier() noexcept {
+#if defined(MAGPIE_TSAN)
+  return false;  // ThreadSanitizer does not know membarrier: full fences on both sides
+#else
+  const long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+  if (cmds < 0 || (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) return false;
+  return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+#endif
+}
+
+}  // namespace
+
+idle_set::idle_set(std::size_t workers)
+    : workers_(workers), asymmetric_(register_membarrier()), active_(workers) {
+  sleepers_.reserve(workers);
+}
+
+void idle_set::heavy_barrier() const noexcept {
+  // A failure (it cannot fail once registered) falls back to a full fence, which is not enough
+  // on its own against light barriers: then abort rather than risk a lost wake-up.
+  if (!asymmetric_) {
+    full_fence();
+  } else if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) {
+    std::abort();
+  }
+}
 
 void idle_set::notify_one() noexcept {
   // seq_cst fence: the producer's half of the Dekker pair with prepare_park (see the header).
-  dekker_fence();
+  // Producers that are not the pushing worker (the injector, batch moves) use a full fence.
+  full_fence();
   wake_if_no_searcher();
 }
 
@@ -104,8 +137,9 @@ bool idle_set::prepare_park(parker& p, bool was_searching, const group_state* wa
       state_.fetch_add(delta, std::memory_order_seq_cst);
     }
   }
-  // seq_cst fence: the re-check of the queues that follows is ordered after the announcement.
-  dekker_fence();
+  // The re-check of the queues that follows is ordered after the announcement, also against
+  // pushers that used only a light barrier.
+  heavy_barrier();
   return inactive;
 }
 

@@ -1,15 +1,18 @@
 // Spin-then-park bookkeeping: how many workers are searching for work and which threads sleep.
 //
-// Protocol (Tokio/Go's "searching workers" on top of an event count, DESIGN.md section 4):
-//  * a producer publishes a task, then (seq_cst fence) reads the state word; if nobody is
-//    searching and someone sleeps, it wakes exactly one sleeper, which starts out searching;
+// Protocol (Tokio/Go's "searching workers" on top of an event count):
+//  * a producer publishes a task, then reads the state word; if nobody is searching and
+//    someone sleeps, it wakes exactly one sleeper, which starts out searching;
 //  * a worker that runs dry searches (at most about half the workers at once), then parks:
 //    it lists itself and moves from searching to sleeping in one seq_cst RMW, then re-checks
 //    every queue; work found -> it unlists itself (cancel), else it sleeps on its own futex;
 //  * a searcher that finds work and was the last searcher wakes another (work spreads without
 //    a thundering herd).
-// The producer's fence and the parker's RMW+fence form a Dekker pair: either the producer sees
-// the sleeper, or the sleeper's re-check sees the task. The mutex guards only the lists.
+// The producer's barrier and the parker's RMW + barrier form a Dekker pair: either the producer
+// sees the sleeper, or the sleeper's re-check sees the task. The pair is asymmetric where the
+// kernel has membarrier (fence.hpp): a worker pushing to its own deque (the fork-join hot path)
+// pays only a compiler barrier, and the parker a membarrier call, once per sleep. Producers off
+// the workers (the injector) use a full fence. The mutex guards only the lists.
 #pragma once
 
 #include <atomic>
@@ -39,9 +42,16 @@ struct parker {
 
 class idle_set {
  public:
-  explicit idle_set(std::size_t workers) : workers_(workers), active_(workers) {
-    sleepers_.reserve(workers);
-  }
+  /// Registers the process for membarrier (once per runtime; the call is idempotent) unless the
+  /// kernel lacks it or this is a ThreadSanitizer build.
+  explicit idle_set(std::size_t workers);
+
+  /// Whether parkers use membarrier, so that pushers may use light_barrier (fence.hpp).
+  bool asymmetric() const noexcept { return asymmetric_; }
+  /// The word pushers read after publishing a task (searching | sleeping << 32).
+  const std::atomic<std::uint64_t>& state_word() const noexcept { return state_; }
+  /// The rare side of the asymmetric pair: membarrier, or a full fence without it.
+  void heavy_barrier() const noexcept;
 
   /// Workers with an index below this take part in scheduling (runtime::set_active_workers).
   std::size_t active() const noexcept {
@@ -119,6 +129,7 @@ class idle_set {
   void wake_one_slow();
 
   const std::size_t workers_;
+  const bool asymmetric_;
   std::atomic<std::size_t> active_;  // written under mu_
   // Searching workers (low 32 bits) and sleeping workers (high 32 bits).
   alignas(cache_line) std::atomic<std::uint64_t> state_{0};

@@ -61,9 +61,10 @@ thread_local producer_cache tls_producers;
 
 }  // namespace
 
-injector::injector()
+injector::injector(std::atomic<std::int64_t>& urgent)
     : queues_{{queue(injector::batch * 32), queue(injector::batch * 32),
-               queue(injector::batch * 32)}} {}
+               queue(injector::batch * 32)}},
+      urgent_(&urgent) {}
 
 injector::~injector() {
   std::lock_guard lock(registry_->mu);

@@ -16,15 +16,10 @@
 
 #include "magpie/config.hpp"
 #include "magpie/detail/cache_line.hpp"
+#include "magpie/detail/lanes.hpp"
 #include "magpie/detail/task.hpp"
 
 namespace magpie::detail {
-
-inline constexpr std::size_t lane_count = 3;  // priority::high, normal, low
-inline constexpr unsigned lane_of(priority p) noexcept {
-  return static_cast<unsigned>(p);
-}
-inline constexpr unsigned normal_lane = lane_of(priority::normal);
 
 /// One (thread, runtime) pair's producer state.
 struct producer {
@@ -53,7 +48,10 @@ class injector {
   using queue = moodycamel::ConcurrentQueue<task>;
   static constexpr std::size_t batch = 8;  // tasks a worker takes per dequeue
 
-  injector();
+  /// `urgent` counts the tasks in the high lane (a hint that never under-counts): it lives in
+  /// the low bits of the runtime's attention word, so that one load tells a worker whether
+  /// anything unusual, urgent work included, is pending (runtime_core::attention).
+  explicit injector(std::atomic<std::int64_t>& urgent);
   ~injector();
   injector(const injector&) = delete;
   injector& operator=(const injector&) = delete;
@@ -66,9 +64,9 @@ class injector {
     if (lane == normal_lane) return queues_[lane].enqueue(p.tokens[lane], std::move(t));
     // relaxed: the hint is raised before the task is queued and lowered after it is taken, so
     // it never under-counts a queue's tasks; the Dekker pairs use the queues themselves.
-    hints_[lane].count.fetch_add(1, std::memory_order_relaxed);
+    hint(lane).fetch_add(1, std::memory_order_relaxed);
     if (queues_[lane].enqueue(p.tokens[lane], std::move(t))) return true;
-    hints_[lane].count.fetch_sub(1, std::memory_order_relaxed);
+    hint(lane).fetch_sub(1, std::memory_order_relaxed);
     return false;
   }
   /// Moves up to `max` tasks of `lane` out through `out`. Thread-safe, never blocks.
@@ -78,20 +76,21 @@ class injector {
     if (lane != normal_lane && !may_have(lane)) return 0;
     const std::size_t n = queues_[lane].try_dequeue_bulk(tok, out, max);
     if (lane != normal_lane && n != 0) {
-      hints_[lane].count.fetch_sub(static_cast<std::int64_t>(n), std::memory_order_relaxed);
+      hint(lane).fetch_sub(static_cast<std::int64_t>(n), std::memory_order_relaxed);
     }
     return n;
   }
   /// Takes one task of `lane` without a consumer token (shutdown's own discarding).
   bool try_pop(unsigned lane, task& out) noexcept {
     if (!queues_[lane].try_dequeue(out)) return false;
-    if (lane != normal_lane) hints_[lane].count.fetch_sub(1, std::memory_order_relaxed);
+    if (lane != normal_lane) hint(lane).fetch_sub(1, std::memory_order_relaxed);
     return true;
   }
   /// For the rarely used lanes (high, low): false means the lane's queue is empty, so a worker
   /// can look for urgent work before every task for the price of one load of a quiet line.
   bool may_have(unsigned lane) const noexcept {
-    return hints_[lane].count.load(std::memory_order_relaxed) > 0;  // relaxed: see push
+    // relaxed: see push. The urgent count shares its word with flags in the high bits.
+    return (hint(lane).load(std::memory_order_relaxed) & hint_mask) > 0;
   }
   /// No task visible. Exact when no producer is mid-enqueue; parkers call it after their fence.
   bool empty_approx() const noexcept {
@@ -115,12 +114,20 @@ class injector {
 
   queue& raw(unsigned lane) noexcept { return queues_[lane]; }
 
+  /// The bits of a hint word that count tasks (the rest of the urgent word holds flags).
+  static constexpr std::int64_t hint_mask = (std::int64_t{1} << 40) - 1;
+
  private:
+  std::atomic<std::int64_t>& hint(unsigned lane) noexcept {
+    return lane == lane_of(priority::high) ? *urgent_ : low_hint_;
+  }
+  const std::atomic<std::int64_t>& hint(unsigned lane) const noexcept {
+    return lane == lane_of(priority::high) ? *urgent_ : low_hint_;
+  }
+
   std::array<queue, lane_count> queues_;
-  struct alignas(cache_line) hint {
-    std::atomic<std::int64_t> count{0};
-  };
-  std::array<hint, lane_count> hints_;  // only high's and low's are used
+  std::atomic<std::int64_t>* const urgent_;
+  alignas(cache_line) std::atomic<std::int64_t> low_hint_{0};
   std::shared_ptr<producer_registry> registry_ = std::make_shared<producer_registry>();
   // Queued-and-not-taken external tasks, for max_pending: written by producers and workers.
   alignas(cache_line) std::atomic<std::int64_t> pending_{0};

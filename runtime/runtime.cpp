@@ -14,8 +14,7 @@ namespace magpie {
 runtime::runtime(config cfg) : core_(std::make_unique<detail::runtime_core>(std::move(cfg))) {}
 
 runtime::~runtime() {
-  const detail::worker* w = detail::this_worker();
-  if (w == nullptr || &w->core != core_.get()) return;  // core_'s destructor drains and joins
+  if (detail::worker_of(*core_) == nullptr) return;  // core_'s destructor drains and joins
   // Destroyed by one of its own tasks: that worker cannot join itself. A helper thread drains
   // (the destroying task finishes first), joins every worker and frees the core.
   // The thread takes ownership only once it exists: had it held core_ while failing to start,
@@ -38,8 +37,7 @@ std::size_t runtime::worker_count() const noexcept {
 }
 
 bool runtime::is_current_worker() const noexcept {
-  const detail::worker* w = detail::this_worker();
-  return w != nullptr && &w->core == core_.get();
+  return detail::worker_of(*core_) != nullptr;
 }
 
 shutdown_report runtime::shutdown(shutdown_mode mode) {

@@ -171,7 +171,7 @@ void runtime_core::run_worker(std::size_t i, std::latch& built, std::latch& star
     started.count_down();
     return;
   }
-  workers_[i]->main(bound ? plan_[i] : -1, started);
+  workers_[i]->run_until_stopped(bound ? plan_[i] : -1, started);
 }
 
 runtime_core::~runtime_core() {
@@ -185,9 +185,9 @@ runtime_core::~runtime_core() {
 }
 
 reservation runtime_core::reserve(std::chrono::steady_clock::time_point deadline) {
-  if (worker* w = this_worker(); w != nullptr && &w->core == this) {
+  if (worker* w = worker_of(*this)) {
     reservation r{slot::local, {}};
-    r.block = w->allocate_task();
+    r.block = w->reserve_task();
     return r;
   }
   return reserve_injected(deadline);
@@ -258,14 +258,20 @@ void runtime_core::set_active_workers(std::size_t n) {
     throw std::invalid_argument("magpie::runtime::set_active_workers: " + std::to_string(n) +
                                 " is outside [1, " + std::to_string(size()) + "]");
   }
+  // relaxed: set_active's lock hands the change to each sleeper; running workers see the flag
+  // at their next dispatch, which is when the change is promised to take effect.
+  if (n < size()) {
+    attention_.fetch_or(attention_inactive, std::memory_order_relaxed);
+  } else {
+    attention_.fetch_and(~attention_inactive, std::memory_order_relaxed);
+  }
   idle.set_active(n);
   idle.notify_one();  // work queued while fewer workers were active may want the new ones
 }
 
 void runtime_core::submit_local(task* t, priority p) noexcept {
   if (t->group() == nullptr) t->stamp(lane_of(p), clock_ticks());
-  this_worker()->push_local(t, lane_of(p));
-  idle.notify_one();
+  this_worker()->push_local(t, lane_of(p));  // wakes a sleeper if needed
 }
 
 void runtime_core::submit_injected(task& t, reservation r, priority p) {
@@ -317,7 +323,7 @@ void runtime_core::report_detached_exception(std::exception_ptr e) noexcept {
 
 shutdown_report runtime_core::shutdown(shutdown_mode mode,
                                        std::chrono::steady_clock::time_point drain_deadline) {
-  if (worker* w = this_worker(); w != nullptr && &w->core == this) {
+  if (worker_of(*this) != nullptr) {
     throw std::logic_error(
         "magpie::runtime::shutdown called from one of the runtime's own workers");
   }
@@ -336,7 +342,7 @@ shutdown_report runtime_core::shutdown_locked(shutdown_mode mode,
   std::lock_guard lock(shutdown_mu_);
   joined = true;
   if (joined_) return report_;
-  if (mode == shutdown_mode::cancel) flags_.canceling.store(true, std::memory_order_seq_cst);
+  if (mode == shutdown_mode::cancel) start_canceling();
   flags_.closed.store(true, std::memory_order_seq_cst);
   room_.signal_all();  // blocked submitters now see `closed`
   idle.wake_all();     // every worker re-checks the queues under the new flags, then parks
@@ -346,7 +352,7 @@ shutdown_report runtime_core::shutdown_locked(shutdown_mode mode,
     if (quiet()) break;
     if (!drained && std::chrono::steady_clock::now() >= drain_deadline) {
       drained = true;  // out of time: discard the rest
-      flags_.canceling.store(true, std::memory_order_seq_cst);
+      start_canceling();
       idle.wake_all();
       continue;
     }
@@ -423,9 +429,15 @@ void runtime_core::discard(task& t, priority lane) noexcept {
                                std::memory_order_relaxed);
   report_discard(lane);
   if (g != nullptr) {
-    g->canceled.store(true, std::memory_order_relaxed);  // relaxed: advisory, as in execute()
-    finish_group_task(*g);
+    g->request_cancel(group_state::by_user);  // advisory, as in execute()
+    finish_group_task(*g);  // never the home's own count: this thread is not a worker
   }
+}
+
+void runtime_core::start_canceling() noexcept {
+  flags_.canceling.store(true, std::memory_order_seq_cst);
+  // relaxed: a hint for dispatch; the wake_all that follows every call publishes it too.
+  attention_.fetch_or(attention_canceling, std::memory_order_relaxed);
 }
 
 void runtime_core::report_discard(priority p) noexcept {
@@ -455,6 +467,8 @@ void runtime_core::deliver_discards() noexcept {
 
 void runtime_core::stop_and_join() noexcept {
   flags_.stopping.store(true, std::memory_order_seq_cst);
+  // relaxed: every worker is asleep (quiet) and the wake_all below publishes it under a lock.
+  attention_.fetch_or(attention_stopping, std::memory_order_relaxed);
   idle.wake_all();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
@@ -524,7 +538,7 @@ runtime_stats runtime_core::stats() const {
     s.discarded = get(c.discarded);
     s.canceled = get(c.canceled);
     s.exceptions = get(c.exceptions);
-    s.spawned = get(c.spawned);
+    s.spawned = get(workers_[i]->spawned);
     s.steal_attempts = get(c.steal_attempts);
     s.wakeups = get(c.wakeups);
     s.busy_ns = to_ns(c.doing.busy_ticks(now));

@@ -71,6 +71,19 @@ class runtime_core {
   bool canceling() const noexcept { return flags_.canceling.load(std::memory_order_seq_cst); }
   bool stopping() const noexcept { return flags_.stopping.load(std::memory_order_seq_cst); }
 
+  // The attention word: zero unless something unusual is pending, so a worker's dispatch and
+  // execute look at one word on a quiet line and take the slow path that owns every policy
+  // only when it is not zero. Low 40 bits: tasks in the injector's high lane (a hint that
+  // never under-counts, see injector.hpp); above them, flags.
+  static constexpr std::int64_t attention_inactive = std::int64_t{1} << 40;   // fewer active
+  static constexpr std::int64_t attention_canceling = std::int64_t{1} << 41;  // discard all
+  static constexpr std::int64_t attention_stopping = std::int64_t{1} << 42;   // workers exit
+  std::int64_t attention() const noexcept {
+    // relaxed: a hint; each flag is also published through the idle set's lock or a wake-up
+    // where a worker must not miss it (see set_active_workers and shutdown).
+    return attention_.load(std::memory_order_relaxed);
+  }
+
   /// A worker went to sleep after shutdown began: let shutdown re-test quiescence.
   void parked_while_closed() noexcept { quiesce_.signal_all(); }
   /// Workers took `n` tasks from the injector: give back capacity, wake submitters waiting.
@@ -86,7 +99,8 @@ class runtime_core {
   void report_discard(priority p) noexcept;
   std::vector<int> worker_cpus() const;
 
-  injector inj;
+  alignas(cache_line) std::atomic<std::int64_t> attention_{0};
+  injector inj{attention_};
   idle_set idle;
 
  private:
@@ -97,6 +111,7 @@ class runtime_core {
   [[gnu::noinline]] reservation reserve_injected(std::chrono::steady_clock::time_point deadline);
   void end_submit(producer& p) noexcept;
   void stop_and_join() noexcept;
+  void start_canceling() noexcept;
   shutdown_report tally() const noexcept;
   bool quiet();
   void discard_queued() noexcept;

@@ -204,7 +204,7 @@ std::string to_prometheus(const runtime_stats& s, std::string_view prefix) {
   per_worker("task_exceptions_total", "Detached tasks that threw.", &worker_stats::exceptions);
 
   p.family("steals_by_distance_total", "counter",
-           "Steals by distance to the victim (near: shares a cache).");
+           "Steals by distance to the victim (near: the same NUMA node).");
   for (std::size_t i = 0; i < s.workers.size(); ++i) {
     p.sample(worker_label(i) + ",distance=\"near\"", std::to_string(s.workers[i].steals_near));
     p.sample(worker_label(i) + ",distance=\"far\"", std::to_string(s.workers[i].steals_far));

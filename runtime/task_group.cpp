@@ -6,6 +6,9 @@
 #include <stdexcept>
 #include <string>
 
+#include <thread>
+
+#include "pause.hpp"
 #include "runtime_core.hpp"
 
 namespace magpie {
@@ -14,29 +17,38 @@ namespace {
 
 using time_point = std::chrono::steady_clock::time_point;
 
-// An outside thread (or another runtime's worker): spin for the runtime's spin budget, then
-// sleep until the last task's decrement wakes us or the deadline passes. Not inlined: its
-// spills would otherwise burden every wait on a worker (fib's hot path).
+// A thread other than the group's home: the home's local count cannot be folded into the
+// word from here, so nobody would wake us; look again every poll interval. Rare by design:
+// groups are waited for where they were made.
+bool wait_foreign(group_state& g, time_point deadline) {
+  using clock = std::chrono::steady_clock;
+  while (g.outstanding() != 0) {
+    const time_point now = clock::now();
+    if (now >= deadline) return false;
+    std::this_thread::sleep_for(std::min<clock::duration>(foreign_wait_poll, deadline - now));
+  }
+  return true;
+}
+
+// A thread that is not a worker of the group's runtime: spin for the runtime's spin budget,
+// then sleep until the last finisher wakes us or the deadline passes. Not inlined: its spills
+// would otherwise burden every wait on a worker (fib's hot path).
 [[gnu::noinline]] bool wait_outside(group_state& g, time_point deadline) {
   using clock = std::chrono::steady_clock;
   runtime_core& core = *g.core;
   const auto spin_end = std::min(deadline, clock::now() + core.spin());
-  while (g.pending() != 0 && clock::now() < spin_end) {
-    for (int i = 0; i < 16; ++i)
-      cpu_relax();
-  }
+  while (g.outstanding() != 0 && clock::now() < spin_end)
+    pause_between_rounds();
+  if (g.home != nullptr) return wait_foreign(g, deadline);
   parker p;
   p.is_worker = false;
-  while (g.pending() != 0) {
+  while (g.outstanding() != 0) {
     core.idle.prepare_park(p, false, &g);
-    // seq_cst: announce the waiter in the group's word; the last decrement then sees it.
-    const bool done =
-        g.word.fetch_or(group_state::waiter_bit, std::memory_order_seq_cst) < group_state::one_task;
-    if (done && core.idle.cancel_park(p)) return true;
+    if (g.announce_waiter() && core.idle.cancel_park(p)) return true;
     if (deadline == time_point::max()) {
       idle_set::commit_park(p);
     } else if (!core.idle.commit_park_until(p, deadline)) {
-      return g.pending() == 0;  // timed out and unlisted: no waker can still touch `p`
+      return g.outstanding() == 0;  // timed out and unlisted: no waker can still touch `p`
     }
   }
   core.idle.sync();  // the waker may still be inside wake_locked touching `p`
@@ -50,26 +62,26 @@ bool wait_group(group_state& g, time_point deadline, const char* who) {
   if (w != nullptr && w->current_group() == &g) [[unlikely]] {
     throw std::logic_error(std::string(who) + " called from one of the group's own tasks");
   }
-  if (g.pending() == 0) return true;
-  if (w != nullptr && &w->core == g.core) {
-    if (deadline == time_point::max()) {
-      w->help_until_done(g);
-      return true;
+  bool done = g.outstanding() == 0;
+  if (!done) {
+    if (w != nullptr && w->core == g.core) {
+      if (deadline == time_point::max()) {
+        w->help_until_done(g);
+        done = true;
+      } else {
+        done = w->help_until(g, deadline);
+      }
+    } else {
+      done = wait_outside(g, deadline);
     }
-    return w->help_until(g, deadline);
   }
-  return wait_outside(g, deadline);
+  if (done) g.waiter_left();
+  return done;
 }
 
-// After the group's count was seen at zero: rethrows the first exception once.
+// After the group was seen with nothing outstanding: rethrows the first exception once.
 void rethrow_first(group_state& g) {
-  // relaxed: the acquire load that saw zero already ordered the tasks' writes before us.
-  if (g.error_claimed.load(std::memory_order_relaxed)) {
-    std::exception_ptr e = std::move(g.error);
-    g.error = nullptr;
-    g.error_claimed.store(false, std::memory_order_relaxed);
-    std::rethrow_exception(e);
-  }
+  if (std::exception_ptr e = g.take_error()) std::rethrow_exception(e);
 }
 
 // A job of a limited group: runs one task while holding one running slot (see group_limit.hpp).
@@ -94,11 +106,6 @@ struct limited_job {
 
 }  // namespace
 
-const group_state* running_group() noexcept {
-  const worker* w = this_worker();
-  return w != nullptr ? w->current_group() : nullptr;
-}
-
 void end_group_task(group_state& g) noexcept {
   finish_group_task(g);
 }
@@ -120,9 +127,9 @@ void group_limiter::spawn(task&& item) {
     std::lock_guard lock(mu_);
     if (running_ >= limit_) {
       waiting_.push_back(std::move(item));  // may throw: then nothing was accepted
-      // relaxed: a job of this group holds a slot (running_ >= 1) and is counted; it cannot
-      // finish before taking mu_ to hand its slot over, so the count cannot reach zero first.
-      group_.word.fetch_add(group_state::one_task, std::memory_order_relaxed);
+      // A job of this group holds a slot (running_ >= 1) and is counted; it cannot finish
+      // before taking mu_ to hand its slot over, so the count cannot reach zero first.
+      group_.add_shared();
       return;  // the guard gives the reservation back
     }
     ++running_;
@@ -211,7 +218,8 @@ group_limiter::launched group_limiter::launch(task& item) noexcept {
 }  // namespace detail
 
 task_group::~task_group() {
-  if (detail::running_group() == &state_) [[unlikely]] {
+  if (const detail::worker* w = detail::this_worker();
+      w != nullptr && w->current_group() == &state_) [[unlikely]] {
     // wait() cannot return here, and freeing the group would leave this task (and any sibling)
     // finishing into freed memory.
     std::fprintf(stderr,
@@ -249,7 +257,7 @@ void task_group::set_limit(std::size_t limit) {
 }
 
 void task_group::cancel() noexcept {
-  state_.request_cancel();
+  state_.request_cancel(detail::group_state::by_user);
 }
 
 bool task_group::is_canceled() const noexcept {

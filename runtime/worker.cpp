@@ -4,6 +4,7 @@
 
 #include "clock.hpp"
 #include "futex.hpp"
+#include "pause.hpp"
 #include "magpie/detail/fence.hpp"
 #include "runtime_core.hpp"
 
@@ -14,22 +15,31 @@ namespace {
 // spawning cannot starve external submissions (Go checks its global queue every 61 ticks).
 constexpr std::uint32_t injector_fairness_period = 61;
 
-// Between two rounds of a search. A pause is ~65 cycles on AMD Zen 2 and ~140 on recent Intel
-// cores; each one is latency added to a submission that arrives meanwhile. 16 made the spinning
-// wake-up p50 0.51 us here, 4 makes it 0.34 us, with fib, skynet and submit unchanged.
-constexpr int pauses_between_rounds = 4;
+std::chrono::steady_clock::time_point poll_deadline() noexcept {
+  return std::chrono::steady_clock::now() + foreign_wait_poll;
+}
 
 }  // namespace
 
-thread_local worker* tls_worker = nullptr;
+constinit thread_local worker_base* tls_worker = nullptr;
+
+void worker_base::push_side(task* t, unsigned lane) noexcept {
+  static_cast<worker*>(this)->note_side_push();
+  lanes_[lane].owner.push_reserved(t);
+  notify_after_push();
+}
+
+void worker_base::wake_one() noexcept {
+  core->idle.wake_if_no_searcher();
+}
 
 worker::worker(runtime_core& c, std::size_t i)
-    : core(c),
+    : worker_base(c, c.idle.state_word(), c.idle.asymmetric()),
       index(i),
       consumers_{{moodycamel::ConsumerToken(c.inj.raw(0)), moodycamel::ConsumerToken(c.inj.raw(1)),
                   moodycamel::ConsumerToken(c.inj.raw(2))}},
       rng_(0x9e3779b97f4a7c15ull * (i + 1)),
-      fair_countdown_(c.starvation_limit() / 2),
+      fair_countdown_(static_cast<std::uint32_t>(c.starvation_limit() / 2)),
       latency_mode_(i < c.cfg().latency_workers) {
   if (c.cfg().trace) trace_ = std::make_unique<trace_ring>(c.cfg().trace_capacity);
 }
@@ -40,31 +50,35 @@ bool worker::has_local_work() const noexcept {
   return false;
 }
 
-void worker::main(int bound, std::latch& started) {
+void worker::run_until_stopped(int bound, std::latch& started) {
   bound_cpu = bound;
   parker_.cpu = bound_cpu;
   parker_.worker_index = index;
   tls_worker = this;
   counters.doing.got_busy();  // not searching yet
   started.count_down();
-  run_until([this] { return core.stopping(); }, nullptr);
+  // The attention word carries `stopping` (one load of a line dispatch reads anyway); the flag
+  // is set only once every worker sleeps, and the wake-up that follows publishes it.
+  run_until([this] { return (core->attention() & runtime_core::attention_stopping) != 0; },
+            nullptr);
   counters.doing.went_idle();  // woken to stop: busy time is final
   tls_worker = nullptr;
 }
 
 void worker::help_until_done(group_state& g) {
-  run_until([&g] { return g.pending() == 0; }, &g);
+  run_until([&g] { return g.outstanding() == 0; }, &g);
   // A wake-up counted us as searching; we go back to the task that waited, so stop searching.
   if (searching_) leave_search();
   counters.doing.got_busy();  // back in the waiting task (if we searched or parked meanwhile)
 }
 
 bool worker::help_until(group_state& g, time_point deadline) {
-  run_until(
-      [&g, deadline] { return g.pending() == 0 || std::chrono::steady_clock::now() >= deadline; },
-      &g, deadline);
+  run_until([&g, deadline] {
+    return g.outstanding() == 0 || std::chrono::steady_clock::now() >= deadline;
+  }, &g, deadline);
   if (searching_) leave_search();
-  return g.pending() == 0;
+  counters.doing.got_busy();  // back in the waiting task, also after the search's done() exit
+  return g.outstanding() == 0;
 }
 
 template <class Done>
@@ -82,18 +96,44 @@ void worker::run_until(const Done& done, group_state* waiting_on, time_point dea
   }
 }
 
-// Highest lane first: urgent work from outside (one load of a quiet line when there is none),
-// then this worker's own deques. Every starvation_limit dispatches, fair_turn gives the low lane
-// the first look, and half-way between, the normal lane.
+// The fast path: one owner-only countdown, one load of the attention word, the pop. Every
+// policy (fair turns, urgent and side lanes, inactive workers, the injector's turn, searching)
+// lives in the slow path, which the countdown or the word sends the worker to.
 template <class Done>
-task* worker::next_task(const Done& done) {
+inline task* worker::next_task(const Done& done) {
+  task* t = nullptr;
+  if (--countdown_ != 0 && core->attention() == 0 && lanes_[normal_lane].owner.pop(t)) [[likely]] {
+    return t;
+  }
+  return next_task_slow(done);
+}
+
+// Accounts the fast dispatches since the last visit, picks a task by every policy, and sets the
+// countdown to the dispatches until a policy next needs a look (1 while side lanes hold tasks).
+template <class Done>
+task* worker::next_task_slow(const Done& done) {
+  const std::uint32_t used = budget_ - countdown_;  // >= 1: this dispatch included
+  fair_countdown_ -= used;
+  tick_ += used;
+  task* t = pick(done);
+  budget_ = side_tasks_ != 0 ? 1 : std::min(fair_countdown_, injector_fairness_period - tick_);
+  countdown_ = budget_;
+  return t;
+}
+
+// Highest lane first: urgent work from outside, then this worker's own deques. Every
+// starvation_limit dispatches, fair_turn gives the low lane the first look, and half-way
+// between, the normal lane. Every injector_fairness_period dispatches the injector comes first.
+template <class Done>
+task* worker::pick(const Done& done) {
   constexpr unsigned high = lane_of(priority::high), low = lane_of(priority::low);
   task* t = nullptr;
-  if (index >= core.idle.active()) return own_task();  // parked by set_active_workers
-  if (--fair_countdown_ == 0 && (t = fair_turn()) != nullptr) return t;
-  if (core.inj.may_have(high) && (t = from_injector(high)) != nullptr) return t;
+  if (index >= core->idle.active()) return own_task();  // parked by set_active_workers
+  if (fair_countdown_ == 0 && (t = fair_turn()) != nullptr) return t;
+  if (fair_countdown_ == 0) fair_countdown_ = static_cast<std::uint32_t>(core->starvation_limit() / 2);
+  if (core->inj.may_have(high) && (t = from_injector(high)) != nullptr) return t;
   if (side_tasks_ != 0 && (t = pop_side(high)) != nullptr) return t;
-  if (++tick_ == injector_fairness_period) {
+  if (tick_ >= injector_fairness_period) {
     tick_ = 0;
     if ((t = from_injector()) != nullptr) return t;
   }
@@ -116,7 +156,7 @@ task* worker::own_task() {
 // Every K/2 dispatches, low and normal take turns at being looked at first, so each gets the
 // first look at least once every K dispatches.
 task* worker::fair_turn() {
-  fair_countdown_ = core.starvation_limit() / 2;
+  fair_countdown_ = static_cast<std::uint32_t>(core->starvation_limit() / 2);
   low_turn_ = !low_turn_;
   const unsigned lane = low_turn_ ? lane_of(priority::low) : normal_lane;
   task* t = nullptr;
@@ -177,19 +217,21 @@ task* worker::from_injector() {
 }
 
 task* worker::from_injector(unsigned lane) {
-  if (lane != normal_lane && !core.inj.may_have(lane)) return nullptr;
+  if (lane != normal_lane && !core->inj.may_have(lane)) return nullptr;
   task* batch[injector::batch];
   pool_.reserve(injector::batch);
   const std::size_t n =
-      core.inj.pop_bulk(consumers_[lane], lane, into_pool(pool_, batch), injector::batch);
+      core->inj.pop_bulk(consumers_[lane], lane, into_pool(pool_, batch), injector::batch);
   if (n == 0) return nullptr;
   worker_counters::add(counters.injected, n);
   // Keep the rest in our deque, where idle workers can steal them: we pop them in queue order
   // (batch[1] next), thieves take the newest from the other end.
-  for (std::size_t i = n; i-- > 1;)
-    push_lane(batch[i], lane);
-  if (n > 1) core.idle.notify_one();
-  core.made_room(n);
+  for (std::size_t i = n; i-- > 1;) {
+    if (lane != normal_lane) ++side_tasks_;
+    lanes_[lane].owner.push(batch[i]);  // may grow; the pool blocks are already taken
+  }
+  if (n > 1) core->idle.notify_one();
+  core->made_room(n);
   return batch[0];
 }
 
@@ -201,18 +243,18 @@ task* worker::search(const Done& done) {
   counters.doing.went_idle();  // a run of work ends here (busy time is counted per run)
   if (hand_off_) {
     hand_off_ = false;
-    if (!searching_ && core.idle.hand_off_search(bound_cpu)) return nullptr;
+    if (!searching_ && core->idle.hand_off_search(bound_cpu)) return nullptr;
   }
   if (!searching_) {
-    if (!core.idle.try_begin_search(latency_mode_)) return nullptr;  // enough searchers: park
+    if (!core->idle.try_begin_search(latency_mode_)) return nullptr;  // enough searchers: park
     searching_ = true;
   }
-  const auto spin = core.spin();
+  const auto spin = core->spin();
   const auto deadline = std::chrono::steady_clock::now() + spin;
   // Latency mode searches until it finds work, but not once the runtime is closed: shutdown
   // waits for every worker to sleep.
   const auto keep_searching = [this] {
-    return latency_mode_ && !core.closed() && index < core.idle.active();
+    return latency_mode_ && !core->closed() && index < core->idle.active();
   };
   for (;;) {
     task* t = steal_round();
@@ -229,13 +271,12 @@ task* worker::search(const Done& done) {
     if (!keep_searching() && (spin.count() == 0 || std::chrono::steady_clock::now() >= deadline)) {
       return nullptr;
     }
-    for (int i = 0; i < pauses_between_rounds; ++i)
-      cpu_relax();
+    pause_between_rounds();
   }
 }
 
 task* worker::steal_round() {
-  if (core.size() < 2) return nullptr;
+  if (core->size() < 2) return nullptr;
   for (unsigned lane = 0; lane < lane_count; ++lane) {
     if (task* t = steal_lane(lane)) return t;
   }
@@ -246,7 +287,7 @@ task* worker::steal_round() {
 // out only after a whole ring came back empty, so work stays within a core, an L3, a NUMA node
 // while there is any there.
 task* worker::steal_lane(unsigned lane) {
-  const victim_rings& rings = core.rings();
+  const victim_rings& rings = core->rings();
   for (std::size_t k = 0; k < rings.ring_count(index); ++k) {
     if (task* t = steal_ring(rings.ring(index, k), lane)) return t;
   }
@@ -261,7 +302,7 @@ task* worker::steal_ring(const victim_ring& ring, unsigned lane) {
     for (std::size_t k = 0; k < n; ++k) {
       std::size_t i = start + k;
       if (i >= n) i -= n;
-      ext::deque_thief<task*>& victim = core.at(ring[i]).thief(lane);
+      ext::deque_thief<task*>& victim = core->at(ring[i]).thief(lane);
       if (victim.empty_approx()) continue;  // a steal from an empty deque costs a fence
       const auto r = victim.steal();
       worker_counters::bump(counters.steal_attempts);
@@ -282,31 +323,36 @@ void worker::leave_search() {
   // a time (Tokio, Go), but a lone task does not pay for a futex wake before it starts.
   // The fence pairs with a producer's (idle_set::notify_one): either it saw us searching and
   // our re-check below sees its task, or it saw no searcher and woke someone itself.
-  if (!core.idle.end_search()) return;
+  if (!core->idle.end_search()) return;
   dekker_fence();
-  if (core.has_visible_work()) core.idle.wake_if_no_searcher();
+  if (core->has_visible_work()) core->idle.wake_if_no_searcher();
 }
 
 template <class Done>
 void worker::park(const Done& done, group_state* waiting_on, time_point deadline) {
   counters.doing.went_idle();  // already so after a search; not for an inactive worker
   // An inactive worker does not look for work, so a wake-up meant to make it search goes on.
-  if (searching_ && index >= core.idle.active()) leave_search();
-  const bool inactive = core.idle.prepare_park(parker_, searching_, waiting_on);
+  if (searching_ && index >= core->idle.active()) leave_search();
+  // A group waiter announces itself in the group's word (group_state.hpp) and is woken by the
+  // last finisher. It can only if the group has no home or is ours: another worker's local
+  // count cannot be folded from here, so such a wait polls, sleeping a little at a time.
+  group_state* announced =
+      waiting_on != nullptr && (waiting_on->home == nullptr || waiting_on->home == this)
+          ? waiting_on
+          : nullptr;
+  if (waiting_on != nullptr && announced == nullptr) deadline = std::min(deadline, poll_deadline());
+  const bool inactive = core->idle.prepare_park(parker_, searching_, announced);
   searching_ = false;
-  if (core.closed()) core.parked_while_closed();
+  if (core->closed()) core->parked_while_closed();
   // Inactive (decided under the idle set's lock): only its own deques concern it, and becoming
   // active again wakes it explicitly.
-  bool wake = inactive ? has_local_work() : core.has_visible_work();
+  bool wake = inactive ? has_local_work() : core->has_visible_work();
   if (!wake) {
-    // A group waiter announces itself in the group's word (see group_state): either the last
-    // task's decrement sees the bit and wakes us, or we see zero here.
-    wake = waiting_on != nullptr
-               ? (waiting_on->word.fetch_or(group_state::waiter_bit, std::memory_order_seq_cst) /
-                  group_state::one_task) == 0
-               : done();
+    // Either the last finisher's decrement sees the waiter bit and wakes us, or we see the
+    // group done here.
+    wake = announced != nullptr ? announced->announce_waiter() : done();
   }
-  if (wake && core.idle.cancel_park(parker_)) {
+  if (wake && core->idle.cancel_park(parker_)) {
     searching_ = true;
     counters.doing.got_busy();
     return;
@@ -318,7 +364,7 @@ void worker::park(const Done& done, group_state* waiting_on, time_point deadline
   if (deadline == time_point::max()) {
     idle_set::commit_park(parker_);
   } else {
-    timed_out = !core.idle.commit_park_until(parker_, deadline);
+    timed_out = !core->idle.commit_park_until(parker_, deadline);
   }
   counters.asleep.store(false, std::memory_order_relaxed);
   if (!timed_out) worker_counters::bump(counters.wakeups);
@@ -349,39 +395,55 @@ void worker::record_latency(const task& t) noexcept {
   counters.latency[t.lane()].record(now > at ? now - at : 0);
 }
 
-// Out of line and cold: inlined, it made every execute save and restore more registers.
+// Drops a task unrun: canceled (its group's tree was canceled) or discarded (shutdown(cancel)).
+// Cold: kept out of execute's frame.
 [[gnu::noinline, gnu::cold]] void worker::skip(task* t, group_state* g) noexcept {
-  const bool discarding = core.canceling();
+  const bool discarding = core->canceling();
   const priority lane = g != nullptr ? g->lane : static_cast<priority>(t->lane());
-  free_task(t);  // destroys the callable unrun
-  if (discarding) core.report_discard(lane);
+  if (discarding) core->report_discard(lane);
   worker_counters::bump(discarding ? counters.discarded : counters.canceled);
-  if (g != nullptr) {
-    if (discarding) g->canceled.store(true, std::memory_order_relaxed);
-    finish_group_task(*g);
-  }
+  if (g != nullptr && discarding) g->request_cancel(group_state::by_user);
+  finish(t, g);  // destroys the callable unrun
 }
 
-void worker::execute(task* t) {
+// One branch for everything unusual: a detached task (timed), tracing, a canceled tree or a
+// runtime that discards. The plain case runs the task and finishes it.
+inline void worker::execute(task* t) {
   group_state* g = t->group();
-  if (core.canceling() || (g != nullptr && g->cancel_requested())) [[unlikely]] {
+  const bool unusual = g == nullptr || trace_ != nullptr || core->attention() != 0 ||
+                       g->tree_may_be_canceled();
+  if (unusual) [[unlikely]] {
+    execute_unusual(t, g);
+    return;
+  }
+  run(t, g);
+  worker_counters::bump(counters.ran);  // also the stall monitor's marker (activity.hpp)
+  finish_ran(t, g);
+}
+
+void worker::execute_unusual(task* t, group_state* g) {
+  if (core->canceling() || (g != nullptr && g->cancel_requested())) {
     // A racing cancel may let one more task start, which cancel() allows.
     skip(t, g);
     return;
   }
   if (t->detached()) record_latency(*t);  // group tasks are not timed (see stats.hpp)
-  if (trace_) [[unlikely]] {
-    run_traced(t, g);  // out of line: tracing off costs this one branch per task
+  if (trace_ != nullptr) {
+    // A task is recorded when it ends, with its start: one event, and a task still running (or
+    // stuck) is simply not in the trace yet.
+    const unsigned lane = g != nullptr ? lane_of(g->lane) : t->lane();
+    const std::uint64_t from = clock_ticks();
+    run(t, g);
+    trace_->task(from, clock_ticks(), lane);
   } else {
     run(t, g);
   }
-  worker_counters::bump(counters.ran);  // also the stall monitor's marker (activity.hpp)
-  free_task(t);
-  if (g != nullptr) finish_group_task(*g);
+  worker_counters::bump(counters.ran);
+  finish(t, g);
 }
 
 inline void worker::run(task* t, group_state* g) {
-  group_state* outer = current_group_;
+  const group_state* outer = current_group_;
   current_group_ = g;
   worker_counters::bump(counters.begun);
   try {
@@ -392,26 +454,38 @@ inline void worker::run(task* t, group_state* g) {
   current_group_ = outer;
 }
 
-// A task is recorded when it ends, with its start: one event, and a task still running (or
-// stuck) is simply not in the trace yet.
-void worker::run_traced(task* t, group_state* g) {
-  const unsigned lane = g != nullptr ? lane_of(g->lane) : t->lane();
-  const std::uint64_t from = clock_ticks();
-  run(t, g);
-  trace_->task(from, clock_ticks(), lane);
+// finish() for a group task that ran (its callable is gone already).
+inline void worker::finish_ran(task* t, group_state* g) noexcept {
+  const bool local = t->home_counted();
+  pool_.release_empty(t);
+  if (local && g->home == this) {
+    g->finish_home();
+  } else {
+    finish_group_task(*g);
+  }
+}
+
+// Frees the block (destroying a callable not run) and counts the task finished in its group:
+// in the home's local count when this worker is the home that counted it, else in the word.
+void worker::finish(task* t, group_state* g) noexcept {
+  const bool local = t->home_counted();
+  pool_.release(t);
+  if (g == nullptr) return;
+  if (local && g->home == this) {
+    g->finish_home();
+  } else {
+    finish_group_task(*g);
+  }
 }
 
 void worker::on_exception(group_state* g, std::exception_ptr e) {
   if (g == nullptr) {
     worker_counters::bump(counters.exceptions);
-    core.report_detached_exception(std::move(e));
+    core->report_detached_exception(std::move(e));
     return;
   }
-  // acq_rel: exactly one task claims the slot; the waiter reads `error` after the group's count
-  // reaches zero, which the claimant's later decrement (acq_rel) orders after this write.
-  if (!g->error_claimed.exchange(true, std::memory_order_acq_rel)) g->error = std::move(e);
   // Cancellation is advisory; tasks already running finish. It reaches the groups below `g`.
-  g->request_cancel();
+  g->record_error(std::move(e));
 }
 
 std::uint64_t worker::next_random() noexcept {
@@ -425,15 +499,11 @@ std::uint64_t worker::next_random() noexcept {
 void finish_group_task(group_state& g) noexcept {
   idle_set& idle = g.core->idle;  // read before the decrement: `g` may die right after it
   const group_state* key = &g;
-  // acq_rel: release publishes this task's effects to the waiter that sees zero.
-  const std::uint64_t before = g.word.fetch_sub(group_state::one_task, std::memory_order_acq_rel);
-  if (before / group_state::one_task == 1 && (before & group_state::waiter_bit) != 0) {
-    idle.notify_group(key);
-  }
+  if (g.finish_shared()) idle.notify_group(key);
 }
 
 void free_task(task* t) noexcept {
-  if (worker* w = tls_worker) {
+  if (worker* w = this_worker()) {
     w->free_task(t);
   } else {
     task_pool::release_unpooled(t);

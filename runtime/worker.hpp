@@ -19,8 +19,8 @@
 #include "magpie/detail/cache_line.hpp"
 #include "magpie/detail/group_state.hpp"
 #include "magpie/detail/task.hpp"
+#include "magpie/detail/worker_base.hpp"
 #include "magpie/ext/chase_lev_deque.hpp"
-#include "task_pool.hpp"
 #include "topology.hpp"
 #include "trace.hpp"
 
@@ -43,7 +43,6 @@ struct worker_counters {
   std::atomic<std::uint64_t> injected{0};
   std::atomic<std::uint64_t> parks{0};
   std::atomic<bool> asleep{false};
-  std::atomic<std::uint64_t> spawned{0};
   std::atomic<std::uint64_t> steal_attempts{0};
   std::atomic<std::uint64_t> wakeups{0};
   std::array<latency_recorder, lane_count> latency;
@@ -57,27 +56,28 @@ struct worker_counters {
   static void bump(std::atomic<std::uint64_t>& c) noexcept { add(c, 1); }
 };
 
-class worker {
+class worker : public worker_base {
  public:
   worker(runtime_core& core, std::size_t index);
-  worker(const worker&) = delete;
-  worker& operator=(const worker&) = delete;
 
   /// Thread body, on a thread already bound to PU `bound` (-1: none): report on `started`, run
   /// until the runtime stops.
-  void main(int bound, std::latch& started);
-  /// task_group::wait on this worker: run other tasks until `g` has no pending task.
+  void run_until_stopped(int bound, std::latch& started);
+  /// task_group::wait on this worker: run other tasks until `g` has nothing outstanding.
   void help_until_done(group_state& g);
   /// task_group::wait_for on this worker: as help_until_done, but also returns at `deadline`
-  /// (sleeping at most until then). True if `g` has no pending task.
+  /// (sleeping at most until then). True if `g` has nothing outstanding.
   bool help_until(group_state& g, std::chrono::steady_clock::time_point deadline);
 
-  /// A task submitted or spawned by the task this worker runs.
-  void push_local(task* t, unsigned lane) {
-    worker_counters::bump(counters.spawned);
-    push_lane(t, lane);
+  /// A detached task submitted by the task this worker runs (reserve() made room).
+  void push_local(task* t, unsigned lane) noexcept { push(t, lane); }
+  /// An empty task block from this worker's pool (may throw std::bad_alloc), after making room
+  /// for one more push in every lane's deque, so that pushing it cannot throw.
+  task* reserve_task() {
+    for (lane_deque& l : lanes_)
+      l.owner.reserve();
+    return pool_.allocate();
   }
-  task* allocate_task() { return pool_.allocate(); }
   void free_task(task* t) noexcept { pool_.release(t); }
   /// The group of the task this worker is running (innermost), or null.
   const group_state* current_group() const noexcept { return current_group_; }
@@ -93,8 +93,11 @@ class worker {
   ext::deque_thief<task*>& thief(unsigned lane) noexcept { return lanes_[lane].thief; }
   /// This worker's event ring, or null when config.trace is off.
   const trace_ring* trace() const noexcept { return trace_.get(); }
+  void note_side_push() noexcept {
+    ++side_tasks_;
+    budget_ = countdown_ = 1;  // look at the side lanes from the next dispatch on
+  }
 
-  runtime_core& core;
   const std::size_t index;
   int bound_cpu = -1;  // written before `started` counts down, read after
   worker_counters counters;
@@ -106,12 +109,12 @@ class worker {
                  time_point deadline = time_point::max());
   template <class Done>
   task* next_task(const Done& done);
+  template <class Done>
+  [[gnu::noinline]] task* next_task_slow(const Done& done);
+  template <class Done>
+  task* pick(const Done& done);
   task* fair_turn();
   task* pop_side(unsigned lane);
-  void push_lane(task* t, unsigned lane) {
-    if (lane != normal_lane) ++side_tasks_;
-    lanes_[lane].owner.push(t);
-  }
   task* own_task();
   template <class Done>
   task* search(const Done& done);
@@ -123,33 +126,23 @@ class worker {
   task* steal_lane(unsigned lane);
   task* steal_ring(const victim_ring& ring, unsigned lane);
   void leave_search();
-  void execute(task* t);
+  [[gnu::always_inline]] void execute(task* t);
+  [[gnu::noinline]] void execute_unusual(task* t, group_state* g);
   void skip(task* t, group_state* g) noexcept;
   void run(task* t, group_state* g);
-  [[gnu::noinline]] void run_traced(task* t, group_state* g);
+  void finish(task* t, group_state* g) noexcept;
+  void finish_ran(task* t, group_state* g) noexcept;
   void note_steal(std::size_t victim, unsigned lane, steal_distance d) noexcept;
   void record_latency(const task& t) noexcept;
   void on_exception(group_state* g, std::exception_ptr e);
   std::uint64_t next_random() noexcept;
 
-  struct lane_deque {
-    ext::chase_lev_deque<task*> deque;
-    ext::deque_owner<task*> owner{deque};
-    ext::deque_thief<task*> thief{deque};
-  };
-
-  // Owner-only state (thieves use lanes_[i].thief).
-  std::array<lane_deque, lane_count> lanes_;
-  task_pool pool_;
+  // Owner-only state.
   std::array<moodycamel::ConsumerToken, lane_count> consumers_;
-  group_state* current_group_ = nullptr;
   std::uint64_t rng_;
-  std::uint32_t tick_ = 0;
-  std::size_t fair_countdown_;  // dispatches until the next fair turn
-  bool low_turn_ = false;       // whose fair turn was the last
-  // Tasks this worker pushed to its high and low deques and has not popped (thieves may have
-  // taken some): 0 lets the common case skip both deques.
-  std::size_t side_tasks_ = 0;
+  std::uint32_t tick_ = 0;          // dispatches since the injector's last fair look
+  std::uint32_t fair_countdown_;    // dispatches until the next fair turn
+  bool low_turn_ = false;           // whose fair turn was the last
   bool searching_ = false;
   bool latency_mode_;      // one of config.latency_workers: searches instead of parking
   bool hand_off_ = false;  // woken beside the waker: let a worker elsewhere do the searching
@@ -158,17 +151,19 @@ class worker {
   parker parker_;
 };
 
-// The worker this thread is, if any. One pointer per thread, not per runtime: a thread is a
-// worker of at most one runtime, and callers compare worker->core to tell runtimes apart.
-// Internal to the library (hidden visibility), so the TLS access is inlined where it is used.
-extern thread_local worker* tls_worker;
-/// The worker the calling thread is, or null.
+/// The worker the calling thread is, or null. One pointer per thread, not per runtime: a thread
+/// is a worker of at most one runtime, and callers compare worker->core to tell runtimes apart.
 inline worker* this_worker() noexcept {
-  return tls_worker;
+  return static_cast<worker*>(tls_worker);
+}
+/// The worker the calling thread is if it belongs to `core`, else null.
+inline worker* worker_of(const runtime_core& core) noexcept {
+  worker_base* w = tls_worker;
+  return w != nullptr && w->core == &core ? static_cast<worker*>(w) : nullptr;
 }
 
-/// Marks one task of `g` finished; wakes its waiters if it was the last. Never touches `g`
-/// after the decrement that may let a waiter return and destroy it.
+/// Marks one task of `g` counted in its word finished; wakes its waiters if it was the last.
+/// Never touches `g` after the decrement that may let a waiter return and destroy it.
 void finish_group_task(group_state& g) noexcept;
 
 }  // namespace magpie::detail

@@ -5,7 +5,10 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <numeric>
+#include <ranges>
+#include <span>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -42,6 +45,15 @@ void check_sizes(runtime& rt, const std::vector<std::size_t>& sizes) {
         rt, std::size_t{0}, n, std::uint64_t{0}, [](std::size_t i) { return f(i); },
         [](std::uint64_t a, std::uint64_t b) { return a + b; });
     CHECK(par == serial);
+    const std::uint64_t folded = parallel_reduce(
+        rt, 0, n, std::uint64_t{0},
+        [](std::size_t b, std::size_t e, std::uint64_t acc) {
+          for (std::size_t i = b; i < e; ++i)
+            acc += f(i);
+          return acc;
+        },
+        std::plus<>{});
+    CHECK(folded == serial);
   }
 }
 
@@ -186,19 +198,36 @@ TEST_CASE("a non-commutative reduce keeps left-to-right order") {
   CHECK(r.last == n);
 }
 
-TEST_CASE("the fixed partitioner repeats floating-point sums bit for bit across worker counts") {
+TEST_CASE(
+    "the fixed partitioner repeats floating-point sums bit for bit across worker counts, "
+    "map and range forms" *
+    doctest::timeout(120)) {
   const std::size_t n = 1'000'003;
-  auto sum_with = [&](std::size_t w) {
-    runtime rt(with_workers(w, pinning::none));
+  const auto term = [](std::size_t i) { return 1.0 / (1.0 + static_cast<double>(i)); };
+  const loop_options fixed{0, partitioner::fixed};
+  auto map_sum = [&](runtime& rt) {
     return parallel_reduce(
-        rt, std::size_t{0}, n, 0.0,
-        [](std::size_t i) { return 1.0 / (1.0 + static_cast<double>(i)); },
-        [](double a, double b) { return a + b; }, loop_options{0, partitioner::fixed});
+        rt, 0, n, 0.0, term, [](double a, double b) { return a + b; }, fixed);
   };
-  const double one = sum_with(1);
-  CHECK(sum_with(2) == one);
-  CHECK(sum_with(7) == one);
-  CHECK(sum_with(2) == one);
+  auto range_sum = [&](runtime& rt) {
+    return parallel_reduce(
+        rt, 0, n, 0.0,
+        [&](std::size_t b, std::size_t e, double acc) {
+          for (std::size_t i = b; i < e; ++i)
+            acc += term(i);
+          return acc;
+        },
+        std::plus<>{}, fixed);
+  };
+  runtime one(with_workers(1, pinning::none));
+  const double expected = map_sum(one);
+  CHECK(range_sum(one) == expected);  // the same additions in the same order
+  for (std::size_t w : {2, 7, 2}) {
+    CAPTURE(w);
+    runtime rt(with_workers(w, pinning::none));
+    CHECK(map_sum(rt) == expected);
+    CHECK(range_sum(rt) == expected);
+  }
 }
 
 TEST_CASE("parallel_invoke runs every function once and rethrows the first exception") {
@@ -235,11 +264,365 @@ TEST_CASE("sizes around an explicit grain split correctly") {
     std::vector<std::atomic<int>> seen(static_cast<std::size_t>(n));
     parallel_for(rt, 0, n, 64, [&](int i) { seen[static_cast<std::size_t>(i)].fetch_add(1); });
     int wrong = 0;
-    for (auto& s : seen) wrong += s.load() != 1 ? 1 : 0;
+    for (auto& s : seen)
+      wrong += s.load() != 1 ? 1 : 0;
     CHECK(wrong == 0);
     const long sum = parallel_reduce(
         rt, 0, n, 0L, [](int i) { return long{i}; }, [](long a, long b) { return a + b; },
         loop_options{64});
     CHECK(sum == long{n} * (n - 1) / 2);
   }
+}
+
+TEST_CASE("bounds of different integral types use their common type" * doctest::timeout(120)) {
+  runtime rt(with_workers(2, pinning::none));
+  std::vector<int> v(1000, 0);
+  parallel_for(rt, 0, v.size(), [&](std::size_t i) { v[i] += 1; });
+  const std::size_t n = v.size();
+  parallel_for(rt, 0, n, 64, [&](std::size_t i) { v[i] += 1; });  // int, size_t, int grain
+  parallel_for(rt, 0, 1000L, std::size_t{64}, [&](long i) { v[std::size_t(i)] += 1; });
+  parallel_for(rt, std::int8_t{-5}, std::uint8_t{200}, [&](int i) {  // common type int
+    if (i >= 0) v[std::size_t(i)] += 1;
+  });
+  parallel_for(rt, 10, static_cast<unsigned short>(20), [&](int i) { v[std::size_t(i)] += 1; });
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    wrong += v[i] != 3 + (i < 200 ? 1 : 0) + (i >= 10 && i < 20 ? 1 : 0) ? 1 : 0;
+  CHECK(wrong == 0);
+  static_assert(std::is_same_v<detail::common_index_t<int, std::size_t>, std::size_t>);
+  static_assert(std::is_same_v<detail::common_index_t<int, long>, long>);
+
+  const auto sum = parallel_reduce(
+      rt, 0, v.size(), std::size_t{0}, [](std::size_t i) { return i; }, std::plus<>{});
+  CHECK(sum == n * (n - 1) / 2);
+  const long folded = parallel_reduce(
+      rt, 0u, 1000UL, 0L,
+      [](unsigned long b, unsigned long e, long acc) { return acc + long(e - b); }, std::plus<>{});
+  CHECK(folded == 1000);
+}
+
+TEST_CASE(
+    "a negative signed bound with an unsigned one is an invalid_argument, before any "
+    "iteration") {
+  runtime rt(with_workers(2, pinning::none));
+  bool ran = false;
+  const int minus_one = -1;
+  CHECK_THROWS_WITH_AS(
+      parallel_for(rt, minus_one, std::size_t{10}, [&](std::size_t) { ran = true; }),
+      "magpie::parallel_for: first is negative and the other bound is unsigned",
+      std::invalid_argument);
+  CHECK_THROWS_WITH_AS(parallel_for(rt, 0UL, -3L, [&](unsigned long) { ran = true; }),
+                       "magpie::parallel_for: last is negative and the other bound is unsigned",
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(parallel_reduce(
+                           rt, minus_one, 10u, 0, [&](unsigned) { return 1; }, std::plus<>{}),
+                       "magpie::parallel_reduce: first is negative and the other bound is unsigned",
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(parallel_for(rt, 0, std::size_t{10}, -4, [&](std::size_t) { ran = true; }),
+                       "magpie::parallel_for: grain must be positive", std::invalid_argument);
+  // unsigned and a wider signed type count in the signed type: no check, a reversed range.
+  CHECK_THROWS_WITH_AS(parallel_for(rt, 0u, -3LL, [&](long long) { ran = true; }),
+                       "magpie::parallel_for: reversed range (last < first)",
+                       std::invalid_argument);
+  CHECK_FALSE(ran);
+}
+
+TEST_CASE("loops over iterators and ranges visit every element once" * doctest::timeout(120)) {
+  runtime rt(with_workers(2, pinning::none));
+  const std::size_t n = 100'000;
+  std::vector<std::uint64_t> v(n);
+  std::iota(v.begin(), v.end(), std::uint64_t{0});
+  parallel_for(rt, v.begin(), v.end(), [](std::uint64_t& e) { e *= 2; });
+  parallel_for(rt, v.data(), v.data() + n, [](std::uint64_t& e) { e += 1; });  // pointers
+  parallel_for(rt, std::span(v), [](std::uint64_t& e) { e += 1; });
+  parallel_for(rt, v, loop_options{0, partitioner::fixed}, [](std::uint64_t& e) { e -= 2; });
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    wrong += v[i] != 2 * i ? 1 : 0;
+  CHECK(wrong == 0);
+
+  std::atomic<std::uint64_t> seen{0};
+  parallel_for(rt, std::views::iota(std::uint64_t{0}, std::uint64_t{n}),
+               [&](std::uint64_t i) { seen.fetch_add(i); });
+  CHECK(seen.load() == std::uint64_t{n} * (n - 1) / 2);
+
+  const std::uint64_t expected = std::uint64_t{n} * (n - 1);
+  CHECK(parallel_reduce(
+            rt, v, std::uint64_t{0}, [](std::uint64_t e) { return e; }, std::plus<>{}) == expected);
+  CHECK(parallel_reduce(
+            rt, v.cbegin(), v.cend(), std::uint64_t{0}, [](const std::uint64_t& e) { return e; },
+            std::plus<>{}) == expected);
+  // Range form: the sub-ranges are contiguous, disjoint and cover the range.
+  using sub = std::ranges::subrange<std::vector<std::uint64_t>::iterator>;
+  CHECK(parallel_reduce(
+            rt, v, std::uint64_t{0},
+            [](sub s, std::uint64_t acc) {
+              for (std::uint64_t e : s)
+                acc += e;
+              return acc;
+            },
+            std::plus<>{}) == expected);
+  const std::vector<int> empty;
+  CHECK(parallel_reduce(
+            rt, empty, 7, [](int e) { return e; }, std::plus<>{}) == 7);
+  CHECK_THROWS_WITH_AS(parallel_for(rt, v.end(), v.begin(), [](std::uint64_t&) {}),
+                       "magpie::parallel_for: reversed range (last < first)",
+                       std::invalid_argument);
+}
+
+TEST_CASE("the range form over iterators keeps left-to-right order" * doctest::timeout(120)) {
+  runtime rt(with_workers(4, pinning::none));
+  std::vector<int> v(50'000);
+  std::iota(v.begin(), v.end(), 0);
+  // Each partial result is the [first, last) it covers; combining must join neighbours.
+  struct span_of {
+    int first, last;
+    bool ok;
+  };
+  const span_of none{0, 0, true};
+  const span_of r = parallel_reduce(
+      rt, v.begin(), v.end(), none,
+      [](auto s, span_of acc) {
+        const span_of mine{s.front(), s.back() + 1, true};
+        if (acc.first == acc.last) return mine;
+        return span_of{acc.first, mine.last, acc.ok && acc.last == mine.first};
+      },
+      [](span_of a, span_of b) {
+        if (a.first == a.last) return b;
+        if (b.first == b.last) return a;
+        return span_of{a.first, b.last, a.ok && b.ok && a.last == b.first};
+      });
+  CHECK(r.ok);
+  CHECK(r.first == 0);
+  CHECK(r.last == 50'000);
+}
+
+namespace {
+
+struct tile {
+  std::size_t r0, r1, c0, c1;
+};
+
+// Runs a 2-D loop and checks that its tiles cover every cell exactly once.
+std::vector<tile> run_tiles(runtime& rt, range2d r, loop_options opts = {}) {
+  const std::size_t rows = r.row_end, cols = r.col_end;
+  std::vector<std::atomic<int>> seen(rows * cols);
+  std::mutex m;
+  std::vector<tile> tiles;
+  parallel_for(rt, r, opts, [&](std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1) {
+    for (std::size_t i = r0; i < r1; ++i)
+      for (std::size_t j = c0; j < c1; ++j)
+        seen[i * cols + j].fetch_add(1);
+    const std::lock_guard<std::mutex> lock(m);
+    tiles.push_back({r0, r1, c0, c1});
+  });
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < rows; ++i)
+    for (std::size_t j = 0; j < cols; ++j) {
+      const bool inside = i >= r.row_begin && j >= r.col_begin;
+      wrong += seen[i * cols + j].load() != (inside ? 1 : 0) ? 1 : 0;
+    }
+  CHECK(wrong == 0);
+  return tiles;
+}
+
+}  // namespace
+
+TEST_CASE("a 2-D loop covers every cell once, in tiles no larger than the grains" *
+          doctest::timeout(120)) {
+  for (std::size_t w : {1, 2, 5}) {
+    CAPTURE(w);
+    runtime rt(with_workers(w, pinning::none));
+    for (auto [rows, cols] : {std::pair<std::size_t, std::size_t>{1, 1},
+                              {1, 1000},
+                              {1000, 1},
+                              {3, 700},
+                              {257, 129},
+                              {512, 512}}) {
+      CAPTURE(rows);
+      CAPTURE(cols);
+      run_tiles(rt, range2d{0, rows, 0, cols});
+      run_tiles(rt, range2d{2 % rows, rows, 1 % cols, cols});
+      for (const tile& t : run_tiles(rt, range2d{0, rows, 0, cols, 16, 8})) {
+        CHECK(t.r1 - t.r0 <= 16);
+        CHECK(t.c1 - t.c0 <= 8);
+      }
+    }
+    run_tiles(rt, range2d{0, 0, 0, 100});  // empty: no tile
+  }
+}
+
+TEST_CASE("a 2-D loop splits the longer side first; fixed tiles do not depend on the workers" *
+          doctest::timeout(120)) {
+  const auto fixed_tiles = [](std::size_t w) {
+    runtime rt(with_workers(w, pinning::none));
+    std::vector<tile> t =
+        run_tiles(rt, range2d{0, 64, 0, 1024, 16, 16}, loop_options{0, partitioner::fixed});
+    std::sort(t.begin(), t.end(), [](const tile& a, const tile& b) {
+      return a.r0 != b.r0 ? a.r0 < b.r0 : a.c0 < b.c0;
+    });
+    return t;
+  };
+  const std::vector<tile> one = fixed_tiles(1);
+  // 64 x 1024 with 16 x 16 grains: halving the longer side each time ends in 16 x 16 tiles.
+  REQUIRE(one.size() == 4 * 64);
+  for (const tile& t : one) {
+    CHECK(t.r1 - t.r0 == 16);
+    CHECK(t.c1 - t.c0 == 16);
+  }
+  const std::vector<tile> three = fixed_tiles(3);
+  REQUIRE(three.size() == one.size());
+  for (std::size_t i = 0; i < one.size(); ++i) {
+    CHECK(three[i].r0 == one[i].r0);
+    CHECK(three[i].c0 == one[i].c0);
+  }
+  // A wide strip with only the columns divisible is cut along the columns alone.
+  runtime rt(with_workers(2, pinning::none));
+  for (const tile& t :
+       run_tiles(rt, range2d{0, 4, 0, 4096, 4, 64}, loop_options{0, partitioner::fixed}))
+    CHECK(t.r1 - t.r0 == 4);
+}
+
+TEST_CASE("2-D loops: reversed sides, a 1-D grain and a throwing body are reported" *
+          doctest::timeout(120)) {
+  runtime rt(with_workers(2, pinning::none));
+  const auto nothing = [](std::size_t, std::size_t, std::size_t, std::size_t) {};
+  CHECK_THROWS_WITH_AS(parallel_for(rt, range2d{5, 1, 0, 10}, nothing),
+                       "magpie::parallel_for: range2d rows reversed (row_end < row_begin)",
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(parallel_for(rt, range2d{0, 10, 5, 1}, nothing),
+                       "magpie::parallel_for: range2d cols reversed (col_end < col_begin)",
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(parallel_for(rt, range2d{0, 10, 0, 10}, loop_options{4}, nothing),
+                       "magpie::parallel_for: loop_options::grain must be 0 for a range2d (set "
+                       "row_grain and col_grain)",
+                       std::invalid_argument);
+  std::atomic<int> ran{0};
+  CHECK_THROWS_WITH_AS(parallel_for(rt, range2d{0, 1000, 0, 1000, 10, 10},
+                                    [&](std::size_t r0, std::size_t, std::size_t c0, std::size_t) {
+                                      ran.fetch_add(1);
+                                      if (r0 == 0 && c0 == 0)
+                                        throw std::runtime_error("tile failed");
+                                    }),
+                       "tile failed", std::runtime_error);
+  CHECK(ran.load() < 100 * 100 + 1);
+}
+
+TEST_CASE("the range form of reduce rethrows the body's exception" * doctest::timeout(120)) {
+  runtime rt(with_workers(2, pinning::none));
+  CHECK_THROWS_WITH_AS(parallel_reduce(
+                           rt, 0, 1'000'000, 0L,
+                           [](int b, int e, long acc) {
+                             if (b <= 500'000 && 500'000 < e) throw std::logic_error("fold failed");
+                             return acc + (e - b);
+                           },
+                           std::plus<>{}),
+                       "fold failed", std::logic_error);
+  CHECK(parallel_reduce(
+            rt, 0, 1000, 0L, [](int b, int e, long acc) { return acc + (e - b); }, std::plus<>{}) ==
+        1000);
+}
+
+TEST_CASE("caller_joins: a loop called from outside runs pieces on the calling thread too" *
+          doctest::timeout(120)) {
+  runtime rt(with_workers(1, pinning::none));
+  gate busy;  // holds the only worker, so the caller must start the loop itself
+  rt.submit([&] { busy.pass(); });
+  busy.wait_entered();
+  const int n = 100'000;
+  std::vector<std::atomic<int>> seen(n);
+  std::atomic<int> on_caller{0}, on_worker{0};
+  parallel_for(rt, 0, n, loop_options{1000, partitioner::adaptive, true}, [&](int b, int e) {
+    for (int i = b; i < e; ++i)
+      seen[static_cast<std::size_t>(i)].fetch_add(1);
+    if (current_worker() == -1) {
+      if (on_caller.fetch_add(1) == 0) busy.release();  // now the worker may help
+    } else {
+      on_worker.fetch_add(1);
+    }
+  });
+  int wrong = 0;
+  for (auto& s : seen)
+    wrong += s.load() != 1 ? 1 : 0;
+  CHECK(wrong == 0);
+  CHECK(on_caller.load() >= 1);
+  CHECK(on_caller.load() + on_worker.load() == n / 1000);
+}
+
+TEST_CASE("caller_joins: reductions keep their order, and fixed ones their bits" *
+          doctest::timeout(120)) {
+  const loop_options joins{0, partitioner::adaptive, true};
+  const loop_options fixed_joins{0, partitioner::fixed, true};
+  const std::size_t n = 1'000'003;
+  const auto term = [](std::size_t i) { return 1.0 / (1.0 + static_cast<double>(i)); };
+  double first = 0;
+  for (std::size_t w : {1, 2, 7}) {
+    CAPTURE(w);
+    runtime rt(with_workers(w, pinning::none));
+    check_sizes(rt, {0, 1, 17, 1025, 65537});
+    const std::uint64_t serial = std::uint64_t{n} * (n - 1) / 2;
+    CHECK(parallel_reduce(
+              rt, 0, n, std::uint64_t{0}, [](std::size_t i) { return std::uint64_t{i}; },
+              std::plus<>{}, joins) == serial);
+    CHECK(parallel_reduce(
+              rt, 0, n, std::uint64_t{0},
+              [](std::size_t b, std::size_t e, std::uint64_t acc) {
+                for (std::size_t i = b; i < e; ++i)
+                  acc += i;
+                return acc;
+              },
+              std::plus<>{}, joins) == serial);
+    // Concatenation order: each partial is the [first, last) it covers.
+    const auto joined = parallel_reduce(
+        rt, 0, n, std::pair<std::size_t, std::size_t>{0, 0},
+        [](std::size_t b, std::size_t e, std::pair<std::size_t, std::size_t> acc) {
+          return acc.first == acc.second ? std::pair{b, e} : std::pair{acc.first, e};
+        },
+        [](std::pair<std::size_t, std::size_t> a, std::pair<std::size_t, std::size_t> b) {
+          if (a.first == a.second) return b;
+          if (b.first == b.second) return a;
+          return a.second == b.first ? std::pair{a.first, b.second}
+                                     : std::pair{std::size_t{n}, std::size_t{n}};
+        },
+        joins);
+    CHECK(joined.first == 0);
+    CHECK(joined.second == n);
+    const double s = parallel_reduce(rt, 0, n, 0.0, term, std::plus<>{}, fixed_joins);
+    if (w == 1) first = s;
+    CHECK(s == first);
+  }
+}
+
+TEST_CASE("caller_joins: the first exception reaches the caller; the runtime stays usable" *
+          doctest::timeout(120)) {
+  runtime rt(with_workers(2, pinning::none));
+  const loop_options joins{100, partitioner::adaptive, true};
+  CHECK_THROWS_WITH_AS(parallel_for(rt, 0, 1'000'000, joins,
+                                    [](int i) {
+                                      if (i == 500'000) throw std::runtime_error("piece failed");
+                                    }),
+                       "piece failed", std::runtime_error);
+  CHECK_THROWS_WITH_AS(parallel_reduce(
+                           rt, 0, 1'000'000, 0L,
+                           [](int i) {
+                             if (i == 0) throw std::logic_error("first piece failed");
+                             return 1L;
+                           },
+                           std::plus<>{}, joins),
+                       "first piece failed", std::logic_error);
+  std::atomic<int> after{0};
+  parallel_for(rt, 0, 1000, joins, [&](int) { after.fetch_add(1); });
+  CHECK(after.load() == 1000);
+}
+
+TEST_CASE("caller_joins after shutdown: the caller runs every piece itself" *
+          doctest::timeout(120)) {
+  runtime rt(with_workers(2, pinning::none));
+  rt.shutdown();
+  std::atomic<int> on_caller{0};
+  parallel_for(rt, 0, 10'000, loop_options{100, partitioner::adaptive, true}, [&](int b, int e) {
+    if (current_worker() == -1) on_caller.fetch_add(e - b);
+  });
+  CHECK(on_caller.load() == 10'000);
+  CHECK_THROWS_AS(parallel_for(rt, 0, 10'000, 100, [](int) {}), runtime_closed);
 }

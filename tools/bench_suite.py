@@ -36,7 +36,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_table  # noqa: E402  (beside this file)
 
 # The workload families, in table order; "<family>_1w" is the same workload on one worker.
-FAMILIES = ["fib", "skynet", "nqueens", "matmul", "pfor_sum", "pfor_tiny", "pfor_skewed",
+FAMILIES = ["fib", "skynet", "nqueens", "matmul", "pfor_sum", "pfor_fsum", "pfor_fsum_range",
+            "pfor_tiny", "pfor_skewed",
             "submit_1p", "submit_2p", "wakeup_parked", "wakeup_spinning", "priority_flood",
             "idle"]
 UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
@@ -51,7 +52,7 @@ def family_of(workload):
 
 # Variants run only when named with --schedulers (they answer one question, not the suite's):
 # magpie_random_steal is Magpie with random victim order, to price near-to-far stealing.
-OPT_IN = {"magpie_random_steal"}
+OPT_IN = {"magpie_random_steal", "magpie_caller"}
 
 
 def discover(binaries):

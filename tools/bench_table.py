@@ -15,7 +15,7 @@ import math
 import sys
 
 FORK_JOIN = ["fib", "skynet", "nqueens"]
-LOOPS = ["pfor_sum", "pfor_tiny", "pfor_skewed", "matmul"]
+LOOPS = ["pfor_sum", "pfor_fsum", "pfor_fsum_range", "pfor_tiny", "pfor_skewed", "matmul"]
 THROUGHPUT = ["submit_1p", "submit_2p"]
 WAKEUP = ["wakeup_spinning", "wakeup_parked"]
 PRIORITY = ["priority_flood"]
@@ -313,7 +313,10 @@ def render(results):
 
 
 def main(argv):
-    if len(argv) != 2 or argv[1] in ("-h", "--help"):
+    if len(argv) == 2 and argv[1] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0
+    if len(argv) != 2 or argv[1].startswith("-"):
         print(__doc__.strip(), file=sys.stderr)
         return 2
     with open(argv[1], encoding="utf-8") as f:

@@ -12,9 +12,8 @@
 // still going, and another thread keeps changing set_active_workers until then. Refusals count
 // as refused; accepted = ran + discarded + canceled must still hold exactly, concurrent
 // shutdowns must return the same report, and on_discard must be called once per discard.
-// Any violation prints the seed and round settings and exits 1.
-//
-// Usage: magpie-stress [--seconds S | --tasks N] [--seed X] [--max-workers W] [--probe-ms M]
+// Any violation prints the seed and round settings and exits 1. Progress (rounds, tasks,
+// elapsed) goes to stderr once a second. Options: help_text below (magpie-stress --help).
 #include <magpie/magpie.hpp>
 
 #include <algorithm>
@@ -24,6 +23,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -44,12 +44,55 @@ struct options {
   int probe_ms = 5000;
 };
 
+constexpr const char* usage_text =
+    "usage: magpie-stress [--seconds S | --tasks N] [--seed X] [--max-workers W] [--probe-ms M]\n";
+
+constexpr const char* help_text =
+    "Soak test: round after round, a runtime with a random configuration is driven by external\n"
+    "producers, spawn trees, failing and canceled groups and wake-up probes, shut down, and its\n"
+    "books checked (every accepted task ran once or is reported discarded or canceled; no lost\n"
+    "wake-up). Progress goes to stderr once a second.\n"
+    "Options:\n"
+    "  --seconds S      run for S seconds (default 10; the round in progress finishes)\n"
+    "  --tasks N        run until N tasks were accepted, instead of --seconds\n"
+    "  --seed X         seed of the random rounds (default: from the clock; printed at the\n"
+    "                   start and at the end, so that a failure can be replayed)\n"
+    "  --max-workers W  upper bound on a round's worker count, 1..4096 (default 64)\n"
+    "  --probe-ms M     how long a wake-up probe may wait to start before it counts as a lost\n"
+    "                   wake-up, in ms (default 5000)\n"
+    "  -h, --help       this text\n"
+    "Exit status: 0 no violation, 1 a violation (printed with the round's settings), 2 bad\n"
+    "arguments.\n";
+
 [[noreturn]] void usage(const std::string& why) {
-  std::fprintf(stderr,
-               "magpie-stress: %s\nusage: magpie-stress [--seconds S | --tasks N] [--seed X] "
-               "[--max-workers W] [--probe-ms M]\n",
-               why.c_str());
+  std::fprintf(stderr, "magpie-stress: %s\n%s", why.c_str(), usage_text);
   std::exit(2);
+}
+
+// A whole decimal number in [low, high], or usage().
+std::uint64_t number(const std::string& text, const std::string& what, std::uint64_t low,
+                     std::uint64_t high) {
+  const bool digits = !text.empty() && text.size() <= 19 &&
+                      text.find_first_not_of("0123456789") == std::string::npos;
+  const std::uint64_t v = digits ? std::stoull(text) : 0;
+  if (!digits || v < low || v > high) {
+    usage("bad value '" + text + "' for " + what + " (a whole number from " + std::to_string(low) +
+          " to " + std::to_string(high) + ")");
+  }
+  return v;
+}
+
+double seconds_value(const std::string& text) {
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::logic_error&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size() || !(v > 0) || v > 1e9)
+    usage("bad value '" + text + "' for --seconds (a number of seconds above 0)");
+  return v;
 }
 
 options parse(int argc, char** argv) {
@@ -57,29 +100,69 @@ options parse(int argc, char** argv) {
   o.seed = static_cast<std::uint64_t>(clock_type::now().time_since_epoch().count());
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::printf("%s%s", usage_text, help_text);
+      std::exit(0);
+    }
+    if (a != "--seconds" && a != "--tasks" && a != "--seed" && a != "--max-workers" &&
+        a != "--probe-ms")
+      usage("unknown option '" + a + "'");
     if (i + 1 >= argc) usage("missing value after " + a);
     const std::string v = argv[++i];
-    try {
-      if (a == "--seconds") {
-        o.seconds = std::stod(v);
-      } else if (a == "--tasks") {
-        o.tasks = std::stoull(v);
-      } else if (a == "--seed") {
-        o.seed = std::stoull(v);
-      } else if (a == "--max-workers") {
-        o.max_workers = std::stoul(v);
-      } else if (a == "--probe-ms") {
-        o.probe_ms = std::stoi(v);
-      } else {
-        usage("unknown option " + a);
-      }
-    } catch (const std::logic_error&) {
-      usage("bad value '" + v + "' for " + a);
+    constexpr std::uint64_t any = std::numeric_limits<std::uint64_t>::max();
+    if (a == "--seconds") {
+      o.seconds = seconds_value(v);
+    } else if (a == "--tasks") {
+      o.tasks = number(v, a, 1, any);
+    } else if (a == "--seed") {
+      o.seed = number(v, a, 0, any);
+    } else if (a == "--max-workers") {
+      o.max_workers = number(v, a, 1, 4096);
+    } else {
+      o.probe_ms = static_cast<int>(number(v, a, 1, 3'600'000));
     }
   }
-  if (o.max_workers == 0) usage("--max-workers must be at least 1");
   return o;
 }
+
+// Prints rounds, tasks and elapsed time to stderr once a second until destroyed.
+class progress {
+ public:
+  explicit progress(clock_type::time_point start) : start_(start), thread_([this] { loop(); }) {}
+  progress(const progress&) = delete;
+  progress& operator=(const progress&) = delete;
+  ~progress() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  void round_done(std::uint64_t tasks) {
+    rounds_.fetch_add(1, std::memory_order_relaxed);
+    tasks_.fetch_add(tasks, std::memory_order_relaxed);
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return done_; })) {
+      const double elapsed = std::chrono::duration<double>(clock_type::now() - start_).count();
+      std::fprintf(stderr, "magpie-stress: %llu rounds, %llu tasks, %.0f s\n",
+                   static_cast<unsigned long long>(rounds_.load(std::memory_order_relaxed)),
+                   static_cast<unsigned long long>(tasks_.load(std::memory_order_relaxed)),
+                   elapsed);
+    }
+  }
+
+  clock_type::time_point start_;
+  std::atomic<std::uint64_t> rounds_{0}, tasks_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;  // last: starts once the members it reads exist
+};
 
 // One round's settings, printed with any violation so that it can be replayed.
 struct round_config {
@@ -420,9 +503,14 @@ int main(int argc, char** argv) {
   std::uint64_t tasks = 0, rounds = 0;
   std::printf("magpie-stress: seed %llu\n", static_cast<unsigned long long>(o.seed));
   std::fflush(stdout);
-  while (o.tasks != 0 ? tasks < o.tasks : clock_type::now() < deadline) {
-    tasks += run_round(pick(rng, o), o);
-    ++rounds;
+  {
+    progress report(start);
+    while (o.tasks != 0 ? tasks < o.tasks : clock_type::now() < deadline) {
+      const std::uint64_t n = run_round(pick(rng, o), o);
+      tasks += n;
+      ++rounds;
+      report.round_done(n);
+    }
   }
   const double secs = std::chrono::duration<double>(clock_type::now() - start).count();
   std::printf("magpie-stress: OK: %llu rounds, %llu tasks in %.1f s (seed %llu)\n",

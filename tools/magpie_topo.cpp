@@ -35,9 +35,22 @@ struct options {
 
 constexpr const char* usage_text =
     "usage: magpie-topo [--synthetic DESC] [--pin compact|scatter|none] [--workers N]\n"
-    "                   [--cpus 0,2,4] [--json]\n"
-    "  DESC: hwloc synthetic text (\"package:2 numa:2 l3:4 core:8 pu:2\"), hwloc XML text,\n"
-    "        or the path of an hwloc XML file (ending in .xml)\n";
+    "                   [--cpus 0,2,4] [--json]\n";
+
+constexpr const char* help_text =
+    "Prints what a Magpie runtime would see and do on this machine: the topology summary, the\n"
+    "worker -> PU plan for a pinning policy, and each worker's victim rings, near to far.\n"
+    "Options:\n"
+    "  --synthetic DESC  describe another machine instead of this one: hwloc synthetic text\n"
+    "                    (\"package:2 numa:2 l3:4 core:8 pu:2\"), hwloc XML text, or the path\n"
+    "                    of an hwloc XML file (ending in .xml)\n"
+    "  --pin POLICY      compact (default: workers on consecutive PUs in topology order),\n"
+    "                    scatter (across packages, then NUMA nodes, then cores) or none\n"
+    "  --workers N       worker count (default: one per --cpus entry, else per allowed PU)\n"
+    "  --cpus LIST       comma-separated PU numbers the workers may use (config.cpus)\n"
+    "  --json            the same report as one JSON object\n"
+    "  -h, --help        this text\n"
+    "Exit status: 0 done, 1 hwloc failed, 2 bad arguments.\n";
 
 [[noreturn]] void usage(const std::string& why) {
   std::fprintf(stderr, "magpie-topo: %s\n%s", why.c_str(), usage_text);
@@ -59,7 +72,7 @@ options parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--help" || a == "-h") {
-      std::printf("%s", usage_text);
+      std::printf("%s%s", usage_text, help_text);
       std::exit(0);
     }
     if (a == "--json") {

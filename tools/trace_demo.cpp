@@ -1,6 +1,6 @@
 // magpie-trace-demo: runs a small mixed workload with config.trace on and writes the Chrome trace
 // (docs/operations.md uses it for the viewer screenshot).
-// Usage: magpie-trace-demo [out.json]   (default: trace.json)
+// Usage: magpie-trace-demo [OUT]   (default: trace.json; --help explains)
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
@@ -34,7 +34,20 @@ std::uint64_t fib(magpie::runtime& rt, int n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string out = argc > 1 ? argv[1] : "trace.json";
+  const std::string arg = argc > 1 ? argv[1] : "";
+  if (arg == "-h" || arg == "--help") {
+    std::printf(
+        "usage: magpie-trace-demo [OUT]\n"
+        "Runs a small mixed workload (fork-join trees, submits, quiet gaps in which the\n"
+        "workers park) with tracing on and writes its Chrome trace to OUT (default\n"
+        "trace.json); tools/trace_html.py makes a page of it for tools/trace_view.html.\n");
+    return 0;
+  }
+  if (argc > 2 || arg.starts_with("-")) {
+    std::fprintf(stderr, "magpie-trace-demo: bad arguments\nusage: magpie-trace-demo [OUT]\n");
+    return 2;
+  }
+  const std::string out = argc > 1 ? arg : "trace.json";
   try {
     magpie::config cfg;
     cfg.workers = 4;

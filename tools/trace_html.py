@@ -11,8 +11,12 @@ import sys
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit(__doc__.strip())
+    if len(sys.argv) == 2 and sys.argv[1] in ("-h", "--help"):
+        print(__doc__.strip())
+        return
+    if len(sys.argv) != 3 or any(a.startswith("-") for a in sys.argv[1:]):
+        print(__doc__.strip(), file=sys.stderr)
+        sys.exit(2)
     trace_path, out_path = sys.argv[1], sys.argv[2]
     with open(trace_path) as f:
         data = json.load(f)  # validates it, and re-serialises compactly

@@ -117,7 +117,7 @@ class future {
   /// from, or after get()).
   bool valid() const noexcept { return state_ != nullptr; }
   /// Whether the result is there: get() will not wait. False if !valid(). Never blocks.
-  bool ready() const noexcept { return state_ != nullptr && state_->group.pending() == 0; }
+  bool ready() const noexcept { return state_ != nullptr && state_->group.outstanding() == 0; }
 
   /// Waits for the result. On a worker of the task's runtime it runs other tasks meanwhile;
   /// elsewhere (another runtime's worker included) it spins briefly, then sleeps. Throws

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <utility>
 
@@ -10,6 +12,7 @@
 #include "magpie/detail/group_state.hpp"
 #include "magpie/detail/group_wait.hpp"
 #include "magpie/detail/submit.hpp"
+#include "magpie/detail/worker_base.hpp"
 #include "magpie/errors.hpp"
 #include "magpie/export.hpp"
 #include "magpie/runtime.hpp"
@@ -40,6 +43,38 @@ class MAGPIE_API task_group {
   template <class F>
   void spawn(F&& f) {
     detail::require_callable(f, "magpie::task_group::spawn");
+    // On a worker of the group's runtime: inlined into the caller, no call into the library.
+    detail::worker_base* w = detail::tls_worker;
+    if (w != nullptr && w->core == state_.core && limiter_ == nullptr) [[likely]] {
+      w->spawn(state_, std::forward<F>(f));
+      return;
+    }
+    spawn_elsewhere(std::forward<F>(f));
+  }
+
+  /// Runs f on the calling thread as one of the group's tasks (an exception it throws cancels
+  /// the group and is rethrown by the wait), then waits as wait() does. The usual last step of
+  /// a fork: it saves pushing the last child only to pop it back (oneTBB's run_and_wait).
+  /// Skips f if the group is already canceled. Throws as wait() does.
+  template <class F>
+  void run_and_wait(F&& f) {
+    detail::require_callable(f, "magpie::task_group::run_and_wait");
+    if (!state_.cancel_requested()) {
+      detail::worker_base* w = detail::tls_worker;
+      const detail::group_state* outer = w != nullptr ? w->enter_group(&state_) : nullptr;
+      try {
+        std::invoke(f);
+      } catch (...) {
+        state_.record_error(std::current_exception());
+      }
+      if (w != nullptr) w->enter_group(outer);
+    }
+    wait();
+  }
+
+ private:
+  template <class F>
+  void spawn_elsewhere(F&& f) {
     if (limiter_ != nullptr) {
       detail::task item;  // type-erased here; the limiter decides when it runs
       detail::build_task(item, std::forward<F>(f), nullptr);
@@ -52,9 +87,12 @@ class MAGPIE_API task_group {
     detail::submit_callable(*state_.core, r, std::forward<F>(f), &state_, state_.lane);
   }
 
+ public:
   /// Blocks until every spawned task finished or was skipped; on a worker, runs other tasks
   /// meanwhile. Rethrows the first exception (once; the group can then be reused). Throws
-  /// std::logic_error when called from one of the group's own tasks.
+  /// std::logic_error when called from one of the group's own tasks. A group made on a worker is
+  /// best waited for on that worker (its tasks are counted there without atomics); waited for
+  /// from another thread, it is polled every 200 us once that thread has nothing else to do.
   void wait();
   /// Like wait(), but gives up after `timeout`: returns true if every task finished (then
   /// rethrows the first exception, as wait() does), false if some are still pending or queued.

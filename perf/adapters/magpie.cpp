@@ -77,6 +77,13 @@ struct basic_magpie_adapter {
                                    std::forward<Reduce>(reduce));
   }
 
+  template <class T, class Body, class Reduce>
+  T parallel_reduce_range(std::size_t first, std::size_t last, T identity, Body&& body,
+                          Reduce&& reduce) {
+    return magpie::parallel_reduce(rt, first, last, identity, std::forward<Body>(body),
+                                   std::forward<Reduce>(reduce));
+  }
+
   magpie::runtime rt;
 };
 

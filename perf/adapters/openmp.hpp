@@ -84,6 +84,32 @@ class openmp_team {
     }
   }
 
+  /// One contiguous block per thread (schedule(static) over `threads` pieces), each folded by
+  /// body; the partials combined by the reduction clause for sums.
+  template <class T, class Body, class Reduce>
+  T parallel_reduce_range(std::size_t first, std::size_t last, T identity, Body&& body,
+                          Reduce&& reduce) {
+    if (last <= first) return identity;
+    const std::size_t n = last - first;
+    const std::size_t t = static_cast<std::size_t>(threads_);
+    if constexpr (std::is_same_v<std::decay_t<Reduce>, std::plus<>>) {
+      T acc = identity;
+#pragma omp parallel for schedule(static) reduction(+ : acc) num_threads(threads_)
+      for (std::size_t k = 0; k < t; ++k)
+        acc = body(first + n * k / t, first + n * (k + 1) / t, acc);
+      return acc;
+    } else {
+      T result = identity;
+#pragma omp parallel for schedule(static) num_threads(threads_)
+      for (std::size_t k = 0; k < t; ++k) {
+        const T local = body(first + n * k / t, first + n * (k + 1) / t, identity);
+#pragma omp critical
+        result = reduce(result, local);
+      }
+      return result;
+    }
+  }
+
  private:
   int threads_;
 };

@@ -93,6 +93,20 @@ struct tbb_adapter {
     return result;
   }
 
+  /// The functional form with the caller's own loop as the body.
+  template <class T, class Body, class Reduce>
+  T parallel_reduce_range(std::size_t first, std::size_t last, T identity, Body&& body,
+                          Reduce&& reduce) {
+    T result = identity;
+    joined().execute([&] {
+      result = tbb::parallel_reduce(
+          range(first, last), identity,
+          [&body](const range& r, T acc) { return body(r.begin(), r.end(), acc); }, reduce,
+          tbb::auto_partitioner{});
+    });
+    return result;
+  }
+
  private:
   tbb::task_arena& lazy(std::optional<tbb::task_arena>& a, unsigned reserved,
                         tbb::task_arena::priority p) {

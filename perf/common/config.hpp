@@ -23,6 +23,12 @@ inline constexpr std::uint64_t submit_tasks = 2'000'000;
 inline constexpr std::size_t pfor_sum_size = 10'000'000;
 inline constexpr std::uint64_t pfor_sum_expected = pfor_sum_size * (pfor_sum_size - 1) / 2;
 
+// pfor_fsum: 10M floats summed into a double, the reduction a kernel author writes first.
+// Compute-bound per element (a convert and a dependent add), so it shows whether the
+// accumulator stays in a register. The values are quarters, so every association of the sum is
+// exact and the result can be checked for equality.
+inline constexpr std::size_t pfor_fsum_size = 10'000'000;
+
 // pfor_tiny: many loops too short to be worth splitting much; the per-loop overhead.
 inline constexpr std::size_t pfor_tiny_size = 1'000;
 inline constexpr std::size_t pfor_tiny_calls = 10'000;

@@ -1,4 +1,18 @@
-// The seq_cst fence of a Dekker pair, and the ThreadSanitizer build's replacement for it.
+// The fences of Magpie's Dekker pairs, in three strengths, and the ThreadSanitizer build's
+// replacement for all of them.
+//
+//  * full_fence(): a StoreLoad barrier. On x86-64 a locked RMW on the top of the stack, whatever
+//    the compiler: clang lowers atomic_thread_fence(seq_cst) to mfence, which on AMD Zen cores
+//    costs several times a locked instruction, while g++ already emits `lock or`. Both are full
+//    barriers on x86 (Intel SDM 8.2.2: locked instructions are not reordered with loads or
+//    stores).
+//  * light_barrier() / heavy_barrier: an asymmetric pair (Linux membarrier, as in folly's
+//    asymmetricLightBarrier): the frequent side (a worker pushing a task) only stops the
+//    compiler, the rare side (a worker about to sleep) calls membarrier(PRIVATE_EXPEDITED), which
+//    runs a full barrier on every CPU that is running one of the process's threads. So for any
+//    thread T, T's stores before its light barrier are visible after the heavy one returns, or
+//    T's loads after its light barrier see what the heavy side stored before calling it.
+//    Where membarrier is unavailable the runtime reports it and both sides use full_fence().
 #pragma once
 
 #include <atomic>
@@ -16,19 +30,41 @@
 namespace magpie::detail {
 
 #if defined(MAGPIE_TSAN)
-// ThreadSanitizer does not model atomic_thread_fence. Both sides of every Dekker pair instead
-// do a seq_cst RMW on this one word: RMWs on one atomic are totally ordered and each reads the
-// previous one (a release sequence), so whichever side goes second synchronizes with the first
-// and sees its store, which is what the fences guarantee. It carries no state between runtimes;
-// it exists only in sanitizer builds, where its contention does not matter.
+// ThreadSanitizer does not model stand-alone fences (nor membarrier). Every fence instead does
+// a seq_cst RMW on this one word: RMWs on one atomic are totally ordered and each reads the
+// previous one (a release sequence), so whichever side of a Dekker pair goes second
+// synchronizes with the first and sees its store, which is what the fences guarantee. It
+// carries no state between runtimes; it exists only in sanitizer builds, where its contention
+// does not matter.
 inline std::atomic<unsigned> tsan_fence_word{0};
-inline void dekker_fence() noexcept {
+inline void full_fence() noexcept {
   tsan_fence_word.fetch_add(1, std::memory_order_seq_cst);
 }
+inline void light_barrier(bool /*asymmetric*/) noexcept {
+  full_fence();
+}
 #else
-inline void dekker_fence() noexcept {
+inline void full_fence() noexcept {
+#if defined(__x86_64__)
+  asm volatile("lock orl $0, (%%rsp)" ::: "memory", "cc");
+#else
   std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
+}
+/// The frequent side of an asymmetric pair: `asymmetric` says whether the rare side really
+/// calls membarrier (runtime_core::asymmetric_fences); if not, a full fence.
+inline void light_barrier(bool asymmetric) noexcept {
+  if (asymmetric) {
+    std::atomic_signal_fence(std::memory_order_seq_cst);  // the compiler keeps store, then load
+  } else {
+    full_fence();
+  }
 }
 #endif
+
+/// The fence of a symmetric Dekker pair (both sides rare or both frequent).
+inline void dekker_fence() noexcept {
+  full_fence();
+}
 
 }  // namespace magpie::detail

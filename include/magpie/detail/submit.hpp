@@ -88,10 +88,8 @@ template <class F>
 [[gnu::always_inline]] inline void submit_callable(runtime_core& core, reservation r, F&& f,
                                                    group_state* group, priority p) {
   slot_guard guard(core, r);
-  // relaxed: the count is only read through RMWs and acquire loads of the same word, and the
-  // spawner's own pending task (or the waiter itself) keeps it from reaching zero meanwhile.
   const auto count = [group] {
-    if (group != nullptr) group->word.fetch_add(group_state::one_task, std::memory_order_relaxed);
+    if (group != nullptr) group->add_shared();
   };
   if (r.kind == slot::local) {
     build_task(*r.block, std::forward<F>(f), group);  // on throw the guard frees the block

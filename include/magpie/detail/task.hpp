@@ -40,10 +40,13 @@ struct alignas(16) task {
   alignas(16) unsigned char storage[task_inline_bytes];
 
   group_state* group() const noexcept {
-    return (origin & 1) != 0 ? nullptr : reinterpret_cast<group_state*>(origin);
+    return (origin & 1) != 0 ? nullptr : reinterpret_cast<group_state*>(origin & ~std::uint64_t{7});
   }
   void set_group(group_state* g) noexcept { origin = reinterpret_cast<std::uint64_t>(g); }
   bool detached() const noexcept { return (origin & 1) != 0; }
+  /// A group task counted in its home worker's local count (group_state.hpp): bit 1.
+  void mark_home_counted() noexcept { origin |= 2; }
+  bool home_counted() const noexcept { return (origin & 3) == 2; }
   /// Stamps a detached task with its lane and submit time (clock ticks, see clock.hpp).
   void stamp(unsigned lane, std::uint64_t ticks) noexcept { origin = ticks << 3 | lane << 1 | 1; }
   unsigned lane() const noexcept { return static_cast<unsigned>(origin >> 1) & 3; }

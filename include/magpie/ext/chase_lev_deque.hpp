@@ -11,8 +11,12 @@
 //    the old ring pointer may still read from it (no epoch or hazard pointers needed);
 //  * pop() has an empty fast path (crossbeam-deque) that skips the seq_cst fence when the deque
 //    is visibly empty to the owner;
-//  * under MAGPIE_TSAN the two stand-alone seq_cst fences become seq_cst operations on the
-//    neighbouring accesses, because ThreadSanitizer does not model atomic_thread_fence.
+//  * the two seq_cst fences are detail::full_fence() (a locked RMW on x86, see fence.hpp), and
+//    under MAGPIE_TSAN seq_cst operations on the neighbouring accesses, because ThreadSanitizer
+//    does not model stand-alone fences;
+//  * the owner keeps its last view of top (top only grows), so a push reads the thieves' line
+//    only when the ring looks full, and reserve() grows the ring before the caller builds the
+//    item, so an allocation failure leaves nothing half-pushed.
 //
 // Roles live in the type system (crossbeam's Worker/Stealer): only a deque_owner can push or pop,
 // a deque_thief can only steal, and steal() reports "lost a race" (retry) apart from "empty".
@@ -111,14 +115,29 @@ class chase_lev_deque {
     return r;
   }
 
-  void push(T v) {
+  // Owner-only: true if one more push fits without growing. A stale top_seen_ over-counts the
+  // items (top only grows), so the answer errs towards reloading top.
+  bool has_room(std::int64_t b, const ring* r) noexcept {
+    if (b - top_seen_ < r->capacity) return true;
+    // acquire: pairs with the thieves' CAS on top, so slots they vacated may be overwritten.
+    top_seen_ = top_.load(std::memory_order_acquire);
+    return b - top_seen_ < r->capacity;
+  }
+
+  // Owner-only: makes room for one more push (may throw std::bad_alloc, leaving the deque as
+  // it was).
+  void reserve() {
+    const std::int64_t b = bottom_.load(std::memory_order_relaxed);  // relaxed: owner-only
+    ring* r = ring_.load(std::memory_order_relaxed);                  // relaxed: owner-only
+    if (!has_room(b, r)) grow(r, top_seen_, b);
+  }
+
+  void push(T v, bool reserved = false) {
     // relaxed: only the owner writes bottom.
     const std::int64_t b = bottom_.load(std::memory_order_relaxed);
-    // acquire: pairs with the thieves' CAS on top, so slots they vacated may be overwritten.
-    const std::int64_t t = top_.load(std::memory_order_acquire);
     // relaxed: only the owner writes ring_.
     ring* r = ring_.load(std::memory_order_relaxed);
-    if (b - t > r->capacity - 1) r = grow(r, t, b);
+    if (!reserved && !has_room(b, r)) [[unlikely]] r = grow(r, top_seen_, b);
     r->store(b, v);
 #if defined(MAGPIE_TSAN)
     bottom_.store(b + 1, std::memory_order_seq_cst);
@@ -143,7 +162,7 @@ class chase_lev_deque {
     bottom_.store(b, std::memory_order_relaxed);  // relaxed: ordered by the fence that follows
     // seq_cst fence: the store of bottom and the load of top are ordered against a thief's
     // load of top / fence / load of bottom, so the two never both take the last item.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    detail::full_fence();
     std::int64_t t = top_.load(std::memory_order_relaxed);  // relaxed: ordered by the fence
 #endif
     if (t < b) {  // more than one item: ours without a race
@@ -171,7 +190,7 @@ class chase_lev_deque {
     // acquire: pairs with other thieves' and the owner's CAS on top.
     std::int64_t t = top_.load(std::memory_order_acquire);
     // seq_cst fence: pairs with the owner's fence in pop (see there).
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    detail::full_fence();
     // acquire: pairs with the owner's release fence in push, so the slot at t is visible.
     const std::int64_t b = bottom_.load(std::memory_order_acquire);
 #endif
@@ -194,7 +213,9 @@ class chase_lev_deque {
   alignas(detail::cache_line) std::atomic<std::int64_t> bottom_{0};
   // ring pointer: written by the owner on growth, read by thieves.
   alignas(detail::cache_line) std::atomic<ring*> ring_{nullptr};
-  std::vector<std::unique_ptr<ring>> rings_;  // owner-only: the live ring and all retired ones
+  // Owner-only.
+  std::vector<std::unique_ptr<ring>> rings_;  // the live ring and all retired ones
+  std::int64_t top_seen_ = 0;                 // top as last read by the owner (a lower bound)
 };
 
 /// The owner's handle: push and pop at the bottom. Not thread-safe: one thread at a time.
@@ -204,6 +225,11 @@ class deque_owner {
   explicit deque_owner(chase_lev_deque<T>& d) : d_(&d) {}
   /// May allocate (when the ring grows). Never blocks.
   void push(T v) { d_->push(v); }
+  /// Grows the ring now if the next push would have to (may throw std::bad_alloc, changing
+  /// nothing), so that the push after it cannot throw. Never blocks.
+  void reserve() { d_->reserve(); }
+  /// Pushes after reserve() made room: never allocates, never throws.
+  void push_reserved(T v) noexcept { d_->push(v, true); }
   /// Takes the most recently pushed item (LIFO). Never allocates or blocks.
   bool pop(T& out) { return d_->pop(out); }
   bool empty_approx() const noexcept { return d_->empty_approx(); }

@@ -34,6 +34,9 @@ class task_pool {
     keep(t);
   }
 
+  /// Keeps the block of a task known to be empty (it ran): no destructor call to make.
+  void release_empty(task* t) noexcept { keep(t); }
+
   /// For a thread that is not a worker (no pool): destroys `t` and frees its block.
   static void release_unpooled(task* t) noexcept {
     t->~task();

@@ -1,0 +1,154 @@
+// The part of a worker that a spawn on that worker touches: its deques, its pool of task blocks
+// and the wake check. It lives in a header so that task_group::spawn inlines the whole local
+// path into the caller (one TLS load, no call into the library); runtime/worker.hpp builds the
+// scheduling loop on top of it.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+#include "magpie/detail/cache_line.hpp"
+#include "magpie/detail/fence.hpp"
+#include "magpie/detail/group_state.hpp"
+#include "magpie/detail/lanes.hpp"
+#include "magpie/detail/task.hpp"
+#include "magpie/detail/task_pool.hpp"
+#include "magpie/export.hpp"
+#include "magpie/ext/chase_lev_deque.hpp"
+
+namespace magpie::detail {
+
+class runtime_core;
+
+struct worker_base {
+  /// `idle_state` is the runtime's idle_set word (searching | sleeping << 32); `asymmetric`
+  /// whether its parkers use the heavy barrier (fence.hpp).
+  worker_base(runtime_core& c, const std::atomic<std::uint64_t>& idle_state, bool asymmetric)
+      : core(&c), idle_state_(&idle_state), asymmetric_(asymmetric) {}
+  worker_base(const worker_base&) = delete;
+  worker_base& operator=(const worker_base&) = delete;
+
+  /// Spawns f into g from this worker, which must belong to g's runtime. Counts the task in
+  /// the home's local count when this worker is g's home. Throws what allocating or building
+  /// the task throws, with nothing accepted.
+  template <class F>
+  void spawn(group_state& g, F&& f) {
+    if (g.lane != priority::normal) [[unlikely]] {
+      spawn_side(g, std::forward<F>(f));
+      return;
+    }
+    ext::deque_owner<task*>& d = lanes_[normal_lane].owner;
+    d.reserve();  // grow first: the push below must not throw
+    task* t = build(g, std::forward<F>(f));
+    bump(spawned);
+    d.push_reserved(t);
+    notify_after_push();
+  }
+
+  /// Pushes a built task to this worker's deque of `lane` (reserve() made room) and wakes a
+  /// sleeper if nobody searches. Never throws.
+  void push(task* t, unsigned lane) noexcept {
+    bump(spawned);
+    if (lane != normal_lane) [[unlikely]] {
+      push_side(t, lane);
+      return;
+    }
+    lanes_[normal_lane].owner.push_reserved(t);
+    notify_after_push();
+  }
+
+  /// After publishing a task: wake one sleeper if nobody is searching. The light side of the
+  /// pair with idle_set::prepare_park (fence.hpp): the push's store of bottom is ordered before
+  /// the load of the idle word for the compiler only; a parker's membarrier does the rest.
+  void notify_after_push() noexcept {
+    light_barrier(asymmetric_);
+    // relaxed: ordered by the barrier pair; a stale read costs a spare wake-up, or nothing (the
+    // parker's re-check after its heavy barrier sees the task).
+    const std::uint64_t s = idle_state_->load(std::memory_order_relaxed);
+    if ((s & 0xffffffffu) == 0 && (s >> 32) != 0) [[unlikely]] wake_one();
+  }
+
+  /// Makes `g` the group of the task this worker runs (run_and_wait); returns the previous one.
+  const group_state* enter_group(const group_state* g) noexcept {
+    return std::exchange(current_group_, g);
+  }
+
+  static void bump(std::atomic<std::uint64_t>& c) noexcept {
+    // relaxed load and store: single writer; readers want a recent value, not an ordering.
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+
+  runtime_core* const core;
+  std::atomic<std::uint64_t> spawned{0};  // a statistic, written by this worker only
+
+ protected:
+  // A task of g in a block of this worker's pool, counted in g (locally when this is g's home).
+  template <class F>
+  task* build(group_state& g, F&& f) {
+    task* t = pool_.allocate();
+    if constexpr (fits_inline<std::decay_t<F>> &&
+                  std::is_nothrow_constructible_v<std::decay_t<F>, F>) {
+      build_task(*t, std::forward<F>(f), &g);
+    } else {
+      try {
+        build_task(*t, std::forward<F>(f), &g);
+      } catch (...) {
+        pool_.release(t);
+        throw;
+      }
+    }
+    if (g.home == this) {
+      t->mark_home_counted();
+      g.add_home();
+    } else {
+      g.add_shared();
+    }
+    return t;
+  }
+  template <class F>
+  [[gnu::noinline]] void spawn_side(group_state& g, F&& f) {
+    const unsigned lane = lane_of(g.lane);
+    lanes_[lane].owner.reserve();
+    push(build(g, std::forward<F>(f)), lane);
+  }
+
+  /// Out of line and cold: a task for the high or low lane (counted so that dispatch looks).
+  [[gnu::noinline]] MAGPIE_API void push_side(task* t, unsigned lane) noexcept;
+  /// Out of line: wakes one sleeper (idle_set::wake_if_no_searcher).
+  [[gnu::noinline]] MAGPIE_API void wake_one() noexcept;
+
+  struct lane_deque {
+    ext::chase_lev_deque<task*> deque;
+    ext::deque_owner<task*> owner{deque};
+    ext::deque_thief<task*> thief{deque};
+  };
+  // Owner-only state (thieves use lanes_[i].thief).
+  std::array<lane_deque, lane_count> lanes_;
+  task_pool pool_;
+  // Tasks this worker pushed to its high and low deques and has not popped (thieves may have
+  // taken some): 0 lets dispatch skip both deques.
+  std::size_t side_tasks_ = 0;
+  // Dispatches left before the next look at the slow path (worker::next_task).
+  std::uint32_t countdown_ = 1;
+  std::uint32_t budget_ = 1;  // the countdown's last starting value
+  const group_state* current_group_ = nullptr;  // the group of the task this worker runs
+
+ private:
+  const std::atomic<std::uint64_t>* const idle_state_;
+  const bool asymmetric_;
+
+  friend struct group_state;
+};
+
+/// The worker the calling thread is (of any runtime), or null. constinit: no TLS wrapper call on
+/// access.
+MAGPIE_API extern constinit thread_local worker_base* tls_worker;
+
+inline group_state::group_state(runtime_core& c, priority p)
+    : group_state(c, p, tls_worker != nullptr && tls_worker->core == &c ? tls_worker : nullptr,
+                  tls_worker != nullptr ? tls_worker->current_group_ : nullptr) {}
+
+}  // namespace magpie::detail
