@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
+#include <string>
 #include <system_error>
 #include <thread>
 
@@ -15,8 +17,12 @@ runtime::~runtime() {
   if (detail::worker_of(*core_) == nullptr) return;  // core_'s destructor drains and joins
   // Destroyed by one of its own tasks: that worker cannot join itself. A helper thread drains
   // (the destroying task finishes first), joins every worker and frees the core.
+  // The thread takes ownership only once it exists: had it held core_ while failing to start,
+  // destroying it here would shut the runtime down from its own worker.
   try {
-    std::thread([core = std::move(core_)]() mutable { core.reset(); }).detach();
+    detail::runtime_core* core = core_.get();
+    std::thread([core] { delete core; }).detach();
+    static_cast<void>(core_.release());
   } catch (const std::system_error& e) {
     std::fprintf(stderr,
                  "magpie: cannot start the thread that finishes a runtime destroyed by "
@@ -72,6 +78,20 @@ int current_worker() noexcept {
 }
 
 namespace detail {
+
+running_future*& running_futures() noexcept {
+  thread_local running_future* innermost = nullptr;
+  return innermost;
+}
+
+void check_not_own_future(const group_state& g, const char* who) {
+  for (const running_future* f = running_futures(); f != nullptr; f = f->outer) {
+    if (f->group == &g) {
+      throw std::logic_error(std::string(who) +
+                             " called from the future's own task (it could never return)");
+    }
+  }
+}
 
 reservation reserve_slot(runtime_core& core, bool wait_for_room, bool detached) {
   return core.reserve(wait_for_room ? std::chrono::steady_clock::time_point::max()

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <latch>
+#include <limits>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -12,11 +13,14 @@ namespace magpie::detail {
 namespace {
 
 constexpr std::size_t max_workers = 4096;
+constexpr std::chrono::milliseconds max_stall_threshold = std::chrono::hours(24);
 
-void validate_spin(const char* what, std::chrono::nanoseconds spin) {
+// Checked in the caller's unit, before any conversion (microseconds::min() in nanoseconds
+// overflows).
+void validate_spin(const char* what, std::chrono::microseconds spin) {
   if (spin.count() < 0 || spin > std::chrono::seconds(1)) {
     throw std::invalid_argument(std::string(what) + ": must be between 0 and 1 s, got " +
-                                std::to_string(spin.count()) + " ns");
+                                std::to_string(spin.count()) + " us");
   }
 }
 
@@ -30,9 +34,10 @@ void validate(const config& c) {
     throw std::invalid_argument("config.starvation_limit: must be between 2 and 2^20, got " +
                                 std::to_string(c.starvation_limit));
   }
-  if (c.stall_threshold.count() < 0) {
-    throw std::invalid_argument("config.stall_threshold: must not be negative, got " +
-                                std::to_string(c.stall_threshold.count()) + " ms");
+  if (c.stall_threshold.count() < 0 || c.stall_threshold > max_stall_threshold) {
+    throw std::invalid_argument(
+        "config.stall_threshold: must be between 0 and 86400000 ms (24 h), got " +
+        std::to_string(c.stall_threshold.count()) + " ms");
   }
   if (c.trace && (c.trace_capacity == 0 || c.trace_capacity > (std::size_t{1} << 26))) {
     throw std::invalid_argument("config.trace_capacity: must be between 1 and 2^26, got " +
@@ -40,9 +45,29 @@ void validate(const config& c) {
   }
 }
 
+// Validated, with a max_pending of 2^63 or more (SIZE_MAX, the natural "no bound"; the signed
+// pending count cannot compare against it) meaning unbounded, as 0 does.
+config validated(config c) {
+  validate(c);
+  if (c.max_pending > static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max()))
+    c.max_pending = 0;
+  return c;
+}
+
 std::size_t worker_total(const config& c, const topology& t) {
+  if (!c.cpus.empty() && t.is_synthetic()) {
+    // Explicit CPUs are a requirement; a described machine's PUs are never bound to.
+    throw std::invalid_argument(std::string("config.cpus: explicit CPUs need this machine's "
+                                            "topology, but it comes from ") +
+                                t.source() + ", whose processing units are not bound to");
+  }
   std::size_t n = c.workers;
   if (n == 0) n = !c.cpus.empty() ? c.cpus.size() : t.allowed_pus().size();
+  if (n > max_workers) {  // one per PU of a (possibly described) machine with too many
+    throw std::invalid_argument("config.workers: 0 means one per processing unit, " +
+                                std::to_string(n) + " here, which exceeds the limit of " +
+                                std::to_string(max_workers));
+  }
   if (c.latency_workers > n) {
     throw std::invalid_argument("config.latency_workers: " + std::to_string(c.latency_workers) +
                                 " exceeds the worker count " + std::to_string(n));
@@ -63,7 +88,7 @@ void print_exception(const std::exception_ptr& e) noexcept {
 }  // namespace
 
 runtime_core::runtime_core(config cfg)
-    : cfg_((validate(cfg), std::move(cfg))),
+    : cfg_(validated(std::move(cfg))),
       topo_(std::make_unique<topology>(cfg_.synthetic_topology)),
       plan_(topo_->plan(cfg_.pin, worker_total(cfg_, *topo_), cfg_.cpus)),
       rings_(cfg_.victims == steal_order::topology
@@ -224,9 +249,10 @@ void runtime_core::end_submit(producer& p) noexcept {
   if (closed()) quiesce_.signal_all();
 }
 
-void runtime_core::set_spin(std::chrono::nanoseconds d) {
+void runtime_core::set_spin(std::chrono::microseconds d) {
   validate_spin("magpie::runtime::set_spin", d);
-  spin_ns_.store(d.count(), std::memory_order_relaxed);  // relaxed: read at each search's start
+  // relaxed: read at each search's start
+  spin_ns_.store(std::chrono::nanoseconds(d).count(), std::memory_order_relaxed);
 }
 
 void runtime_core::set_active_workers(std::size_t n) {
@@ -285,8 +311,14 @@ void runtime_core::report_detached_exception(std::exception_ptr e) noexcept {
   }
   try {
     cfg_.on_exception(e);
+  } catch (const std::exception& x) {
+    std::fprintf(stderr, "magpie: config.on_exception threw: %s; the original exception follows\n",
+                 x.what());
+    print_exception(e);
   } catch (...) {
-    std::fprintf(stderr, "magpie: config.on_exception threw; the original exception follows\n");
+    std::fprintf(stderr,
+                 "magpie: config.on_exception threw a non-standard exception; the original "
+                 "exception follows\n");
     print_exception(e);
   }
 }
@@ -297,7 +329,20 @@ shutdown_report runtime_core::shutdown(shutdown_mode mode,
     throw std::logic_error(
         "magpie::runtime::shutdown called from one of the runtime's own workers");
   }
+  bool joined = false;
+  const shutdown_report r = shutdown_locked(mode, drain_deadline, joined);
+  // Both outside shutdown_mu_: the callbacks may call shutdown() themselves. On the monitor's
+  // own thread (on_stall called shutdown) stop() only asks it to end.
+  if (joined && monitor_) monitor_->stop();
+  deliver_discards();
+  return r;
+}
+
+shutdown_report runtime_core::shutdown_locked(shutdown_mode mode,
+                                              std::chrono::steady_clock::time_point drain_deadline,
+                                              bool& joined) {
   std::lock_guard lock(shutdown_mu_);
+  joined = true;
   if (joined_) return report_;
   if (mode == shutdown_mode::cancel) start_canceling();
   flags_.closed.store(true, std::memory_order_seq_cst);
@@ -319,6 +364,7 @@ shutdown_report runtime_core::shutdown(shutdown_mode mode,
       if (nothing_but_running_tasks()) {
         shutdown_report r = tally();  // joined later, by shutdown() or the destructor
         r.still_running = running_tasks();
+        joined = false;
         return r;
       }
       // Running tasks may still queue more (discarded by the workers or the next pass).
@@ -398,10 +444,26 @@ void runtime_core::start_canceling() noexcept {
 
 void runtime_core::report_discard(priority p) noexcept {
   if (!cfg_.on_discard) return;
-  try {
-    cfg_.on_discard(p);
-  } catch (...) {
-    std::fprintf(stderr, "magpie: config.on_discard threw; ignored\n");
+  // relaxed: exchanged by the shutdown thread, which needs the count, not an ordering.
+  undelivered_discards_[lane_of(p)].fetch_add(1, std::memory_order_relaxed);
+}
+
+// config.on_discard, once per discard counted so far, on the shutdown thread and outside any
+// lock: a handler may call shutdown() or stats(), and a task it submits here is refused with
+// runtime_closed instead of being discarded in turn (which would never end).
+void runtime_core::deliver_discards() noexcept {
+  if (!cfg_.on_discard) return;
+  for (unsigned lane = 0; lane < lane_count; ++lane) {
+    for (std::uint64_t n = undelivered_discards_[lane].exchange(0, std::memory_order_relaxed);
+         n != 0; --n) {
+      try {
+        cfg_.on_discard(static_cast<priority>(lane));
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "magpie: config.on_discard threw: %s; ignored\n", e.what());
+      } catch (...) {
+        std::fprintf(stderr, "magpie: config.on_discard threw a non-standard exception; ignored\n");
+      }
+    }
   }
 }
 
@@ -413,7 +475,9 @@ void runtime_core::stop_and_join() noexcept {
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
-  if (monitor_) monitor_->stop();  // after the join: a task stuck in a drain is still reported
+  // The monitor stops after the join (a task stuck in a drain is still reported); shutdown()
+  // joins it once shutdown_mu_ is released, since its on_stall may be waiting for that mutex.
+  if (monitor_) monitor_->request_stop();
   joined_ = true;
 }
 

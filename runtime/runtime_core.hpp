@@ -1,6 +1,7 @@
 // The runtime's shared state: configuration, workers, injector, idle set, shutdown.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -48,7 +49,7 @@ class runtime_core {
     return std::chrono::nanoseconds(spin_ns_.load(std::memory_order_relaxed));  // relaxed: a knob
   }
   /// Throws std::invalid_argument outside [0, 1 s].
-  void set_spin(std::chrono::nanoseconds d);
+  void set_spin(std::chrono::microseconds d);
   std::size_t starvation_limit() const noexcept { return cfg_.starvation_limit; }
   /// Throws std::invalid_argument outside [1, size()].
   void set_active_workers(std::size_t n);
@@ -95,7 +96,8 @@ class runtime_core {
   /// switches to cancel and returns without joining if only running tasks are left.
   shutdown_report shutdown(shutdown_mode mode,
                            std::chrono::steady_clock::time_point drain_deadline);
-  /// A worker discarded a task of lane `p` (config.on_discard).
+  /// A task of lane `p` was discarded: counted for config.on_discard, which shutdown calls
+  /// later on its own thread. Never calls user code.
   void report_discard(priority p) noexcept;
   std::vector<int> worker_cpus() const;
 
@@ -116,6 +118,10 @@ class runtime_core {
   bool quiet();
   void discard_queued() noexcept;
   void discard(task& t, priority lane) noexcept;
+  shutdown_report shutdown_locked(shutdown_mode mode,
+                                  std::chrono::steady_clock::time_point drain_deadline,
+                                  bool& joined);
+  void deliver_discards() noexcept;
   bool nothing_but_running_tasks();
   std::uint64_t running_tasks() const noexcept;
 
@@ -134,6 +140,8 @@ class runtime_core {
   std::mutex shutdown_mu_;
   bool joined_ = false;
   std::atomic<std::uint64_t> discarded_by_shutdown_{0};  // written under shutdown_mu_
+  // Discards not yet passed to config.on_discard, per lane (see deliver_discards).
+  std::array<std::atomic<std::uint64_t>, lane_count> undelivered_discards_{};
   shutdown_report report_;
   std::unique_ptr<stall_monitor> monitor_;  // config.stall_threshold > 0 only
 };

@@ -1,6 +1,7 @@
 #include "stall_monitor.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 namespace magpie::detail {
@@ -25,15 +26,29 @@ stall_monitor::stall_monitor(std::vector<const activity*> workers,
 }
 
 stall_monitor::~stall_monitor() {
+  if (std::this_thread::get_id() == thread_.get_id()) {
+    // The thread would run on in freed memory once the handler returns.
+    std::fprintf(stderr,
+                 "magpie: a runtime was destroyed from its own config.on_stall handler; "
+                 "aborting\n");
+    std::abort();
+  }
   stop();
 }
 
-void stall_monitor::stop() noexcept {
+void stall_monitor::request_stop() noexcept {
+  stopping_.store(true, std::memory_order_relaxed);  // relaxed: mu_ orders what matters
   {
     std::lock_guard lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
+}
+
+void stall_monitor::stop() noexcept {
+  request_stop();
+  if (std::this_thread::get_id() == thread_.get_id()) return;  // on_stall called shutdown
+  std::lock_guard lock(join_mu_);
   if (thread_.joinable()) thread_.join();
 }
 
@@ -69,7 +84,7 @@ void stall_monitor::sample() {
     const std::chrono::nanoseconds ran(now - r.since_ns.load(std::memory_order_relaxed));
     if (ran <= threshold_) continue;
     r.stalled.store(true, std::memory_order_relaxed);  // relaxed: a status flag for stats()
-    if (!r.reported) {
+    if (!r.reported && !stopping_.load(std::memory_order_relaxed)) {
       r.reported = true;
       report(i, ran);
     }

@@ -27,11 +27,17 @@ class stall_monitor {
   /// i's activity and must outlive the monitor. An empty `on_stall` reports on stderr.
   stall_monitor(std::vector<const activity*> workers, std::chrono::milliseconds threshold,
                 std::function<void(const stall_info&)> on_stall);
+  /// stop(). Destroyed on its own thread (a runtime destroyed from on_stall), it aborts with a
+  /// message naming that misuse: the thread would run on in freed memory.
   ~stall_monitor();
   stall_monitor(const stall_monitor&) = delete;
   stall_monitor& operator=(const stall_monitor&) = delete;
 
-  /// Stops and joins the monitor thread. Idempotent. Must not be called from on_stall.
+  /// Asks the monitor thread to end: it calls on_stall no more once a call in progress returns.
+  /// Never blocks. Idempotent.
+  void request_stop() noexcept;
+  /// request_stop(), then joins the monitor thread, except from that thread itself (on_stall
+  /// calling runtime::shutdown), where it only asks: the destructor joins later. Idempotent.
   void stop() noexcept;
 
   struct view {
@@ -63,7 +69,9 @@ class stall_monitor {
   std::unique_ptr<record[]> records_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;  // guarded by mu_
+  bool stop_ = false;                  // guarded by mu_
+  std::atomic<bool> stopping_{false};  // stop_, readable without mu_ between reports
+  std::mutex join_mu_;                 // two shutdowns may stop the monitor at once
   std::thread thread_;
 };
 

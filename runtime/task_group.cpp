@@ -1,6 +1,8 @@
 #include "magpie/task_group.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -216,6 +218,15 @@ group_limiter::launched group_limiter::launch(task& item) noexcept {
 }  // namespace detail
 
 void task_group::wait_and_drop() noexcept {
+  if (const detail::worker* w = detail::this_worker();
+      w != nullptr && w->current_group() == &state_) [[unlikely]] {
+    // wait() cannot return here, and freeing the group would leave this task (and any sibling)
+    // finishing into freed memory.
+    std::fprintf(stderr,
+                 "magpie: a task_group (magpie_group) was destroyed by one of its own tasks; "
+                 "aborting\n");
+    std::abort();
+  }
   try {
     wait();
   } catch (...) {

@@ -3,6 +3,7 @@
 #include <hwloc.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 #include <memory>
 #include <numeric>
@@ -99,6 +100,47 @@ int local_numa_node(hwloc_obj_t pu) {
 
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// hwloc's time to build a synthetic machine grows faster than the square of a level's arity
+// ("pu:4096" takes seconds, "pack:1000 pu:1000" minutes): bound both before it starts. The
+// limits leave room for any machine a runtime of max 4096 workers can use.
+constexpr unsigned long long max_described_pus = 4096;
+constexpr unsigned long long max_described_arity = 1024;
+
+// Multiplies the "type:count" arities of a synthetic description (attributes in parentheses
+// skipped); hwloc itself rejects what this reads past.
+void check_synthetic_size(const std::string& description, const std::string& name) {
+  unsigned long long pus = 1;
+  int depth = 0;
+  for (std::size_t i = 0; i < description.size(); ++i) {
+    const char c = description[i];
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if (c != ':' || depth != 0) continue;
+    unsigned long long arity = 0;
+    std::size_t j = i + 1;
+    for (; j < description.size() && description[j] >= '0' && description[j] <= '9'; ++j) {
+      arity = arity * 10 + static_cast<unsigned>(description[j] - '0');
+      if (arity > max_described_arity) break;
+    }
+    if (arity > max_described_arity) {
+      throw std::invalid_argument(name + ": a level with more than " +
+                                  std::to_string(max_described_arity) +
+                                  " children per parent in \"" + description + "\"");
+    }
+    pus *= arity == 0 ? 1 : arity;
+    if (pus > max_described_pus) {
+      throw std::invalid_argument(name + ": more than " + std::to_string(max_described_pus) +
+                                  " processing units in \"" + description + "\"");
+    }
+    i = j - 1;
+  }
+}
+
+const char* env(const char* name) {
+  const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read once at start
+  return v != nullptr && *v != '\0' ? v : nullptr;
 }
 
 }  // namespace
@@ -238,12 +280,29 @@ topology::topology(const std::string& description) : synthetic_(!description.emp
   } else if (ends_with(description, ".xml")) {
     if (hwloc_topology_set_xml(t.get(), description.c_str()) != 0)
       throw bad("hwloc cannot read the XML file");
-  } else if (synthetic_ && hwloc_topology_set_synthetic(t.get(), description.c_str()) != 0) {
-    throw bad("hwloc cannot parse");
+  } else if (synthetic_) {
+    check_synthetic_size(description, "config.synthetic_topology");
+    if (hwloc_topology_set_synthetic(t.get(), description.c_str()) != 0)
+      throw bad("hwloc cannot parse");
+  } else if (const char* s = env("HWLOC_SYNTHETIC")) {
+    check_synthetic_size(s, "HWLOC_SYNTHETIC");  // hwloc reads it when loading "this" machine
   }
   if (hwloc_topology_load(t.get()) != 0) {
     if (synthetic_) throw bad("hwloc cannot load the topology");
+    if (const char* x = env("HWLOC_XMLFILE")) {
+      throw std::runtime_error(std::string("magpie: hwloc cannot load the topology named by the "
+                                           "environment variable HWLOC_XMLFILE=\"") +
+                               x + "\"; unset it or point it at a valid hwloc XML export");
+    }
     throw std::runtime_error("magpie: hwloc_topology_load failed");
+  }
+  if (synthetic_) {
+    source_ = "config.synthetic_topology";
+  } else if (hwloc_topology_is_thissystem(t.get()) == 0) {
+    // HWLOC_SYNTHETIC or HWLOC_XMLFILE replaced this machine: its PUs cannot be bound either.
+    synthetic_ = true;
+    source_ = env("HWLOC_XMLFILE") != nullptr ? "the environment variable HWLOC_XMLFILE"
+                                              : "the environment variable HWLOC_SYNTHETIC";
   }
   bitmap allowed(hwloc_bitmap_dup(hwloc_topology_get_allowed_cpuset(t.get())));
   if (!synthetic_) {

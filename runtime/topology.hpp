@@ -119,14 +119,20 @@ class topology {
   /// The machine's topology, or a described one when `description` is not empty: hwloc
   /// synthetic syntax ("package:2 numa:2 l3:4 core:8 pu:2"), an hwloc XML export (text starting
   /// with '<'), or the path of one (ending in ".xml"). Throws std::invalid_argument (naming
-  /// config.synthetic_topology) for a bad description, std::runtime_error if hwloc fails.
+  /// config.synthetic_topology, or HWLOC_SYNTHETIC from the environment) for a bad description
+  /// or one with more than 4096 PUs or 1024 children per parent, std::runtime_error if hwloc
+  /// fails (naming HWLOC_XMLFILE when that is set).
   explicit topology(const std::string& description = {});
   ~topology();
   topology(const topology&) = delete;
   topology& operator=(const topology&) = delete;
 
-  /// True for a described topology: its PUs are not this machine's, so nothing is bound.
+  /// True for a described topology: its PUs are not this machine's, so nothing is bound. Also
+  /// true when HWLOC_SYNTHETIC or HWLOC_XMLFILE in the environment replaced this machine's.
   bool is_synthetic() const noexcept { return synthetic_; }
+  /// What described a synthetic topology ("config.synthetic_topology", "the environment
+  /// variable HWLOC_XMLFILE", ...); null for this machine's.
+  const char* source() const noexcept { return source_; }
   /// OS indexes of the PUs this process may use (allowed cpuset ∩ the caller's binding, so
   /// taskset and cgroup cpusets are honoured), in topology (compact) order.
   const std::vector<unsigned>& allowed_pus() const noexcept { return compact_; }
@@ -154,6 +160,7 @@ class topology {
   void collect(const void* allowed_set);
   hwloc_topology* topo_ = nullptr;
   bool synthetic_ = false;
+  const char* source_ = nullptr;
   std::vector<unsigned> compact_;
   std::vector<unsigned> scatter_;
 };

@@ -5,9 +5,12 @@
 
 #include <atomic>
 #include <functional>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <thread>
+
+#include "test_support.hpp"
 
 using namespace magpie;
 
@@ -177,4 +180,155 @@ TEST_CASE("a submit blocked on a full injector gives up with runtime_closed at s
   open.notify_one();
   closer.join();
   CHECK(threw.load());
+}
+
+// Every numeric and duration field of config at its extremes (0, 1, the largest and smallest
+// values of its type, and the edges of its range): a std::invalid_argument naming the field,
+// or a runtime that works. Under the asan preset UBSan checks each unit conversion on the way.
+TEST_CASE("config.workers at its extremes" * doctest::timeout(120)) {
+  config c;
+  c.workers = std::numeric_limits<std::size_t>::max();
+  CHECK(contains(ctor_error(c), "config.workers: 18446744073709551615 exceeds the limit of 4096"));
+  c.workers = 4097;
+  CHECK(contains(ctor_error(c), "config.workers"));
+  c.workers = 1;
+  CHECK(runtime(c).worker_count() == 1);
+  c.workers = 0;
+  CHECK(runtime(c).worker_count() >= 1);
+}
+
+TEST_CASE("config.spin and set_spin at their extremes, checked in microseconds" *
+          doctest::timeout(120)) {
+  using us = std::chrono::microseconds;
+  config c;
+  c.workers = 1;
+  for (const us bad : {us::min(), us::max(), us(-1), us(1'000'001), us(-1000)}) {
+    c.spin = bad;
+    const std::string e = ctor_error(c);
+    CHECK(contains(
+        e, "config.spin: must be between 0 and 1 s, got " + std::to_string(bad.count()) + " us"));
+  }
+  for (const us good : {us(0), us(1), us(1'000'000)}) {
+    c.spin = good;
+    CHECK(ctor_error(c) == "no error");
+  }
+  c.spin = us(50);
+  runtime rt(c);
+  for (const us bad : {us::min(), us::max(), us(-1), us(1'000'001)}) {
+    CHECK_THROWS_WITH_AS(rt.set_spin(bad),
+                         ("magpie::runtime::set_spin: must be between 0 and 1 s, got " +
+                          std::to_string(bad.count()) + " us")
+                             .c_str(),
+                         std::invalid_argument);
+  }
+  CHECK_NOTHROW(rt.set_spin(us(0)));
+  CHECK_NOTHROW(rt.set_spin(us(1'000'000)));
+}
+
+TEST_CASE("config.stall_threshold at its extremes" * doctest::timeout(120)) {
+  using ms = std::chrono::milliseconds;
+  config c;
+  c.workers = 1;
+  for (const ms bad : {ms::min(), ms::max(), ms(-1), std::chrono::hours(24) + ms(1)}) {
+    c.stall_threshold = bad;
+    CHECK(contains(ctor_error(c), "config.stall_threshold: must be between 0 and 86400000 ms"));
+  }
+  for (const ms good : {ms(0), ms(1), ms(std::chrono::hours(24))}) {
+    c.stall_threshold = good;
+    runtime rt(c);
+    std::atomic<int> ran{0};
+    rt.submit([&] { ran.fetch_add(1); });
+    CHECK(rt.shutdown().ran == 1);
+  }
+}
+
+TEST_CASE("config.starvation_limit, latency_workers and trace_capacity at their extremes" *
+          doctest::timeout(120)) {
+  constexpr std::size_t max = std::numeric_limits<std::size_t>::max();
+  config c;
+  c.workers = 1;
+  for (const std::size_t bad : {std::size_t{0}, std::size_t{1}, (std::size_t{1} << 20) + 1, max}) {
+    c.starvation_limit = bad;
+    CHECK(contains(ctor_error(c), "config.starvation_limit"));
+  }
+  for (const std::size_t good : {std::size_t{2}, std::size_t{1} << 20}) {
+    c.starvation_limit = good;
+    CHECK(ctor_error(c) == "no error");
+  }
+  c = config{};
+  c.workers = 1;
+  c.latency_workers = max;
+  CHECK(contains(ctor_error(c), "config.latency_workers"));
+  c.latency_workers = 2;
+  CHECK(contains(ctor_error(c), "config.latency_workers: 2 exceeds the worker count 1"));
+  c.latency_workers = 1;
+  CHECK(ctor_error(c) == "no error");
+  c = config{};
+  c.workers = 1;
+  c.trace = true;
+  for (const std::size_t bad : {std::size_t{0}, (std::size_t{1} << 26) + 1, max}) {
+    c.trace_capacity = bad;
+    CHECK(contains(ctor_error(c), "config.trace_capacity"));
+  }
+  c.trace_capacity = 1;
+  CHECK(ctor_error(c) == "no error");
+  c.trace = false;
+  c.trace_capacity = max;  // unused while tracing is off
+  CHECK(ctor_error(c) == "no error");
+}
+
+TEST_CASE("config.max_pending of SIZE_MAX or 2^63 is unbounded, not a bound of -1" *
+          doctest::timeout(120)) {
+  for (const std::size_t unbounded :
+       {std::numeric_limits<std::size_t>::max(), std::size_t{1} << 63, std::size_t{0}}) {
+    config c;
+    c.workers = 1;
+    c.max_pending = unbounded;
+    runtime rt(c);
+    test::gate stuck;
+    rt.submit([&] { stuck.pass(); });
+    stuck.wait_entered();
+    std::atomic<int> ran{0};
+    int accepted = 0;
+    for (int i = 0; i < 1000; ++i)
+      accepted += rt.try_submit([&] { ran.fetch_add(1); }) ? 1 : 0;
+    CHECK(accepted == 1000);
+    CHECK(rt.submit_for([&] { ran.fetch_add(1); }, std::chrono::seconds(60)));
+    stuck.release();
+    CHECK(rt.shutdown().ran == 1002);
+    CHECK(ran.load() == 1001);
+  }
+  config c;
+  c.workers = 1;
+  c.max_pending = 1;  // the smallest bound
+  runtime rt(c);
+  test::gate stuck;
+  rt.submit([&] { stuck.pass(); });
+  stuck.wait_entered();
+  CHECK(rt.try_submit([] {}));
+  CHECK_FALSE(rt.try_submit([] {}));
+  stuck.release();
+}
+
+TEST_CASE("a described machine is bounded: no more than 4096 PUs or 1024 children per parent" *
+          doctest::timeout(120)) {
+  config c;
+  c.synthetic_topology = "pu:5000";
+  CHECK(contains(ctor_error(c), "config.synthetic_topology: a level with more than 1024"));
+  c.synthetic_topology = "pack:1000 pu:1000";  // hwloc alone would take minutes
+  CHECK(contains(ctor_error(c), "config.synthetic_topology: more than 4096 processing units"));
+  c.synthetic_topology = "pack:4 core:32 pu:64";
+  CHECK(contains(ctor_error(c), "more than 4096 processing units"));
+  c.synthetic_topology = "pack:2 core:4(memory=1000000) pu:2";  // attributes are skipped
+  c.workers = 2;
+  CHECK(ctor_error(c) == "no error");
+}
+
+TEST_CASE("explicit cpus on a described machine are an error, not a silent no-op") {
+  config c;
+  c.synthetic_topology = "pu:8";
+  c.cpus = {5};
+  const std::string e = ctor_error(c);
+  CHECK(contains(e, "config.cpus: explicit CPUs need this machine's topology"));
+  CHECK(contains(e, "config.synthetic_topology"));
 }

@@ -184,29 +184,6 @@ TEST_CASE("an on_discard handler that throws does not stop the discarding") {
   CHECK(calls.load() == 10 + accepted);
 }
 
-TEST_CASE("a task that re-submits itself does not keep a drain from ending" *
-          doctest::timeout(60)) {
-  // A periodic tick: each run submits the next. Once shutdown begins the submit from the
-  // worker is refused with runtime_closed, so the drain ends with every accepted tick run.
-  magpie::runtime rt(with_workers(2));
-  std::atomic<int> ticks{0};
-  std::atomic<int> refused{0};
-  std::function<void()> tick = [&] {
-    ticks.fetch_add(1);
-    try {
-      rt.submit(tick);
-    } catch (const magpie::runtime_closed&) {
-      refused.fetch_add(1);
-    }
-  };
-  rt.submit(tick);
-  while (ticks.load() < 1000)
-    std::this_thread::yield();
-  const magpie::shutdown_report r = rt.shutdown();
-  CHECK(refused.load() == 1);
-  CHECK(r.ran == static_cast<std::uint64_t>(ticks.load()));
-}
-
 TEST_CASE("after shutdown began a worker's try_submit is refused and its spawns still run" *
           doctest::timeout(60)) {
   magpie::runtime rt(with_workers(1));

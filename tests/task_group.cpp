@@ -3,14 +3,8 @@
 
 #include <doctest/doctest.h>
 
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <array>
 #include <cstdint>
-#include <fstream>
-#include <new>
 #include <atomic>
 #include <memory>
 #include <chrono>
@@ -502,48 +496,3 @@ TEST_CASE("wait_for from one of the group's own tasks is an error, not a timeout
   g.wait();
   CHECK(threw.load());
 }
-
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-TEST_CASE("out of memory while spawning on a worker: bad_alloc reaches the spawner, nothing lost" *
-          doctest::timeout(120)) {
-  // In a child process whose address space is capped just above what it uses, a task spawns
-  // until the deque's ring or the task pool cannot grow. The spawn that fails throws
-  // std::bad_alloc with nothing accepted; every spawn that returned runs exactly once.
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int code = 1;
-    {
-      magpie::runtime rt(with_workers(1));
-      std::atomic<std::uint64_t> ran{0};
-      std::uint64_t accepted = 0;
-      bool threw = false;
-      rt.async([&] {
-          rlimit cap{};
-          getrlimit(RLIMIT_AS, &cap);
-          std::ifstream status("/proc/self/statm");
-          std::uint64_t pages = 0;
-          status >> pages;
-          cap.rlim_cur = pages * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE)) + (64u << 20);
-          setrlimit(RLIMIT_AS, &cap);
-          task_group g(rt);
-          try {
-            for (;;) {
-              g.spawn([&ran] { ran.fetch_add(1, std::memory_order_relaxed); });
-              ++accepted;
-            }
-          } catch (const std::bad_alloc&) {
-            threw = true;
-          }
-          g.wait();
-        }).get();
-      if (threw && accepted > 0 && ran.load() == accepted) code = 0;
-    }
-    std::_Exit(code);
-  }
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
-}
-#endif

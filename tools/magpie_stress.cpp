@@ -6,6 +6,12 @@
 //   * every accepted task ran exactly once, or shutdown(cancel) / a group cancellation reported
 //     it as not run (the report's discarded + canceled equal the tasks that never ran);
 //   * no wake-up was lost: a probe submitted to an idle runtime starts within --probe-ms.
+// One round in three is a shutdown race instead: the shutdown (drain, cancel, shutdown_for with
+// a deadline of 0-2 ms, or two concurrent shutdowns of either kind) begins while producers of
+// every kind (submit, try_submit, submit_for, async with abandoned futures) and spawn trees are
+// still going, and another thread keeps changing set_active_workers until then. Refusals count
+// as refused; accepted = ran + discarded + canceled must still hold exactly, concurrent
+// shutdowns must return the same report, and on_discard must be called once per discard.
 // Any violation prints the seed and round settings and exits 1. Progress (rounds, tasks,
 // elapsed) goes to stderr once a second. Options: help_text below (magpie-stress --help).
 #include <magpie/magpie.hpp>
@@ -170,7 +176,17 @@ struct round_config {
   std::size_t latency_workers;
   std::size_t starvation_limit;
   bool big_machine;  // victim rings of a synthetic 2-socket machine instead of this one's
+  int race;          // 0: shut down after the producers; else how a racing shutdown goes
+  bool churn;        // a thread changes set_active_workers until the shutdown
 };
+
+// Racing shutdowns (round_config::race).
+enum race_kind { no_race, race_drain, race_cancel, race_deadline, race_two_shutdowns, race_kinds };
+const char* race_name(int r) {
+  static constexpr const char* names[] = {"none", "drain", "cancel", "shutdown_for",
+                                          "two concurrent"};
+  return names[r];
+}
 
 // Which ids ran, and how often. Sized per round.
 class ledger {
@@ -188,6 +204,7 @@ class ledger {
   void ran(std::size_t id) { runs_[id].fetch_add(1, std::memory_order_relaxed); }
   /// Ids that were issued but whose task was never accepted (refused try_submit, closed).
   void refused() { refused_.fetch_add(1, std::memory_order_relaxed); }
+  std::size_t issued() const { return issued_.load(std::memory_order_relaxed); }
 
   struct totals {
     std::uint64_t issued = 0, ran_once = 0, never = 0, twice = 0, refused = 0;
@@ -216,11 +233,11 @@ class ledger {
   std::fprintf(stderr,
                "magpie-stress: VIOLATION: %s\n  round seed %llu, workers %zu, spin %lld us, "
                "max_pending %zu, producers %d, trees %d, shutdown %s, latency_workers %zu, "
-               "starvation_limit %zu, big machine %s\n",
+               "starvation_limit %zu, big machine %s, race %s, churn %s\n",
                what.c_str(), static_cast<unsigned long long>(rc.seed), rc.workers,
                static_cast<long long>(rc.spin.count()), rc.max_pending, rc.producers, rc.trees,
                rc.cancel_at_end ? "cancel" : "drain", rc.latency_workers, rc.starvation_limit,
-               rc.big_machine ? "yes" : "no");
+               rc.big_machine ? "yes" : "no", race_name(rc.race), rc.churn ? "yes" : "no");
   std::exit(1);
 }
 
@@ -298,7 +315,73 @@ round_config pick(std::mt19937_64& rng, const options& o) {
   rc.latency_workers = rng() % 4 == 0 ? 1 + rng() % rc.workers : 0;
   rc.starvation_limit = 2 + rng() % 64;
   rc.big_machine = rng() % 4 == 0;
+  rc.race = rng() % 3 == 0 ? 1 + static_cast<int>(rng() % (race_kinds - 1)) : no_race;
+  rc.churn = rc.race != no_race && rng() % 2 == 0;
   return rc;
+}
+
+// Submits ledger task `id` through one entry point: submit or try_submit, or in a racing round
+// also submit_for (0-1 ms) and async (its future abandoned). A refusal (false, runtime_closed)
+// counts as refused.
+void submit_one(magpie::runtime& rt, ledger& book, std::size_t id, std::mt19937_64& rng,
+                bool every_kind) {
+  const bool throws = rng() % 1000 == 0;
+  auto task = [&book, id, throws] {
+    book.ran(id);
+    if (throws) throw std::logic_error("stress: planned detached failure");
+  };
+  const magpie::priority lane = any_lane(rng);
+  bool accepted = false;
+  try {
+    switch (every_kind ? rng() % 4 : rng() % 2) {
+      case 0:
+        accepted = rt.try_submit(task, lane);
+        break;
+      case 1:
+        rt.submit(task, lane);
+        accepted = true;
+        break;
+      case 2:
+        accepted = rt.submit_for(task, std::chrono::microseconds(rng() % 1000), lane);
+        break;
+      default:
+        static_cast<void>(rt.async(task, lane));  // abandoned: the task still runs
+        accepted = true;
+        break;
+    }
+  } catch (const magpie::runtime_closed&) {
+  }
+  if (!accepted) book.refused();
+}
+
+// A racing round's shutdown, begun while producers may still be submitting.
+void race_shutdown(magpie::runtime& rt, const round_config& rc, std::mt19937_64& rng) {
+  const auto mode = [&rng] {
+    return rng() % 2 == 0 ? magpie::shutdown_mode::drain : magpie::shutdown_mode::cancel;
+  };
+  switch (rc.race) {
+    case race_drain:
+      rt.shutdown(magpie::shutdown_mode::drain);
+      break;
+    case race_cancel:
+      rt.shutdown(magpie::shutdown_mode::cancel);
+      break;
+    case race_deadline:
+      rt.shutdown_for(std::chrono::microseconds(rng() % 2000));
+      break;
+    default: {
+      magpie::shutdown_report other;
+      const magpie::shutdown_mode other_mode = mode();
+      std::thread t([&] { other = rt.shutdown(other_mode); });
+      const magpie::shutdown_report mine = rt.shutdown(mode());
+      t.join();
+      if (mine.ran != other.ran || mine.discarded != other.discarded ||
+          mine.canceled != other.canceled || mine.exceptions != other.exceptions) {
+        violation(rc, "two concurrent shutdowns returned different reports");
+      }
+      break;
+    }
+  }
 }
 
 std::uint64_t run_round(const round_config& rc, const options& o) {
@@ -318,9 +401,13 @@ std::uint64_t run_round(const round_config& rc, const options& o) {
   }
   std::atomic<std::uint64_t> detached_threw{0};
   cfg.on_exception = [&](std::exception_ptr) { detached_threw.fetch_add(1); };
+  std::atomic<std::uint64_t> discard_calls{0};
+  cfg.on_discard = [&](magpie::priority) { discard_calls.fetch_add(1); };
   magpie::runtime rt(cfg);
+  const bool racing = rc.race != no_race;
 
   std::atomic<bool> lost_wakeup{false};
+  std::atomic<int> producing{rc.producers};
   std::vector<std::thread> threads;
   for (int p = 0; p < rc.producers; ++p) {
     threads.emplace_back([&, p] {
@@ -330,20 +417,17 @@ std::uint64_t run_round(const round_config& rc, const options& o) {
         const int n = static_cast<int>(rng() % 2000);
         for (int i = 0; i < n; ++i) {
           std::size_t id = 0;
-          if (!book.next(id)) return;
-          const bool throws = rng() % 1000 == 0;
-          auto task = [&book, id, throws] {
-            book.ran(id);
-            if (throws) throw std::logic_error("stress: planned detached failure");
-          };
-          const magpie::priority lane = any_lane(rng);
-          const bool accepted =
-              rng() % 2 == 0 ? rt.try_submit(task, lane) : (rt.submit(task, lane), true);
-          if (!accepted) book.refused();
+          if (!book.next(id)) {
+            producing.fetch_sub(1);
+            return;
+          }
+          submit_one(rt, book, id, rng, racing);
         }
-        // Let the runtime go idle, then check that one submit still wakes it.
-        if (rng() % 4 == 0 && !probe_wakeup(rt, o.probe_ms)) lost_wakeup.store(true);
+        // Let the runtime go idle, then check that one submit still wakes it. (Not while a
+        // shutdown may discard the probe.)
+        if (rng() % 4 == 0 && !racing && !probe_wakeup(rt, o.probe_ms)) lost_wakeup.store(true);
       }
+      producing.fetch_sub(1);
     });
   }
   for (int t = 0; t < rc.trees; ++t) {
@@ -352,17 +436,42 @@ std::uint64_t run_round(const round_config& rc, const options& o) {
       std::size_t id = 0;
       if (!book.next(id)) return;
       const std::uint64_t seed = rc.seed * 31 + static_cast<std::uint64_t>(t);
-      root.spawn([&, id, seed] {
-        book.ran(id);
-        grow(rt, book, st, seed, 6);
-      });
+      try {
+        root.spawn([&, id, seed] {
+          book.ran(id);
+          grow(rt, book, st, seed, 6);
+        });
+      } catch (const magpie::runtime_closed&) {
+        book.refused();  // the racing shutdown came first
+      }
       root.wait();
     });
+  }
+  std::atomic<bool> stop_churn{false};
+  std::thread churn;
+  if (rc.churn) {
+    churn = std::thread([&] {
+      std::mt19937_64 rng(rc.seed ^ 0xc4u);
+      while (!stop_churn.load()) {
+        rt.set_active_workers(1 + rng() % rc.workers);
+        std::this_thread::sleep_for(std::chrono::microseconds(100));  // pacing, not a sync
+      }
+    });
+  }
+  if (racing) {
+    std::mt19937_64 rng(rc.seed ^ 0x5ace);
+    const std::size_t start_at = rng() % 20'000;
+    while (book.issued() < start_at && producing.load() > 0)
+      std::this_thread::yield();
+    stop_churn.store(true);
+    if (churn.joinable()) churn.join();
+    race_shutdown(rt, rc, rng);
   }
   for (auto& th : threads)
     th.join();
   if (lost_wakeup.load()) violation(rc, "a probe submitted to an idle runtime did not start");
 
+  // In a racing round this returns the racing shutdown's report (or joins after shutdown_for).
   const magpie::shutdown_report r =
       rt.shutdown(rc.cancel_at_end ? magpie::shutdown_mode::cancel : magpie::shutdown_mode::drain);
   const ledger::totals t = book.count();
@@ -374,9 +483,13 @@ std::uint64_t run_round(const round_config& rc, const options& o) {
                       " were refused and the report lists " + std::to_string(r.discarded) +
                       " discarded + " + std::to_string(r.canceled) + " canceled");
   }
-  if (!rc.cancel_at_end && r.discarded != 0) violation(rc, "drain discarded tasks");
+  const bool drained = rc.race == race_drain || (rc.race == no_race && !rc.cancel_at_end);
+  if (drained && r.discarded != 0) violation(rc, "drain discarded tasks");
+  if (r.still_running != 0) violation(rc, "the final shutdown left tasks running");
   if (r.ran < t.ran_once) violation(rc, "the report counts fewer runs than the ledger");
   if (r.exceptions != detached_threw.load()) violation(rc, "on_exception calls != report");
+  if (discard_calls.load() != r.discarded)
+    violation(rc, "on_discard calls != the report's discarded");
   return accepted;
 }
 

@@ -43,6 +43,8 @@ struct config {
   pinning pin = pinning::compact;
   /// Explicit OS PU indexes, worker i on cpus[i % cpus.size()]; overrides `pin`. Each must be
   /// allowed to this process (taskset, cgroup cpuset), and a failure to bind is then an error.
+  /// So is a described machine (synthetic_topology, or HWLOC_SYNTHETIC / HWLOC_XMLFILE in the
+  /// environment), whose PUs are never bound to.
   std::vector<unsigned> cpus;
   steal_order victims = steal_order::topology;
   /// How long a worker that ran dry keeps looking for work before it sleeps in the kernel.
@@ -56,21 +58,29 @@ struct config {
   /// injector) starts within K of that worker's dispatches, however much higher-priority work
   /// keeps arriving. At least 2 (each lower lane gets the first look once every K dispatches).
   std::size_t starvation_limit = 32;
-  /// Bound on external tasks queued and not started; 0 = unbounded. When full, try_submit
-  /// returns false and submit blocks. Tasks submitted from the runtime's own workers never wait.
+  /// Bound on external tasks queued and not started; 0 = unbounded, and so is 2^63 or more
+  /// (SIZE_MAX). When full, try_submit returns false and submit blocks. Tasks submitted from
+  /// the runtime's own workers never wait.
   std::size_t max_pending = 0;
   /// Called on the worker with the exception of a detached (submit) task. If empty, the
   /// exception is written to stderr. Either way it is counted and the worker carries on.
   std::function<void(std::exception_ptr)> on_exception;
-  /// Called on a worker for each accepted task that shutdown(cancel) or shutdown_for discards,
-  /// with the task's lane. Exceptions it throws are written to stderr and otherwise ignored.
+  /// Called once for each accepted task that shutdown(cancel) or shutdown_for discards, with the
+  /// task's lane, on the thread that runs the shutdown (shutdown, shutdown_for, the destructor),
+  /// after the discarding and outside every lock of the runtime: it may call stats() or
+  /// shutdown(). The runtime is closed by then, so a task it submits to this runtime is refused
+  /// with runtime_closed (re-queue elsewhere, or log). Discards that happen after shutdown_for
+  /// returned (behind a stuck task) are delivered by the later shutdown() or the destructor.
+  /// Exceptions it throws are written to stderr and otherwise ignored.
   std::function<void(priority)> on_discard;
   /// Stuck-worker detection (docs/operations.md): a worker that runs one task for longer than
   /// this is flagged in runtime::stats() and reported once to on_stall. 0 = off (no monitor
-  /// thread); negative is an error. The monitor looks every threshold / 2.
+  /// thread); at most 24 hours; negative is an error. The monitor looks every threshold / 2.
   std::chrono::milliseconds stall_threshold{0};
   /// Called on the monitor thread, once per stalled task, when stall_threshold is set. Keep it
-  /// short: it delays the detection of other stalls. An exception it throws goes to stderr.
+  /// short: it delays the detection of other stalls. An exception it throws goes to stderr. It
+  /// may call runtime::shutdown or shutdown_for (the monitor then ends after it returns), but
+  /// must not destroy the runtime (that aborts with a message).
   std::function<void(const stall_info&)> on_stall;
   /// Per-worker event tracing (task start/end, steals, parks, wake-ups) for
   /// runtime::write_chrome_trace. Off: one predictable branch per event site.
@@ -80,7 +90,8 @@ struct config {
   /// For tests and planning: a machine description used instead of this machine's, either hwloc
   /// synthetic syntax ("package:2 numa:2 l3:4 core:8 pu:2"), hwloc XML text (starting with '<')
   /// or the path of an XML export (ending in ".xml"). Its plan shapes the victim rings; workers
-  /// are not pinned, since those PUs do not exist (docs/topology.md).
+  /// are not pinned, since those PUs do not exist (docs/topology.md). At most 4096 PUs and 1024
+  /// children per parent: hwloc's time to build one grows steeply with both.
   std::string synthetic_topology;
 };
 

@@ -36,6 +36,32 @@ struct future_state {
   std::exception_ptr error;
 };
 
+/// The async tasks running on this thread, innermost first: a task that waits runs others
+/// inside it, and none of them can finish before those above it on the stack return.
+struct running_future {
+  const group_state* group;
+  running_future* outer;
+};
+/// This thread's list (thread-local, kept in the library so every module sees one).
+MAGPIE_API running_future*& running_futures() noexcept;
+/// Throws std::logic_error naming `who` if `g` is the future of a task running on this thread
+/// (the wait could never return).
+MAGPIE_API void check_not_own_future(const group_state& g, const char* who);
+
+/// Lists an async task as running on this thread for as long as it runs.
+class running_future_scope {
+ public:
+  explicit running_future_scope(const group_state& g) noexcept : self_{&g, running_futures()} {
+    running_futures() = &self_;
+  }
+  ~running_future_scope() { running_futures() = self_.outer; }
+  running_future_scope(const running_future_scope&) = delete;
+  running_future_scope& operator=(const running_future_scope&) = delete;
+
+ private:
+  running_future self_;
+};
+
 /// The task of runtime::async. Whether it runs or is discarded (shutdown(cancel)), its
 /// destructor completes the state: exactly one count goes down, so a waiter always returns.
 template <class T, class F>
@@ -55,6 +81,7 @@ class async_job {
   }
 
   void operator()() {
+    const running_future_scope running(state_->group);
     try {
       if constexpr (std::is_void_v<T>) {
         std::invoke(f_);
@@ -95,22 +122,27 @@ class future {
   /// Waits for the result. On a worker of the task's runtime it runs other tasks meanwhile;
   /// elsewhere (another runtime's worker included) it spins briefly, then sleeps. Throws
   /// std::logic_error if !valid().
+  /// std::logic_error, too, when called from the future's own task (or from a task that task
+  /// is waiting in, on the same worker): the wait could never return.
   void wait() const {
-    detail::wait_group_until(checked("magpie::future::wait").group,
-                             std::chrono::steady_clock::time_point::max(), "magpie::future::wait");
+    detail::group_state& g = checked("magpie::future::wait").group;
+    detail::check_not_own_future(g, "magpie::future::wait");
+    detail::wait_group_until(g, std::chrono::steady_clock::time_point::max(),
+                             "magpie::future::wait");
   }
   /// As wait(), giving up after `timeout`; returns ready().
   template <class Rep, class Period>
   bool wait_for(std::chrono::duration<Rep, Period> timeout) const {
-    return detail::wait_group_until(checked("magpie::future::wait_for").group,
-                                    detail::deadline_after(timeout), "magpie::future::wait_for");
+    detail::group_state& g = checked("magpie::future::wait_for").group;
+    detail::check_not_own_future(g, "magpie::future::wait_for");
+    return detail::wait_group_until(g, detail::deadline_after(timeout), "magpie::future::wait_for");
   }
 
   /// Waits (as wait()), then returns the value or rethrows the task's exception — or
   /// runtime_closed if shutdown(cancel) discarded the task. The future is then no longer
   /// valid(). Throws std::logic_error if !valid().
   T get() {
-    checked("magpie::future::get");
+    detail::check_not_own_future(checked("magpie::future::get").group, "magpie::future::get");
     wait();
     const std::shared_ptr<detail::future_state<T>> s = std::move(state_);
     if (s->error) {

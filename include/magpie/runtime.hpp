@@ -83,8 +83,10 @@ class MAGPIE_API runtime {
   auto async(F&& f, priority p = priority::normal);
 
   /// Stops accepting external work, then runs (drain) or discards (cancel) what is queued, and
-  /// joins the workers. Idempotent: later calls return the same report. Blocks. Throws
-  /// std::logic_error when called from one of this runtime's own workers.
+  /// joins the workers. Idempotent: later calls return the same report. Blocks. Before it
+  /// returns, it calls config.on_discard once per task discarded so far, on this thread and
+  /// holding no lock. Throws std::logic_error when called from one of this runtime's own
+  /// workers.
   shutdown_report shutdown(shutdown_mode mode = shutdown_mode::drain);
   /// Drains like shutdown() until `timeout` has passed, then discards what has not started and
   /// returns once nothing but tasks already running is left: if some still run (a stuck task),

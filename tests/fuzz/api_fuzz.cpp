@@ -2,6 +2,10 @@
 // try_submit, spawn, nested spawn-and-wait, wait, cancel, shutdown drain/cancel, calls after
 // shutdown). After the final shutdown the books must balance: every accepted task ran exactly
 // once or the report lists it as discarded or canceled; refused calls accepted nothing.
+// The configuration's numeric and duration fields sometimes take extreme values (min, max, just
+// out of range), which must be refused with std::invalid_argument or work; the callbacks re-enter
+// the runtime (on_discard reads stats and tries to re-queue, which a closed runtime refuses;
+// on_stall reads stats), and on_discard must be called once per discarded task.
 //
 // Build: cmake --preset fuzz && cmake --build --preset fuzz
 // Run:   build/fuzz/tests/fuzz/magpie_api_fuzz -max_total_time=60 NEW_DIR tests/fuzz/corpus
@@ -13,6 +17,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -51,13 +57,55 @@ struct books {
   }
 };
 
-magpie::config make_config(input& in) {
+// What the callbacks see: the runtime (set once it exists) and how often they were called.
+struct callbacks {
+  magpie::runtime* rt = nullptr;
+  std::atomic<std::uint64_t> discards{0};
+};
+
+// One byte picks an extreme for one field; `refused` is set when the value is out of range.
+template <class T>
+T extreme(std::uint8_t b, T normal, std::initializer_list<T> good, std::initializer_list<T> bad,
+          bool& refused) {
+  const std::size_t g = good.size();
+  if (b % 4 != 3) return normal;
+  const std::size_t i = b / 4 % (g + bad.size());
+  if (i < g) return good.begin()[i];
+  refused = true;
+  return bad.begin()[i - g];
+}
+
+magpie::config make_config(input& in, callbacks& cb, bool& refused) {
+  using us = std::chrono::microseconds;
+  using ms = std::chrono::milliseconds;
+  constexpr std::size_t max = std::numeric_limits<std::size_t>::max();
   magpie::config c;
   c.workers = 1 + in.byte() % 6;
   c.spin = std::chrono::microseconds(in.byte() % 3 == 0 ? 0 : in.byte() % 100);
   c.max_pending = in.byte() % 4 == 0 ? 1 + in.byte() % 16 : 0;
   c.pin = magpie::pinning::none;
   c.on_exception = [](std::exception_ptr) {};
+  c.spin = extreme(in.byte(), c.spin, {us(0), us(1), us(1'000'000)},
+                   {us::min(), us::max(), us(-1), us(1'000'001)}, refused);
+  c.max_pending =
+      extreme(in.byte(), c.max_pending, {max, std::size_t{1} << 63, std::size_t{1}}, {}, refused);
+  c.stall_threshold = extreme(in.byte(), ms(0), {ms(1), ms(std::chrono::hours(24))},
+                              {ms::min(), ms::max(), ms(-1)}, refused);
+  c.starvation_limit =
+      extreme(in.byte(), c.starvation_limit, {std::size_t{2}, std::size_t{1} << 20},
+              {std::size_t{0}, std::size_t{1}, max}, refused);
+  c.latency_workers =
+      extreme(in.byte(), std::size_t{0}, {std::size_t{1}}, {c.workers + 1, max}, refused);
+  c.on_discard = [&cb](magpie::priority) {
+    cb.discards.fetch_add(1);
+    static_cast<void>(cb.rt->stats());
+    try {
+      if (cb.rt->try_submit([] {})) fail("on_discard re-queued into a closed runtime");
+    } catch (...) {
+      fail("try_submit threw inside on_discard");
+    }
+  };
+  c.on_stall = [&cb](const magpie::stall_info&) { static_cast<void>(cb.rt->stats()); };
   return c;
 }
 
@@ -78,9 +126,19 @@ auto make_task(books& b, std::size_t id, std::uint8_t shape, magpie::runtime& rt
 }
 
 void drive(input& in) {
-  const magpie::config cfg = make_config(in);
+  callbacks cb;
+  bool refused = false;
+  const magpie::config cfg = make_config(in, cb, refused);
   books b;
-  std::optional<magpie::runtime> rt(std::in_place, cfg);
+  std::optional<magpie::runtime> rt;
+  try {
+    rt.emplace(cfg);
+  } catch (const std::invalid_argument&) {
+    if (!refused) fail("a valid configuration was refused");
+    return;
+  }
+  if (refused) fail("an out-of-range configuration was accepted");
+  cb.rt = &*rt;
   magpie::task_group group(*rt);
   bool closed = false;
   magpie::shutdown_report report;
@@ -156,6 +214,7 @@ void drive(input& in) {
   if (accepted != all_ran + report.discarded + report.canceled)
     fail("accepted != ran + discarded + canceled");
   if (report.ran != all_ran) fail("the report's ran differs from the books");
+  if (cb.discards.load() != report.discarded) fail("on_discard calls != the report's discarded");
 }
 
 }  // namespace
