@@ -159,13 +159,21 @@ struct group_state {
     return e;
   }
 
-  // Line 1, written by every thread that counts through it: finishers of stolen or remote
-  // tasks, remote spawners, waiters.
-  alignas(cache_line) std::atomic<std::int64_t> word{0};  // count * 2 | waiter bit
-  // Line 2, written by the home only.
-  alignas(cache_line) std::atomic<std::int64_t> home_pending{0};
-  // Line 3, read-mostly: read by every task of the group (and, on the root, of its tree).
-  alignas(cache_line) runtime_core* const core;
+  // Three groups of fields, each written by different threads, kept a padding of cache_line
+  // bytes apart rather than aligned to it: a group lives on its task's stack, and an
+  // over-aligned member would make every function that holds a task_group realign its stack
+  // frame (which also keeps the compiler from skipping the frame on early returns, such as
+  // the leaves of a recursion).
+  //
+  // Written by every thread that counts through it: finishers of stolen or remote tasks,
+  // remote spawners, waiters.
+  std::atomic<std::int64_t> word{0};  // count * 2 | waiter bit
+  char pad_after_word_[cache_line - sizeof(std::int64_t)];
+  // Written by the home only.
+  std::atomic<std::int64_t> home_pending{0};
+  char pad_after_home_[cache_line - sizeof(std::int64_t)];
+  // Read-mostly: read by every task of the group (and, on the root, of its tree).
+  runtime_core* const core;
   worker_base* const home;          // null: no home (made off the runtime's workers)
   const priority lane;              // the lane its tasks are queued in
   const group_state* const parent;  // null for a root
