@@ -100,6 +100,22 @@ TEST_CASE("wait_idle on an idle runtime returns; after shutdown too" * doctest::
   rt.wait_idle();
 }
 
+TEST_CASE("wait_idle while another thread shuts the runtime down returns" * doctest::timeout(120)) {
+  runtime rt(with_workers(2, pinning::none));
+  gate g;
+  std::atomic<int> ran{0};
+  rt.submit([&g] { g.pass(); });
+  g.wait_entered();
+  for (int i = 0; i < 100; ++i)
+    rt.submit([&ran] { ran.fetch_add(1); });
+  std::thread waiter([&rt] { rt.wait_idle(); });
+  std::thread closer([&rt] { rt.shutdown(); });
+  g.release();
+  waiter.join();
+  closer.join();
+  CHECK(ran.load() == 100);
+}
+
 TEST_CASE("wait_idle from several threads while others submit" * doctest::timeout(300)) {
   runtime rt(with_workers(3, pinning::none));
   std::atomic<std::size_t> ran{0};
