@@ -214,3 +214,18 @@ TEST_CASE("errors after shutdown name the call the user made" * doctest::timeout
                            rt, [] {}, [] {}),
                        "magpie::parallel_invoke: runtime is shut down", runtime_closed);
 }
+
+TEST_CASE("wait_idle with fewer active workers waits for the work they hand over" *
+          doctest::timeout(120)) {
+  runtime rt(with_workers(3, pinning::none));
+  std::atomic<std::size_t> ran{0};
+  for (int i = 0; i < 300; ++i)
+    rt.submit([&rt, &ran] { fan_out(rt, ran, 2); });
+  rt.set_active_workers(1);  // the others finish or hand over their deques and sleep
+  for (int i = 0; i < 300; ++i)
+    rt.submit([&rt, &ran] { fan_out(rt, ran, 2); });
+  rt.wait_idle();
+  CHECK(ran.load() == 600 * fan_size(2));
+  rt.set_active_workers(3);
+  rt.wait_idle();
+}
