@@ -64,6 +64,18 @@ std::size_t runtime::active_workers() const noexcept {
   return core_->idle.active();
 }
 
+std::size_t runtime::pending() const noexcept {
+  return core_->pending();
+}
+
+std::size_t runtime::running() const noexcept {
+  return static_cast<std::size_t>(core_->running());
+}
+
+void runtime::wait_idle() {
+  core_->wait_idle();
+}
+
 runtime_stats runtime::stats() const {
   return core_->stats();
 }

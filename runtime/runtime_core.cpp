@@ -246,7 +246,7 @@ void runtime_core::end_submit(producer& p) noexcept {
   // seq_cst: if shutdown's store of `closed` is not seen below, its later sum of in_flight sees
   // this decrement (both are in the single total order); otherwise we wake it to look again.
   p.in_flight.fetch_sub(1, std::memory_order_seq_cst);
-  if (closed()) quiesce_.signal_all();
+  if (closed() || idle_awaited()) quiesce_.signal_all();
 }
 
 void runtime_core::set_spin(std::chrono::microseconds d) {
@@ -380,6 +380,34 @@ shutdown_report runtime_core::shutdown_locked(shutdown_mode mode,
   return report_;
 }
 
+void runtime_core::wait_idle() {
+  if (worker_of(*this) != nullptr) {
+    throw std::logic_error(
+        "magpie::runtime::wait_idle called from one of the runtime's own workers");
+  }
+  // seq_cst: a parker that listed itself after our quiet() below reads this count and signals.
+  flags_.idle_waiters.fetch_add(1, std::memory_order_seq_cst);
+  struct leave {
+    std::atomic<std::uint32_t>& n;
+    ~leave() { n.fetch_sub(1, std::memory_order_relaxed); }  // relaxed: only a hint to signal
+  } const guard{flags_.idle_waiters};
+  for (;;) {
+    const std::uint32_t seen = quiesce_.read();
+    if (stopping() || quiet()) return;
+    quiesce_.wait(seen);
+  }
+}
+
+std::size_t runtime_core::pending() const noexcept {
+  std::size_t n = 0;
+  for (unsigned lane = 0; lane < lane_count; ++lane) {
+    n += inj.size_approx(lane);
+    for (const auto& w : workers_)
+      n += w->queued(lane);
+  }
+  return n;
+}
+
 // Every worker asleep, no submit in flight, nothing queued.
 bool runtime_core::quiet() {
   return idle.all_workers_idle_and(
@@ -469,6 +497,7 @@ void runtime_core::deliver_discards() noexcept {
 
 void runtime_core::stop_and_join() noexcept {
   flags_.stopping.store(true, std::memory_order_seq_cst);
+  quiesce_.signal_all();  // wait_idle callers: the workers will not park again
   // relaxed: every worker is asleep (quiet) and the wake_all below publishes it under a lock.
   attention_.fetch_or(attention_stopping, std::memory_order_relaxed);
   idle.wake_all();

@@ -86,8 +86,20 @@ class runtime_core {
     return attention_.load(std::memory_order_relaxed);
   }
 
-  /// A worker went to sleep after shutdown began: let shutdown re-test quiescence.
+  /// A worker went to sleep after shutdown began or while wait_idle waits: let them re-test
+  /// quiescence.
   void parked_while_closed() noexcept { quiesce_.signal_all(); }
+  /// Someone is in wait_idle (seq_cst: read after a parker listed itself, paired with
+  /// wait_idle's increment before its quiescence test).
+  bool idle_awaited() const noexcept {
+    return flags_.idle_waiters.load(std::memory_order_seq_cst) != 0;
+  }
+  /// Blocks until quiet() (or the workers stop); throws std::logic_error on a worker.
+  void wait_idle();
+  /// Tasks queued in the injector and every deque; approximate while busy.
+  std::size_t pending() const noexcept;
+  /// Tasks running now, from each worker's begun - ran counters.
+  std::uint64_t running() const noexcept { return running_tasks(); }
   /// Workers took `n` tasks from the injector: give back capacity, wake submitters waiting.
   void made_room(std::size_t n) noexcept;
   void report_detached_exception(std::exception_ptr e) noexcept;
@@ -131,6 +143,8 @@ class runtime_core {
     std::atomic<bool> closed{false};     // no new external work
     std::atomic<bool> canceling{false};  // discard instead of run
     std::atomic<bool> stopping{false};   // quiescent: workers exit
+    // Threads inside wait_idle.
+    std::atomic<std::uint32_t> idle_waiters{0};
   } flags_;
   alignas(cache_line) std::atomic<std::int64_t> spin_ns_;
   alignas(cache_line) std::atomic<std::uint32_t> room_waiters_{0};

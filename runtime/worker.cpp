@@ -382,7 +382,7 @@ void worker::park(const Done& done, group_state* waiting_on, time_point deadline
           : nullptr;
   if (waiting_on != nullptr && announced == nullptr) deadline = std::min(deadline, poll_deadline());
   const bool inactive = begin_parking(announced);
-  if (core->closed()) core->parked_while_closed();
+  if (core->closed() || core->idle_awaited()) core->parked_while_closed();
   // Inactive (decided under the idle set's lock): only its own deques concern it, and becoming
   // active again wakes it explicitly.
   bool wake = inactive ? has_local_work() : core->has_visible_work();

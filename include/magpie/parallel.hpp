@@ -169,15 +169,20 @@ void for_range(loop_state& s, Index first, Index last, const Chunk& chunk) {
 }
 
 // Runs `work()` on a worker of `rt`: directly when already on one, else as a task the calling
-// thread waits for (parking; it never becomes a worker).
+// thread waits for (parking; it never becomes a worker). After shutdown it throws
+// runtime_closed naming `where`, the call the user made.
 template <class Work>
-void on_runtime(runtime& rt, Work&& work) {
+void on_runtime(runtime& rt, const char* where, Work&& work) {
   if (on_worker_of(rt.core())) {
     work();
     return;
   }
   task_group g(rt);
-  g.spawn(std::forward<Work>(work));
+  try {
+    g.spawn(std::forward<Work>(work));
+  } catch (const runtime_closed&) {
+    throw runtime_closed(std::string(where) + ": runtime is shut down");
+  }
   g.wait();
 }
 
@@ -346,7 +351,7 @@ T reduce_indexes(runtime& rt, Index first, Index last, T identity, const Leaf& l
   }
   const reduce_ctx<T, Leaf, Reduce> c{s, identity, leaf, reduce};
   T result = identity;
-  on_runtime(rt, [&] { result = reduce_range(c, first, last); });
+  on_runtime(rt, "magpie::parallel_reduce", [&] { result = reduce_range(c, first, last); });
   return result;
 }
 
@@ -454,7 +459,7 @@ void parallel_for(runtime& rt, First first_bound, Last last_bound, loop_options 
     return;
   }
   detail::loop_state s{rt, grain, adaptive};
-  detail::on_runtime(rt, [&] { detail::for_range(s, first, last, chunk); });
+  detail::on_runtime(rt, "magpie::parallel_for", [&] { detail::for_range(s, first, last, chunk); });
 }
 
 template <detail::loop_index First, detail::loop_index Last, class Body>
@@ -533,7 +538,7 @@ void parallel_for(runtime& rt, range2d r, loop_options opts, Body&& body) {
     body(r.row_begin, r.row_end, r.col_begin, r.col_end);  // one tile, inline
     return;
   }
-  detail::on_runtime(rt, [&] { detail::for_tiles(t, r, body); });
+  detail::on_runtime(rt, "magpie::parallel_for", [&] { detail::for_tiles(t, r, body); });
 }
 
 template <class Body>
@@ -612,7 +617,7 @@ requires std::ranges::random_access_range<R> && std::ranges::sized_range<R> T pa
 template <class... F>
 void parallel_invoke(runtime& rt, F&&... fs) {
   static_assert(sizeof...(F) >= 1, "parallel_invoke needs at least one function");
-  detail::on_runtime(rt, [&] {
+  detail::on_runtime(rt, "magpie::parallel_invoke", [&] {
     task_group g(rt);
     (g.spawn(fs), ...);
     g.wait();

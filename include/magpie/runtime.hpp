@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -81,6 +82,25 @@ class MAGPIE_API runtime {
   /// result. Throws as submit does; the future's get() on a worker helps instead of blocking.
   template <class F>
   auto async(F&& f, priority p = priority::normal);
+  /// Like std::async: runs f(args...) on a worker with decayed copies of f and args, passed as
+  /// rvalues, in the normal lane (a first argument of type priority selects the overload above;
+  /// to pass one to f, or to choose a lane, wrap the call in a lambda). Throws as async(f).
+  template <class F, class A0, class... As>
+  requires(!std::is_same_v<std::decay_t<A0>, priority>) auto async(F&& f, A0&& a0, As&&... as);
+
+  /// Tasks accepted and not yet started: queued in the injector or any worker's deque.
+  /// Approximate while tasks run or are submitted; exact once the runtime is idle. Never
+  /// allocates or locks.
+  std::size_t pending() const noexcept;
+  /// Tasks running now (a task that runs another while it waits counts twice). Approximate
+  /// while tasks start and finish. Never allocates or locks.
+  std::size_t running() const noexcept;
+  /// Blocks until every task accepted so far, and every task those spawn or submit, has
+  /// finished: all workers asleep and nothing queued or being submitted. The runtime stays open;
+  /// tasks other threads submit meanwhile are waited for too. Returns at once once shutdown
+  /// has stopped the workers.
+  /// Throws std::logic_error when called from one of this runtime's own workers.
+  void wait_idle();
 
   /// Stops accepting external work, then runs (drain) or discards (cancel) what is queued, and
   /// joins the workers. Idempotent: later calls return the same report. Blocks. Before it
