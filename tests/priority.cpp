@@ -99,7 +99,9 @@ void busy_work() {
 
 // Two producers keep the high lane flooded; one task of `lane` at a time is submitted mid-flood,
 // `probes` times. Returns the most high tasks that started between such a submission and the
-// start of that task.
+// start of that task. The bound is K dispatches per worker, plus, per worker, one task that was
+// dispatched before the probe was queued but counts its start just after (in_flight_slack: its
+// `started` increment races the read of at_queued).
 std::uint64_t high_starts_before(priority lane, std::size_t workers, std::size_t k) {
   magpie::config c = with_workers(workers, magpie::pinning::none);
   c.starvation_limit = k;
@@ -155,14 +157,14 @@ TEST_CASE("under a flood of high work a low task starts within K dispatches per 
   constexpr std::size_t workers = 2, k = 8;
   const std::uint64_t between = high_starts_before(priority::low, workers, k);
   MESSAGE("high tasks started before the low one: " << between);
-  CHECK(between <= workers * k);
+  CHECK(between <= workers * k + workers);  // + workers: see in_flight_slack
 }
 
 TEST_CASE("under a flood of high work a normal task starts within K dispatches per worker") {
   constexpr std::size_t workers = 3, k = 16;
   const std::uint64_t between = high_starts_before(priority::normal, workers, k);
   MESSAGE("high tasks started before the normal one: " << between);
-  CHECK(between <= workers * k);
+  CHECK(between <= workers * k + workers);  // + workers: see in_flight_slack
 }
 
 TEST_CASE("stats count each detached task's submit-to-start latency in its lane") {
