@@ -184,8 +184,7 @@ runtime_core::~runtime_core() {
   }
 }
 
-reservation runtime_core::reserve(std::chrono::steady_clock::time_point deadline,
-                                  bool detached) {
+reservation runtime_core::reserve(std::chrono::steady_clock::time_point deadline, bool detached) {
   if (worker* w = worker_of(*this)) {
     if (detached && closed()) return {slot::closed, {}};
     reservation r{slot::local, {}};

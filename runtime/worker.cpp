@@ -4,9 +4,9 @@
 
 #include "clock.hpp"
 #include "futex.hpp"
-#include "pause.hpp"
 #include "magpie/detail/debug_check.hpp"
 #include "magpie/detail/fence.hpp"
+#include "pause.hpp"
 #include "runtime_core.hpp"
 
 namespace magpie::detail {
@@ -74,9 +74,11 @@ void worker::help_until_done(group_state& g) {
 }
 
 bool worker::help_until(group_state& g, time_point deadline) {
-  run_until([&g, deadline] {
-    return g.outstanding() == 0 || std::chrono::steady_clock::now() >= deadline;
-  }, &g, deadline);
+  run_until(
+      [&g, deadline] {
+        return g.outstanding() == 0 || std::chrono::steady_clock::now() >= deadline;
+      },
+      &g, deadline);
   stop_searching();
   counters.doing.got_busy();  // back in the waiting task, also after the search's done() exit
   return g.outstanding() == 0;
@@ -131,7 +133,8 @@ task* worker::pick(const Done& done) {
   task* t = nullptr;
   if (index >= core->idle.active()) return own_task();  // parked by set_active_workers
   if (fair_countdown_ == 0 && (t = fair_turn()) != nullptr) return t;
-  if (fair_countdown_ == 0) fair_countdown_ = static_cast<std::uint32_t>(core->starvation_limit() / 2);
+  if (fair_countdown_ == 0)
+    fair_countdown_ = static_cast<std::uint32_t>(core->starvation_limit() / 2);
   if (core->inj.may_have(high) && (t = from_injector(high)) != nullptr) return t;
   if (side_tasks_ != 0 && (t = pop_side(high)) != nullptr) return t;
   if (tick_ >= injector_fairness_period) {
@@ -441,8 +444,8 @@ void worker::record_latency(const task& t) noexcept {
 // runtime that discards. The plain case runs the task and finishes it.
 inline void worker::execute(task* t) {
   group_state* g = t->group();
-  const bool unusual = g == nullptr || trace_ != nullptr || core->attention() != 0 ||
-                       g->tree_may_be_canceled();
+  const bool unusual =
+      g == nullptr || trace_ != nullptr || core->attention() != 0 || g->tree_may_be_canceled();
   if (unusual) [[unlikely]] {
     execute_unusual(t, g);
     return;

@@ -155,9 +155,9 @@ class worker : public worker_base {
   // Owner-only state.
   std::array<moodycamel::ConsumerToken, lane_count> consumers_;
   std::uint64_t rng_;
-  std::uint32_t tick_ = 0;          // dispatches since the injector's last fair look
-  std::uint32_t fair_countdown_;    // dispatches until the next fair turn
-  bool low_turn_ = false;           // whose fair turn was the last
+  std::uint32_t tick_ = 0;        // dispatches since the injector's last fair look
+  std::uint32_t fair_countdown_;  // dispatches until the next fair turn
+  bool low_turn_ = false;         // whose fair turn was the last
   bool searching_ = false;
   bool latency_mode_;      // one of config.latency_workers: searches instead of parking
   bool hand_off_ = false;  // woken beside the waker: let a worker elsewhere do the searching

@@ -35,7 +35,8 @@ class MAGPIE_API task_group {
   /// Waits for the group's tasks; an exception they threw and nobody waited for is dropped.
   ~task_group() {
     // Inline: a group that was waited for (the usual case) has nothing left to do here.
-    if (state_.outstanding() != 0 || limiter_ != nullptr) [[unlikely]] wait_and_drop();
+    if (state_.outstanding() != 0 || limiter_ != nullptr) [[unlikely]]
+      wait_and_drop();
   }
   task_group(const task_group&) = delete;
   task_group& operator=(const task_group&) = delete;

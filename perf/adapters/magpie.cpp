@@ -57,9 +57,8 @@ std::uint64_t magpie_nqueens(magpie::runtime& rt, const perf::queens_board& b, i
       *out = magpie_nqueens(rt, child, row + 1);
     });
   }
-  g.run_and_wait([&rt, &counts, &b, k, open, row] {
-    counts[k] = magpie_nqueens(rt, b.place(open), row + 1);
-  });
+  g.run_and_wait(
+      [&rt, &counts, &b, k, open, row] { counts[k] = magpie_nqueens(rt, b.place(open), row + 1); });
   return perf::queens_total(counts);
 }
 

@@ -63,7 +63,8 @@ std::uint64_t skynet_rw(magpie::runtime& rt, std::uint64_t first, std::uint64_t 
   std::array<std::uint64_t, perf::skynet_fan_out> sums{};
   magpie::task_group g(rt);
   for (std::uint64_t i = 0; i + 1 < perf::skynet_fan_out; ++i) {
-    g.spawn([&rt, out = &sums[i], lo = first + i * child, child] { *out = skynet_rw(rt, lo, child); });
+    g.spawn(
+        [&rt, out = &sums[i], lo = first + i * child, child] { *out = skynet_rw(rt, lo, child); });
   }
   g.run_and_wait([&rt, &sums, first, child] {
     sums.back() = skynet_rw(rt, first + (perf::skynet_fan_out - 1) * child, child);
@@ -97,7 +98,8 @@ int main(int argc, char** argv) {
           }).get();
     const std::uint64_t want = is_fib ? 75025 : perf::skynet_expected;
     if (got != want) {
-      std::fprintf(stderr, "magpie_count: wrong answer %llu\n", static_cast<unsigned long long>(got));
+      std::fprintf(stderr, "magpie_count: wrong answer %llu\n",
+                   static_cast<unsigned long long>(got));
       return 1;
     }
   }

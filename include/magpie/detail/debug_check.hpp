@@ -9,9 +9,9 @@
 #if defined(NDEBUG)
 #define MAGPIE_DEBUG_CHECK(cond) static_cast<void>(sizeof((cond) ? 1 : 0))  // unevaluated
 #else
-#define MAGPIE_DEBUG_CHECK(cond)                                                        \
-  ((cond) ? static_cast<void>(0)                                                        \
+#define MAGPIE_DEBUG_CHECK(cond)                                                             \
+  ((cond) ? static_cast<void>(0)                                                             \
           : (std::fprintf(stderr, "magpie: invariant failed: %s (%s:%d)\n", #cond, __FILE__, \
-                          __LINE__),                                                    \
+                          __LINE__),                                                         \
              std::abort()))
 #endif

@@ -41,7 +41,10 @@ struct group_state {
       : group_state(c, p, nullptr, parent_group) {}
   group_state(runtime_core& c, priority p, worker_base* home_worker,
               const group_state* parent_group) noexcept
-      : core(&c), home(home_worker), lane(p), parent(parent_group),
+      : core(&c),
+        home(home_worker),
+        lane(p),
+        parent(parent_group),
         root(parent_group != nullptr ? parent_group->root : this) {}
   group_state(const group_state&) = delete;
   group_state& operator=(const group_state&) = delete;
@@ -61,8 +64,7 @@ struct group_state {
   /// The home only: one more task, counted locally.
   void add_home() noexcept {
     // relaxed load and store: single writer; foreign readers acquire-load it (see outstanding).
-    home_pending.store(home_pending.load(std::memory_order_relaxed) + 1,
-                       std::memory_order_release);
+    home_pending.store(home_pending.load(std::memory_order_relaxed) + 1, std::memory_order_release);
   }
   /// The home only, for a task it counted locally and ran itself.
   void finish_home() noexcept {

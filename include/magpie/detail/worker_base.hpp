@@ -68,7 +68,8 @@ struct worker_base {
     // relaxed: ordered by the barrier pair; a stale read costs a spare wake-up, or nothing (the
     // parker's re-check after its heavy barrier sees the task).
     const std::uint64_t s = idle_state_->load(std::memory_order_relaxed);
-    if ((s & 0xffffffffu) == 0 && (s >> 32) != 0) [[unlikely]] wake_one();
+    if ((s & 0xffffffffu) == 0 && (s >> 32) != 0) [[unlikely]]
+      wake_one();
   }
 
   /// Makes `g` the group of the task this worker runs (run_and_wait); returns the previous one.
@@ -133,7 +134,7 @@ struct worker_base {
   std::size_t side_tasks_ = 0;
   // Dispatches left before the next look at the slow path (worker::next_task).
   std::uint32_t countdown_ = 1;
-  std::uint32_t budget_ = 1;  // the countdown's last starting value
+  std::uint32_t budget_ = 1;                    // the countdown's last starting value
   const group_state* current_group_ = nullptr;  // the group of the task this worker runs
 
  private:

@@ -128,7 +128,7 @@ class chase_lev_deque {
   // it was).
   void reserve() {
     const std::int64_t b = bottom_.load(std::memory_order_relaxed);  // relaxed: owner-only
-    ring* r = ring_.load(std::memory_order_relaxed);                  // relaxed: owner-only
+    ring* r = ring_.load(std::memory_order_relaxed);                 // relaxed: owner-only
     if (!has_room(b, r)) grow(r, top_seen_, b);
   }
 
@@ -137,7 +137,8 @@ class chase_lev_deque {
     const std::int64_t b = bottom_.load(std::memory_order_relaxed);
     // relaxed: only the owner writes ring_.
     ring* r = ring_.load(std::memory_order_relaxed);
-    if (!reserved && !has_room(b, r)) [[unlikely]] r = grow(r, top_seen_, b);
+    if (!reserved && !has_room(b, r)) [[unlikely]]
+      r = grow(r, top_seen_, b);
     r->store(b, v);
 #if defined(MAGPIE_TSAN)
     bottom_.store(b + 1, std::memory_order_seq_cst);
