@@ -16,6 +16,7 @@
 #include "futex.hpp"
 #include "idle_set.hpp"
 #include "injector.hpp"
+#include "loop_board.hpp"
 #include "magpie/config.hpp"
 #include "magpie/detail/cache_line.hpp"
 #include "magpie/detail/submit.hpp"
@@ -116,6 +117,7 @@ class runtime_core {
   alignas(cache_line) std::atomic<std::int64_t> attention_{0};
   injector inj{attention_};
   idle_set idle;
+  loop_board loops;  // loops offered to searching workers (loop_broadcast.cpp)
 
  private:
   void start_workers();

@@ -252,13 +252,14 @@ task* worker::search(const Done& done) {
   }
   if (!start_searching()) return nullptr;  // enough searchers: park
   const auto spin = core->spin();
-  const auto deadline = std::chrono::steady_clock::now() + spin;
+  auto deadline = std::chrono::steady_clock::now() + spin;
   // Latency mode searches until it finds work, but not once the runtime is closed: shutdown
   // waits for every worker to sleep.
   const auto keep_searching = [this] {
     return latency_mode_ && !core->closed() && index < core->idle.active();
   };
   for (;;) {
+    if (core->loops.is_open() && join_loop()) deadline = std::chrono::steady_clock::now() + spin;
     task* t = steal_round();
     if (t == nullptr) t = from_injector();
     if (t != nullptr) {

@@ -118,6 +118,9 @@ class worker : public worker_base {
   task* own_task();
   template <class Done>
   task* search(const Done& done);
+  /// While searching: runs pieces of a loop posted on the loop board, if one is open
+  /// (loop_broadcast.cpp). True if it did and still counts as searching.
+  bool join_loop();
   template <class Done>
   void park(const Done& done, group_state* waiting_on, time_point deadline);
   task* from_injector();
