@@ -65,7 +65,7 @@ void loop_board::finish(std::uint32_t joined) noexcept {
   // acquire: pairs with leave()'s release (see there).
   std::uint32_t left = left_.load(std::memory_order_acquire);
   for (int spin = 0; (left & ~sleeping_bit) != joined; ++spin) {
-    if (spin < 4096) {  // a joiner is usually finishing a piece of about a grain
+    if (spin < 1024) {  // a joiner is usually finishing a piece of about a grain
       cpu_relax();
       left = left_.load(std::memory_order_acquire);
       continue;
