@@ -38,11 +38,11 @@ class loop_board {
   broadcast_job* join() noexcept;
   /// A joiner is done with the job: it never touches it again.
   void leave() noexcept;
-  /// No more joiners (idempotent: a participant that claims the last piece closes early).
-  /// Returns how many joined.
+  /// No more joiners (idempotent: a joiner that claims the last piece closes early). Returns
+  /// how many joined.
   std::uint32_t close() noexcept;
-  /// Poster: waits until `joined` joiners have left, then frees the board.
-  void finish(std::uint32_t joined) noexcept;
+  /// Poster, after its last piece: closes, waits until every joiner has left, frees the board.
+  void retire() noexcept;
 
  private:
   static constexpr std::uint64_t joined_mask = (std::uint64_t{1} << 14) - 1;
@@ -50,17 +50,22 @@ class loop_board {
   static constexpr std::uint64_t taken_bit = std::uint64_t{1} << 15;
   static constexpr std::uint64_t epoch_one = std::uint64_t{1} << 16;
   static constexpr std::uint32_t sleeping_bit = std::uint32_t{1} << 31;
+  /// The free word of the next epoch.
+  static std::uint64_t freed(std::uint64_t s) noexcept {
+    return (s & ~(joined_mask | open_bit | taken_bit)) + epoch_one;
+  }
 
   alignas(cache_line) std::atomic<std::uint64_t> state_{0};
   std::atomic<broadcast_job*> job_{nullptr};  // valid while open; read right after a join
   std::atomic<std::uint32_t> left_{0};        // joiners that left; sleeping_bit: the poster sleeps
+  std::uint64_t posted_ = 0;  // the open word of this epoch: the poster's, handed on with the board
 };
 
 /// [begin, end) of piece k of `job` (the cut described at broadcast_job).
 void broadcast_piece_bounds(const broadcast_job& job, std::size_t k, std::size_t& begin,
                             std::size_t& end) noexcept;
-/// Claims and runs pieces of `job` until none is left (exceptions are kept in the job);
-/// whoever claims the last piece closes `board`.
-void run_broadcast_pieces(loop_board& board, broadcast_job& job) noexcept;
+/// Claims and runs pieces of `job` until none is left (exceptions are kept in the job); a
+/// joiner that claims the last piece closes `board`.
+void run_broadcast_pieces(loop_board& board, broadcast_job& job, bool joiner) noexcept;
 
 }  // namespace magpie::detail

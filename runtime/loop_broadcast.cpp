@@ -13,21 +13,20 @@
 namespace magpie::detail {
 
 bool loop_board::post(broadcast_job& job) noexcept {
-  std::uint64_t s = state_.load(std::memory_order_relaxed);
-  if ((s & taken_bit) != 0) return false;
-  // acquire: the previous poster's release in finish() handed over the board, after its
-  // joiners' last increments of left_, so the reset below comes after them.
-  if (!state_.compare_exchange_strong(s, s | taken_bit, std::memory_order_acquire,
-                                      std::memory_order_relaxed)) {
-    return false;  // another loop took it first: this one takes the ordinary path
-  }
+  // One RMW, so that taking the board costs one transfer of its line. acquire: the previous
+  // poster's release in retire() handed the board over after its joiners' last increments of
+  // left_, so the reset below comes after them. On a taken board the bit is already set, so
+  // this changes nothing.
+  const std::uint64_t s = state_.fetch_or(taken_bit, std::memory_order_acquire);
+  if ((s & taken_bit) != 0) return false;  // another loop holds it: this one goes the usual way
   // relaxed: both are published by the release store that opens the board.
   job_.store(&job, std::memory_order_relaxed);
   left_.store(0, std::memory_order_relaxed);
+  posted_ = s | taken_bit | open_bit;  // poster-only, handed over with the board
   // release: a joiner's acquire CAS reads this (or a later joiner's CAS in its release
   // sequence), so it sees the job pointer, the reset and the job's contents. Only the poster
   // writes the word while it is taken and closed (joiners' CAS needs the open bit).
-  state_.store(s | taken_bit | open_bit, std::memory_order_release);
+  state_.store(posted_, std::memory_order_release);
   return true;
 }
 
@@ -61,7 +60,16 @@ std::uint32_t loop_board::close() noexcept {
   return static_cast<std::uint32_t>(s & joined_mask);
 }
 
-void loop_board::finish(std::uint32_t joined) noexcept {
+void loop_board::retire() noexcept {
+  // Nobody joined (the word is still the one we posted): close and free in one RMW. release:
+  // hands the board to the next poster (its acquire RMW). A new epoch, so that a CAS prepared
+  // against an older open word can never succeed.
+  std::uint64_t s = posted_;
+  if (state_.compare_exchange_strong(s, freed(s), std::memory_order_release,
+                                     std::memory_order_relaxed)) {
+    return;
+  }
+  const std::uint32_t joined = close();
   // acquire: pairs with leave()'s release (see there).
   std::uint32_t left = left_.load(std::memory_order_acquire);
   for (int spin = 0; (left & ~sleeping_bit) != joined; ++spin) {
@@ -78,10 +86,8 @@ void loop_board::finish(std::uint32_t joined) noexcept {
       left = left_.load(std::memory_order_acquire);
     }
   }
-  // release: hands the board to the next poster (its acquire CAS) after every joiner left. A
-  // new epoch, so that a CAS prepared against an older open word can never succeed.
-  const std::uint64_t s = state_.load(std::memory_order_relaxed);  // only we write it now
-  state_.store((s & ~(joined_mask | open_bit | taken_bit)) + epoch_one, std::memory_order_release);
+  // release: as above, and after every joiner left. relaxed load: only we write it now.
+  state_.store(freed(state_.load(std::memory_order_relaxed)), std::memory_order_release);
 }
 
 namespace {
@@ -124,13 +130,13 @@ void broadcast_piece_bounds(const broadcast_job& job, std::size_t k, std::size_t
   end = std::min(job.n, begin + job.grain);
 }
 
-// Whoever claims the last piece closes the board, so that searchers stop joining a loop with
-// nothing left to take.
-void run_broadcast_pieces(loop_board& board, broadcast_job& job) noexcept {
+// A joiner that claims the last piece closes the board, so that searchers stop joining a loop
+// with nothing left to take.
+void run_broadcast_pieces(loop_board& board, broadcast_job& job, bool joiner) noexcept {
   for (;;) {
     const std::size_t k = job.next.fetch_add(1, std::memory_order_relaxed);  // see the field
     if (k >= job.pieces) return;
-    if (k + 1 == job.pieces) board.close();
+    if (joiner && k + 1 == job.pieces) board.close();          // the poster closes when it retires
     if (job.failed.load(std::memory_order_relaxed)) continue;  // relaxed: skipping is a hint
     try {
       std::size_t begin = 0, end = 0;
@@ -162,12 +168,12 @@ bool broadcast_possible(runtime_core& core) noexcept {
 }
 
 bool broadcast_post(runtime_core& core, broadcast_job& job) noexcept {
-  return broadcast_possible(core) && job.pieces > 1 && core.loops.post(job);
+  return job.pieces > 1 && core.loops.post(job);  // the caller asked broadcast_possible
 }
 
 void broadcast_finish(runtime_core& core, broadcast_job& job) {
-  run_broadcast_pieces(core.loops, job);
-  core.loops.finish(core.loops.close());
+  run_broadcast_pieces(core.loops, job, false);
+  core.loops.retire();
   // Moved out: rethrown after the board is free again.
   if (std::exception_ptr error = std::move(job.error)) std::rethrow_exception(error);
 }
@@ -183,7 +189,7 @@ bool worker::join_loop() {
   counters.doing.got_busy();
   // More than one piece left: a sleeping worker would find something to take when it searches.
   if (job->next.load(std::memory_order_relaxed) + 1 < job->pieces) core->idle.wake_if_no_searcher();
-  run_broadcast_pieces(core->loops, *job);
+  run_broadcast_pieces(core->loops, *job, true);
   counters.doing.went_idle();
   const bool searching = start_searching();
   core->loops.leave();

@@ -62,7 +62,7 @@ void joiner(loop_board& board, const std::atomic<bool>& stop, std::atomic<std::s
       continue;
     }
     if (broadcast_job* job = board.join()) {
-      detail::run_broadcast_pieces(board, *job);
+      detail::run_broadcast_pieces(board, *job, true);
       joins.fetch_add(1, std::memory_order_relaxed);
       board.leave();
     }
@@ -120,8 +120,8 @@ TEST_CASE(
     job.run = &run_stress_piece;
     job.ctx = &ctx;
     REQUIRE(board.post(job));  // only this thread posts: the board is always free here
-    detail::run_broadcast_pieces(board, job);
-    board.finish(board.close());
+    detail::run_broadcast_pieces(board, job, false);
+    board.retire();
     if (throws) {
       missed_errors += job.error == nullptr ? 1 : 0;
       continue;  // pieces after the failure were skipped
@@ -152,10 +152,11 @@ TEST_CASE("a second poster is refused while the board is taken" * doctest::timeo
   CHECK_FALSE(board.is_open());
   CHECK(board.join() == nullptr);  // closed: nobody else joins
   board.leave();
-  board.finish(1);
+  board.retire();  // the one joiner left: returns at once
   CHECK(board.is_free());
   CHECK(board.post(second));
-  board.finish(board.close());
+  board.retire();  // nobody joined
+  CHECK(board.is_free());
 }
 
 namespace {
