@@ -28,7 +28,8 @@ void runtime_core::discard_queued() noexcept {
 void runtime_core::discard(task& t, priority lane) noexcept {
   group_state* g = t.group();
   t.discard();
-  // relaxed: read by tally() under the same mutex as this write (shutdown_mu_).
+  // relaxed: one writer (under shutdown_mu_); tally() reads under that mutex, stats() wants
+  // only a recent value.
   discarded_by_shutdown_.store(discarded_by_shutdown_.load(std::memory_order_relaxed) + 1,
                                std::memory_order_relaxed);
   report_discard(lane);

@@ -244,6 +244,7 @@ std::string to_json(const runtime_stats& s) {
         q.field(lane_names[lane], s.queued[lane]);
     }
     root.field("pending", s.pending);
+    root.field("discarded_by_shutdown", s.discarded_by_shutdown);
     json_object lat(root.key("latency"));
     for (std::size_t lane = 0; lane < 3; ++lane)
       latency_json(lat.key(lane_names[lane]), s.latency[lane]);
@@ -265,6 +266,10 @@ std::string to_prometheus(const runtime_stats& s, std::string_view prefix) {
     p.sample(lane_label(lane), std::to_string(s.queued[lane]));
   p.family("pending_tasks", "gauge", "External tasks queued in the injector and not yet taken.");
   p.sample("", std::to_string(s.pending));
+  p.family("tasks_discarded_by_shutdown_total", "counter",
+           "Tasks dropped by the thread that called shutdown_for, past its deadline, rather than "
+           "by a worker.");
+  p.sample("", std::to_string(s.discarded_by_shutdown));
   p.family("task_start_latency_seconds", "histogram",
            "Submit-to-start latency of detached tasks, per priority lane.");
   for (std::size_t lane = 0; lane < 3; ++lane)
@@ -350,6 +355,8 @@ runtime_stats runtime_core::stats() const {
   out.pending = cfg_.max_pending != 0
                     ? inj.pending()
                     : inj.size_approx(0) + inj.size_approx(1) + inj.size_approx(2);
+  // relaxed: a single writer (the shutdown thread); a snapshot wants a recent value.
+  out.discarded_by_shutdown = discarded_by_shutdown_.load(std::memory_order_relaxed);
   const std::uint64_t now = clock_ticks();
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     worker_stats s = worker_snapshot(*workers_[i], now, ns);
