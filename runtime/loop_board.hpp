@@ -19,12 +19,18 @@
 
 namespace magpie::detail {
 
+class idle_set;
+
 class loop_board {
  public:
   /// A poll for searchers: one load of a line that changes once per posted loop.
   bool is_open() const noexcept {
     // relaxed: a hint; join() checks again with its CAS.
     return (state_.load(std::memory_order_relaxed) & open_bit) != 0;
+  }
+  /// Whether a searcher has joined the open loop (a hint for the poster).
+  bool has_joiners() const noexcept {
+    return (state_.load(std::memory_order_relaxed) & joined_mask) != 0;  // relaxed: a hint
   }
   /// Whether no loop holds the board (a hint for broadcast_possible).
   bool is_free() const noexcept {
@@ -64,8 +70,9 @@ class loop_board {
 /// [begin, end) of piece k of `job` (the cut described at broadcast_job).
 void broadcast_piece_bounds(const broadcast_job& job, std::size_t k, std::size_t& begin,
                             std::size_t& end) noexcept;
-/// Claims and runs pieces of `job` until none is left (exceptions are kept in the job); a
-/// joiner that claims the last piece closes `board`.
-void run_broadcast_pieces(loop_board& board, broadcast_job& job, bool joiner) noexcept;
+/// Claims and runs pieces of `job` until none is left (exceptions are kept in the job). A
+/// joiner passes no idle set, and closes `board` if it claims the last piece; the poster passes
+/// its runtime's, to wake a sleeper while nobody has joined.
+void run_broadcast_pieces(loop_board& board, broadcast_job& job, idle_set* idle) noexcept;
 
 }  // namespace magpie::detail

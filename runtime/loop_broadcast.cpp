@@ -131,13 +131,15 @@ void broadcast_piece_bounds(const broadcast_job& job, std::size_t k, std::size_t
 }
 
 // A joiner that claims the last piece closes the board, so that searchers stop joining a loop
-// with nothing left to take.
-void run_broadcast_pieces(loop_board& board, broadcast_job& job, bool joiner) noexcept {
+// with nothing left to take. The poster passes `idle`: while nobody has joined it wakes a
+// sleeper between pieces if nobody searches (the searcher it posted for may have parked before
+// it looked), so a large loop does not run on the poster alone.
+void run_broadcast_pieces(loop_board& board, broadcast_job& job, idle_set* idle) noexcept {
   for (;;) {
     const std::size_t k = job.next.fetch_add(1, std::memory_order_relaxed);  // see the field
     if (k >= job.pieces) return;
-    if (joiner && k + 1 == job.pieces) board.close();          // the poster closes when it retires
-    if (job.failed.load(std::memory_order_relaxed)) continue;  // relaxed: skipping is a hint
+    if (idle == nullptr && k + 1 == job.pieces) board.close();  // the poster closes in retire()
+    if (job.failed.load(std::memory_order_relaxed)) continue;   // relaxed: skipping is a hint
     try {
       std::size_t begin = 0, end = 0;
       broadcast_piece_bounds(job, k, begin, end);
@@ -148,6 +150,7 @@ void run_broadcast_pieces(loop_board& board, broadcast_job& job, bool joiner) no
       if (!job.failed.exchange(true, std::memory_order_relaxed))
         job.error = std::current_exception();
     }
+    if (idle != nullptr && k + 2 < job.pieces && !board.has_joiners()) idle->wake_if_no_searcher();
   }
 }
 
@@ -172,7 +175,7 @@ bool broadcast_post(runtime_core& core, broadcast_job& job) noexcept {
 }
 
 void broadcast_finish(runtime_core& core, broadcast_job& job) {
-  run_broadcast_pieces(core.loops, job, false);
+  run_broadcast_pieces(core.loops, job, &core.idle);
   core.loops.retire();
   // Moved out: rethrown after the board is free again.
   if (std::exception_ptr error = std::move(job.error)) std::rethrow_exception(error);
@@ -189,7 +192,7 @@ bool worker::join_loop() {
   counters.doing.got_busy();
   // More than one piece left: a sleeping worker would find something to take when it searches.
   if (job->next.load(std::memory_order_relaxed) + 1 < job->pieces) core->idle.wake_if_no_searcher();
-  run_broadcast_pieces(core->loops, *job, true);
+  run_broadcast_pieces(core->loops, *job, nullptr);
   counters.doing.went_idle();
   const bool searching = start_searching();
   core->loops.leave();

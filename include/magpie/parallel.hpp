@@ -4,6 +4,8 @@
 // grain-sized pieces and splits off the upper half only when its own deque is empty, i.e. when
 // no work of its is waiting to be stolen. Loops that nobody steals from cost about a plain loop
 // plus one check per grain; a stolen half splits again on the thief, so skewed loops balance.
+// A loop started while a worker is searching skips the tasks: it is posted on the runtime's loop
+// board (detail/loop_broadcast.hpp) and the searchers that show up take pieces beside the caller.
 // See docs/parallel-for.md for the guide and docs/design.md for the reasoning.
 #pragma once
 
