@@ -193,13 +193,15 @@ int run(const world_info& w, const options& o) {
   const jacobi::solve_result r = jacobi::solve(MPI_COMM_WORLD, rt ? &*rt : nullptr, p, a, b);
   double slowest = 0.0;
   MPI_Reduce(&r.seconds, &slowest, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+  double cpu = 0.0;
+  MPI_Reduce(&r.cpu_seconds, &cpu, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
   if (w.rank == 0) {
     const double updates = static_cast<double>(p.rows * p.cols) * static_cast<double>(p.iterations);
     std::printf(
-        "solve: %.4f s, %.3g updates/s, residual %.6g (%s, %d rank(s), %zu x %zu, %zu "
-        "sweeps)\n",
-        slowest, updates / slowest, r.residual, o.serial_ranks ? "plain MPI" : "hybrid", w.ranks,
-        p.rows, p.cols, p.iterations);
+        "solve: %.4f s, cpu %.4f s, %.3g updates/s, residual %.6g (%s, %d rank(s), %zu x %zu, "
+        "%zu sweeps)\n",
+        slowest, cpu, updates / slowest, r.residual, o.serial_ranks ? "plain MPI" : "hybrid",
+        w.ranks, p.rows, p.cols, p.iterations);
   }
   rt.reset();
   if (!o.verify) return 0;

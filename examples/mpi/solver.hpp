@@ -19,8 +19,9 @@ struct problem {
 };
 
 struct solve_result {
-  double seconds = 0;   ///< this rank's time for every sweep and residual
-  double residual = 0;  ///< the whole grid's ||next - cur||_2 of the last sweep
+  double seconds = 0;      ///< this rank's time for every sweep and residual
+  double cpu_seconds = 0;  ///< CPU time this rank's process (all its threads) used meanwhile
+  double residual = 0;     ///< the whole grid's ||next - cur||_2 of the last sweep
 };
 
 /// Runs p.iterations sweeps over this rank's block; the result is left in `a`. With a runtime,
