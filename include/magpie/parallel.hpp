@@ -147,7 +147,7 @@ template <class Index, class Chunk>
 void for_range(loop_state& s, Index first, Index last, const Chunk& chunk) {
   while (first < last && !s.failed.load(std::memory_order_relaxed)) {
     const std::size_t n = span(first, last, "magpie::parallel_for");
-    if (n > s.grain && (!s.adaptive || should_split(s.rt.core()))) {
+    if (n > s.grain && (!s.adaptive || should_split(detail::runtime_access::core(s.rt)))) {
       const Index mid = advance(first, n / 2);
       task_group g(s.rt);
       g.spawn(
@@ -173,7 +173,7 @@ void for_range(loop_state& s, Index first, Index last, const Chunk& chunk) {
 // runtime_closed naming `where`, the call the user made.
 template <class Work>
 void on_runtime(runtime& rt, const char* where, Work&& work) {
-  if (on_worker_of(rt.core())) {
+  if (on_worker_of(detail::runtime_access::core(rt))) {
     work();
     return;
   }
@@ -307,7 +307,7 @@ T reduce_range(const reduce_ctx<T, Leaf, Reduce>& c, Index first, Index last) {
   T acc = c.identity;
   while (first < last && !s.failed.load(std::memory_order_relaxed)) {
     const std::size_t n = span(first, last, "magpie::parallel_reduce");
-    if (n > s.grain && (!s.adaptive || should_split(s.rt.core()))) {
+    if (n > s.grain && (!s.adaptive || should_split(detail::runtime_access::core(s.rt)))) {
       return reduce_split(c, std::move(acc), first, advance(first, n / 2), last);
     }
     const Index stop = advance(first, std::min(n, s.grain));
@@ -335,10 +335,11 @@ T reduce_indexes(runtime& rt, Index first, Index last, T identity, const Leaf& l
   if (n == 0) return identity;
   const std::size_t workers = rt.worker_count();
   loop_state s{rt, pick_grain(n, workers, opts), opts.part == partitioner::adaptive};
-  if (n <= s.grain || (s.adaptive && workers == 1 && on_worker_of(rt.core()))) {
+  if (n <= s.grain ||
+      (s.adaptive && workers == 1 && on_worker_of(detail::runtime_access::core(rt)))) {
     return leaf(std::move(identity), first, last);  // one piece, inline
   }
-  if (opts.caller_joins && !on_worker_of(rt.core())) {
+  if (opts.caller_joins && !on_worker_of(detail::runtime_access::core(rt))) {
     struct partial_slot {
       T value;  // not a vector<T>: vector<bool>'s elements share words
     };
@@ -404,7 +405,7 @@ void for_tiles(tile_state& t, range2d r, const Body& body) {
   } else {
     r.col_end = second.col_begin = r.col_begin + r.cols() / 2;
   }
-  if (t.s.adaptive && !should_split(t.s.rt.core())) {
+  if (t.s.adaptive && !should_split(detail::runtime_access::core(t.s.rt))) {
     for_tiles(t, r, body);
     for_tiles(t, second, body);
     return;
@@ -449,11 +450,12 @@ void parallel_for(runtime& rt, First first_bound, Last last_bound, loop_options 
     }
   };
   const bool adaptive = opts.part == partitioner::adaptive;
-  if (n <= grain || (adaptive && workers == 1 && detail::on_worker_of(rt.core()))) {
+  if (n <= grain ||
+      (adaptive && workers == 1 && detail::on_worker_of(detail::runtime_access::core(rt)))) {
     chunk(first, last);  // nothing to gain from tasks
     return;
   }
-  if (opts.caller_joins && !detail::on_worker_of(rt.core())) {
+  if (opts.caller_joins && !detail::on_worker_of(detail::runtime_access::core(rt))) {
     detail::share_pieces(rt, first, n, grain,
                          [&chunk](std::size_t, Index b, Index e) { chunk(b, e); });
     return;
@@ -534,7 +536,7 @@ void parallel_for(runtime& rt, range2d r, loop_options opts, Body&& body) {
       r.row_grain != 0 ? r.row_grain : detail::pick_side_grain(r.rows(), workers, opts.part),
       r.col_grain != 0 ? r.col_grain : detail::pick_side_grain(r.cols(), workers, opts.part)};
   if ((r.rows() <= t.row_grain && r.cols() <= t.col_grain) ||
-      (t.s.adaptive && workers == 1 && detail::on_worker_of(rt.core()))) {
+      (t.s.adaptive && workers == 1 && detail::on_worker_of(detail::runtime_access::core(rt)))) {
     body(r.row_begin, r.row_end, r.col_begin, r.col_end);  // one tile, inline
     return;
   }
