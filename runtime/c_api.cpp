@@ -129,7 +129,8 @@ magpie_status magpie_try_submit(magpie_runtime* rt, magpie_task_fn fn, void* arg
     if (rt->rt.try_submit(c_task{fn, arg})) return MAGPIE_OK;
     // try_submit does not say why; closed is final, so reading it afterwards is accurate
     // except when shutdown began in between, where either answer is true enough.
-    return rt->rt.core().closed() ? MAGPIE_ERROR_CLOSED : MAGPIE_ERROR_FULL;
+    return magpie::detail::runtime_access::core(rt->rt).closed() ? MAGPIE_ERROR_CLOSED
+                                                                 : MAGPIE_ERROR_FULL;
   });
 }
 

@@ -1,6 +1,7 @@
-// The clock behind submit-to-start latencies: the TSC on x86-64 (about 10 ns a read on this
-// VM, against 26 ns for clock_gettime), steady_clock elsewhere. Ticks become nanoseconds only
-// when a stats snapshot is taken, with a ratio measured over the runtime's lifetime.
+// The clock behind submit-to-start latencies: the TSC on x86-64 (a register read, several times
+// cheaper than clock_gettime; docs/benchmarks.md), steady_clock elsewhere. Ticks become
+// nanoseconds only when a stats snapshot is taken, with a ratio measured over the runtime's
+// lifetime.
 #pragma once
 
 #include <chrono>

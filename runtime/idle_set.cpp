@@ -57,8 +57,8 @@ void idle_set::wake_if_no_searcher() noexcept {
 }
 
 // Prefers the sleeper bound to the caller's own CPU: the kernel then queues it where the waker
-// runs, which on virtual machines is several times faster than an IPI to a halted vCPU (5-8 us
-// against 40-90 us here). Else the most recently parked worker (its cache is warmest). A worker
+// runs, which on virtual machines is several times faster than an IPI to a halted vCPU (figures
+// in docs/benchmarks.md). Else the most recently parked worker (its cache is warmest). A worker
 // woken beside its waker hands searching over to another CPU once it has run the task (see
 // hand_off_search), so it does not go on spinning on a CPU its waker may still need.
 void idle_set::wake_one_slow() {

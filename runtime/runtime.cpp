@@ -13,6 +13,9 @@ namespace magpie {
 
 runtime::runtime(config cfg) : core_(std::make_unique<detail::runtime_core>(std::move(cfg))) {}
 
+runtime::runtime(config cfg, detail::steal_order victims)
+    : core_(std::make_unique<detail::runtime_core>(std::move(cfg), victims)) {}
+
 runtime::~runtime() {
   if (detail::worker_of(*core_) == nullptr) return;  // core_'s destructor drains and joins
   // Destroyed by one of its own tasks: that worker cannot join itself. A helper thread drains

@@ -87,11 +87,11 @@ void print_exception(const std::exception_ptr& e) noexcept {
 
 }  // namespace
 
-runtime_core::runtime_core(config cfg)
+runtime_core::runtime_core(config cfg, steal_order victims)
     : cfg_(validated(std::move(cfg))),
       topo_(std::make_unique<topology>(cfg_.synthetic_topology)),
       plan_(topo_->plan(cfg_.pin, worker_total(cfg_, *topo_), cfg_.cpus)),
-      rings_(cfg_.victims == steal_order::topology
+      rings_(victims == steal_order::topology
                  ? topo_->rings(plan_)
                  : victim_rings(std::vector<placement>(plan_.size()))),  // unplaced: one ring
       idle(plan_.size()),
@@ -248,6 +248,14 @@ shutdown_report runtime_core::shutdown(shutdown_mode mode,
   return r;
 }
 
+// The shutdown loop. Quiescence (every worker asleep, no submit in flight, nothing queued) can
+// only be lost by a task that runs, and every worker that parks signals quiesce_ while the
+// runtime is closed, so the loop reads quiesce_'s epoch before testing quiet(): a park between
+// the test and the wait bumps the epoch and the wait returns at once (no lost wake-up). Past
+// the deadline the canceling flag makes the workers discard instead of run; this thread also
+// discards what sits in the queues, since a stuck worker's deque would otherwise wait for it,
+// and it polls every millisecond because a running task may still queue more. Once only
+// running tasks are left it reports them without joining: nothing can interrupt a task.
 shutdown_report runtime_core::shutdown_locked(shutdown_mode mode,
                                               std::chrono::steady_clock::time_point drain_deadline,
                                               bool& joined) {

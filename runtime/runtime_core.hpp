@@ -21,6 +21,7 @@
 #include "loop_board.hpp"
 #include "magpie/config.hpp"
 #include "magpie/detail/cache_line.hpp"
+#include "magpie/detail/steal_order.hpp"
 #include "magpie/detail/submit.hpp"
 #include "magpie/shutdown_report.hpp"
 #include "magpie/stats.hpp"
@@ -39,7 +40,7 @@ class runtime_core {
 
  public:
   /// Validates `cfg` (std::invalid_argument naming the field), starts the workers.
-  explicit runtime_core(config cfg);
+  explicit runtime_core(config cfg, steal_order victims = steal_order::topology);
   ~runtime_core();
   runtime_core(const runtime_core&) = delete;
   runtime_core& operator=(const runtime_core&) = delete;

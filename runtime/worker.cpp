@@ -242,7 +242,7 @@ task* worker::from_injector(unsigned lane) {
 template <class Done>
 task* worker::search(const Done& done) {
   // Woken on our waker's CPU for a task we have now run: spinning here would compete with the
-  // waker (on a machine with no spare core this co-location put ~3 us into every wake-up), so
+  // waker for its CPU (on a machine with no spare core, a delay in every wake-up), so
   // wake a worker on another CPU to search instead, and park.
   counters.doing.went_idle();  // a run of work ends here (busy time is counted per run)
   if (hand_off_) {

@@ -206,8 +206,9 @@ TEST_CASE("a runtime started under taskset -c 1 uses exactly PU 1" * doctest::ti
 namespace {
 
 // Spawn trees deep enough that idle workers steal; returns the summed worker stats.
-magpie::worker_stats steal_totals(magpie::config c) {
-  magpie::runtime rt(c);
+magpie::worker_stats steal_totals(
+    magpie::config c, magpie::detail::steal_order victims = magpie::detail::steal_order::topology) {
+  magpie::runtime rt(c, victims);
   std::atomic<int> leaves{0};
   const auto grow = [&](auto& self, int depth) -> void {
     if (depth == 0) {
@@ -249,8 +250,8 @@ TEST_CASE("on one NUMA node every steal is near; random order and unbound worker
   const magpie::worker_stats one_node = steal_totals(c);
   CHECK(one_node.steals_far == 0);
 
-  c.victims = magpie::steal_order::random;  // one ring of everybody, as if unplaced
-  CHECK(steal_totals(c).steals_near == 0);
+  // One ring of everybody, as if unplaced.
+  CHECK(steal_totals(c, magpie::detail::steal_order::random).steals_near == 0);
 
   c = magpie::test::with_workers(4, pinning::none);
   const magpie::worker_stats unbound = steal_totals(c);

@@ -19,11 +19,6 @@ enum class priority : unsigned char { high, normal, low };
 ///  none:    no binding; the OS places the threads.
 enum class pinning { none, compact, scatter };
 
-/// The order in which an idle worker looks at the others' deques.
-///  topology: near to far (same core, L3, NUMA node, package, the rest; docs/topology.md);
-///  random:   everyone in one ring from a random start (for comparisons; what most runtimes do).
-enum class steal_order { topology, random };
-
 /// What config.on_stall is told about a worker that has been running one task too long.
 struct stall_info {
   std::size_t worker;                    ///< index of the worker (as current_worker() says)
@@ -46,7 +41,6 @@ struct config {
   /// So is a described machine (synthetic_topology, or HWLOC_SYNTHETIC / HWLOC_XMLFILE in the
   /// environment), whose PUs are never bound to.
   std::vector<unsigned> cpus;
-  steal_order victims = steal_order::topology;
   /// How long a worker that ran dry keeps looking for work before it sleeps in the kernel.
   /// 0 parks at once; at most 1 second. Changeable later with runtime::set_spin.
   std::chrono::microseconds spin{50};

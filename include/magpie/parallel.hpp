@@ -150,7 +150,7 @@ template <class Index, class Chunk>
 void for_range(loop_state& s, Index first, Index last, const Chunk& chunk) {
   while (first < last && !s.failed.load(std::memory_order_relaxed)) {
     const std::size_t n = span(first, last, "magpie::parallel_for");
-    if (n > s.grain && (!s.adaptive || should_split(s.rt.core()))) {
+    if (n > s.grain && (!s.adaptive || should_split(detail::runtime_access::core(s.rt)))) {
       const Index mid = advance(first, n / 2);
       task_group g(s.rt);
       g.spawn(
@@ -176,7 +176,7 @@ void for_range(loop_state& s, Index first, Index last, const Chunk& chunk) {
 // runtime_closed naming `where`, the call the user made.
 template <class Work>
 void on_runtime(runtime& rt, const char* where, Work&& work) {
-  if (on_worker_of(rt.core())) {
+  if (on_worker_of(detail::runtime_access::core(rt))) {
     work();
     return;
   }
@@ -278,7 +278,7 @@ void run_broadcast_piece(const void* ctx, std::size_t k, std::size_t begin, std:
 inline void plan_broadcast(runtime& rt, broadcast_job& job, std::size_t n, std::size_t grain) {
   job.n = n;
   job.grain = grain;
-  job.participants = rt.worker_count() + (on_worker_of(rt.core()) ? 0 : 1);
+  job.participants = rt.worker_count() + (on_worker_of(detail::runtime_access::core(rt)) ? 0 : 1);
   job.pieces = broadcast_piece_count(n, grain, job.participants);
 }
 
@@ -291,15 +291,15 @@ bool try_broadcast(runtime& rt, broadcast_job& job, Index first, const Piece& pi
   const broadcast_ctx<Index, Piece> ctx{first, &piece};
   job.run = &run_broadcast_piece<Index, Piece>;
   job.ctx = &ctx;
-  if (!broadcast_post(rt.core(), job)) return false;
-  broadcast_finish(rt.core(), job);
+  if (!broadcast_post(detail::runtime_access::core(rt), job)) return false;
+  broadcast_finish(detail::runtime_access::core(rt), job);
   return true;
 }
 
 /// parallel_for's pieces through the loop board when a worker searches (see try_broadcast).
 template <class Index, class Chunk>
 bool broadcast_for(runtime& rt, Index first, std::size_t n, std::size_t grain, const Chunk& chunk) {
-  if (!broadcast_possible(rt.core())) return false;
+  if (!broadcast_possible(detail::runtime_access::core(rt))) return false;
   broadcast_job job;
   plan_broadcast(rt, job, n, grain);
   return try_broadcast(rt, job, first, [&chunk](std::size_t, Index b, Index e) { chunk(b, e); });
@@ -353,7 +353,7 @@ T reduce_range(const reduce_ctx<T, Leaf, Reduce>& c, Index first, Index last) {
   T acc = c.identity;
   while (first < last && !s.failed.load(std::memory_order_relaxed)) {
     const std::size_t n = span(first, last, "magpie::parallel_reduce");
-    if (n > s.grain && (!s.adaptive || should_split(s.rt.core()))) {
+    if (n > s.grain && (!s.adaptive || should_split(detail::runtime_access::core(s.rt)))) {
       return reduce_split(c, std::move(acc), first, advance(first, n / 2), last);
     }
     const Index stop = advance(first, std::min(n, s.grain));
@@ -391,7 +391,7 @@ T fold_partials(T acc, std::vector<partial_slot<T>>& partial, const Reduce& redu
 template <class Index, class T, class Leaf, class Reduce>
 bool broadcast_reduce(runtime& rt, Index first, std::size_t n, std::size_t grain, const T& identity,
                       const Leaf& leaf, const Reduce& reduce, T& result) {
-  if (!broadcast_possible(rt.core())) return false;
+  if (!broadcast_possible(detail::runtime_access::core(rt))) return false;
   broadcast_job job;
   plan_broadcast(rt, job, n, grain);
   std::vector<partial_slot<T>> partial(job.pieces, partial_slot<T>{identity});
@@ -411,10 +411,11 @@ T reduce_indexes(runtime& rt, Index first, Index last, T identity, const Leaf& l
   if (n == 0) return identity;
   const std::size_t workers = rt.worker_count();
   loop_state s{rt, pick_grain(n, workers, opts), opts.part == partitioner::adaptive};
-  if (n <= s.grain || (s.adaptive && workers == 1 && on_worker_of(rt.core()))) {
+  if (n <= s.grain ||
+      (s.adaptive && workers == 1 && on_worker_of(detail::runtime_access::core(rt)))) {
     return leaf(std::move(identity), first, last);  // one piece, inline
   }
-  const bool joins = opts.caller_joins && !on_worker_of(rt.core());
+  const bool joins = opts.caller_joins && !on_worker_of(detail::runtime_access::core(rt));
   T result = identity;
   if (joins) {
     if (s.adaptive && broadcast_reduce(rt, first, n, s.grain, identity, leaf, reduce, result)) {
@@ -483,7 +484,7 @@ void for_tiles(tile_state& t, range2d r, const Body& body) {
   } else {
     r.col_end = second.col_begin = r.col_begin + r.cols() / 2;
   }
-  if (t.s.adaptive && !should_split(t.s.rt.core())) {
+  if (t.s.adaptive && !should_split(detail::runtime_access::core(t.s.rt))) {
     for_tiles(t, r, body);
     for_tiles(t, second, body);
     return;
@@ -528,13 +529,14 @@ void parallel_for(runtime& rt, First first_bound, Last last_bound, loop_options 
     }
   };
   const bool adaptive = opts.part == partitioner::adaptive;
-  if (n <= grain || (adaptive && workers == 1 && detail::on_worker_of(rt.core()))) {
+  if (n <= grain ||
+      (adaptive && workers == 1 && detail::on_worker_of(detail::runtime_access::core(rt)))) {
     chunk(first, last);  // nothing to gain from tasks
     return;
   }
   // Searching workers take part through the loop board when one is free (adaptive only: fixed
   // chunking must not depend on who takes part); else tasks, or helpers for a joining caller.
-  if (opts.caller_joins && !detail::on_worker_of(rt.core())) {
+  if (opts.caller_joins && !detail::on_worker_of(detail::runtime_access::core(rt))) {
     if (adaptive && detail::broadcast_for(rt, first, n, grain, chunk)) return;
     detail::share_pieces(rt, first, n, grain,
                          [&chunk](std::size_t, Index b, Index e) { chunk(b, e); });
@@ -620,7 +622,7 @@ void parallel_for(runtime& rt, range2d r, loop_options opts, Body&& body) {
       r.row_grain != 0 ? r.row_grain : detail::pick_side_grain(r.rows(), workers, opts.part),
       r.col_grain != 0 ? r.col_grain : detail::pick_side_grain(r.cols(), workers, opts.part)};
   if ((r.rows() <= t.row_grain && r.cols() <= t.col_grain) ||
-      (t.s.adaptive && workers == 1 && detail::on_worker_of(rt.core()))) {
+      (t.s.adaptive && workers == 1 && detail::on_worker_of(detail::runtime_access::core(rt)))) {
     body(r.row_begin, r.row_end, r.col_begin, r.col_end);  // one tile, inline
     return;
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "magpie/config.hpp"
+#include "magpie/detail/steal_order.hpp"
 #include "magpie/detail/submit.hpp"
 #include "magpie/errors.hpp"
 #include "magpie/export.hpp"
@@ -16,6 +17,11 @@
 #include "magpie/stats.hpp"
 
 namespace magpie {
+namespace detail {
+
+struct runtime_access;
+
+}  // namespace detail
 
 /// A work-stealing runtime: worker threads, their deques, and the injector for outside threads.
 /// Several runtimes may live in one process; they share nothing.
@@ -24,6 +30,9 @@ class MAGPIE_API runtime {
   /// Starts the workers and returns once all of them are running. Throws std::invalid_argument
   /// naming the bad config field, or std::system_error if an explicit cpus binding fails.
   explicit runtime(config cfg = {});
+  /// Test and benchmark hook, not API: runtime(cfg) whose thieves look at their victims in
+  /// `victims` order (perf/ prices the near-to-far order against the random one with it).
+  runtime(config cfg, detail::steal_order victims);
   /// shutdown(drain) if not done yet: every accepted task runs before the destructor returns.
   /// Destroyed by one of its own tasks, it returns at once and a helper thread drains, joins
   /// the workers and frees the runtime once that task has finished.
@@ -141,9 +150,9 @@ class MAGPIE_API runtime {
   /// is off, std::system_error naming `path` if the file cannot be written.
   void write_chrome_trace(const std::string& path) const;
 
-  detail::runtime_core& core() noexcept { return *core_; }
-
  private:
+  friend struct detail::runtime_access;
+
   shutdown_report shutdown_until(std::chrono::steady_clock::time_point deadline);
 
   std::unique_ptr<detail::runtime_core> core_;
@@ -152,6 +161,15 @@ class MAGPIE_API runtime {
 /// Index of the calling thread among the workers of the runtime it belongs to; -1 outside any
 /// runtime's workers. Never blocks.
 MAGPIE_API int current_worker() noexcept;
+
+namespace detail {
+
+/// The core behind a runtime, for Magpie's own templates (task_group, parallel); not API.
+struct runtime_access {
+  static runtime_core& core(runtime& rt) noexcept { return *rt.core_; }
+};
+
+}  // namespace detail
 
 }  // namespace magpie
 

@@ -31,7 +31,8 @@ namespace magpie {
 class MAGPIE_API task_group {
  public:
   /// Tasks spawned into the group are queued in lane `p`.
-  explicit task_group(runtime& rt, priority p = priority::normal) : state_(rt.core(), p) {}
+  explicit task_group(runtime& rt, priority p = priority::normal)
+      : state_(detail::runtime_access::core(rt), p) {}
   /// Waits for the group's tasks; an exception they threw and nobody waited for is dropped.
   ~task_group() {
     // Inline: a group that was waited for (the usual case) has nothing left to do here.

@@ -64,17 +64,16 @@ std::uint64_t magpie_nqueens(magpie::runtime& rt, const perf::queens_board& b, i
 
 // Victims: near-to-far stealing (the default) or the random order most runtimes use, so the
 // two can be compared in one binary (docs/topology.md).
-template <magpie::steal_order Victims>
+template <magpie::detail::steal_order Victims>
 struct basic_magpie_adapter {
   static constexpr const char* name =
-      Victims == magpie::steal_order::topology ? "magpie" : "magpie_random_steal";
+      Victims == magpie::detail::steal_order::topology ? "magpie" : "magpie_random_steal";
 
-  explicit basic_magpie_adapter(std::size_t workers) : rt(config_for(workers)) {}
+  explicit basic_magpie_adapter(std::size_t workers) : rt(config_for(workers), Victims) {}
 
   static magpie::config config_for(std::size_t workers) {
     magpie::config cfg;
     cfg.workers = workers;
-    cfg.victims = Victims;
     return cfg;
   }
 
@@ -158,8 +157,8 @@ struct basic_magpie_adapter {
   magpie::runtime rt;
 };
 
-using magpie_adapter = basic_magpie_adapter<magpie::steal_order::topology>;
-using magpie_random_steal = basic_magpie_adapter<magpie::steal_order::random>;
+using magpie_adapter = basic_magpie_adapter<magpie::detail::steal_order::topology>;
+using magpie_random_steal = basic_magpie_adapter<magpie::detail::steal_order::random>;
 
 }  // namespace
 

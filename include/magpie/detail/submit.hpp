@@ -27,8 +27,8 @@ enum class slot : unsigned char {
 
 struct reservation {
   slot kind;
-  // Two pointers at most, so the reservation comes back in registers (a third field made
-  // spawning 20 % slower by returning it through memory).
+  // Two pointers at most, so the reservation comes back in registers: a larger one is returned
+  // through memory, on every spawn.
   union {
     producer* from;  // kind == slot::injector: the caller's producer
     task* block;     // kind == slot::local: an empty task in the calling worker's pool
@@ -73,8 +73,8 @@ class slot_guard {
 
 /// Builds the task for `f` where `r` says it goes (the reserved pooled block for the local
 /// deque, the caller's stack for the injector), counts it in `group`, and hands it over. On failure
-/// the reservation is released and nothing was accepted. Always inlined: the compiler stopped
-/// inlining it into recursive spawners (skynet), which cost 11 instructions per task.
+/// the reservation is released and nothing was accepted. Always inlined: left to itself the
+/// compiler does not inline it into recursive spawners (skynet), and the call shows per task.
 template <class F>
 [[gnu::always_inline]] inline void submit_callable(runtime_core& core, reservation r, F&& f,
                                                    group_state* group, priority p) {
