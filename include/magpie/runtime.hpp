@@ -50,7 +50,7 @@ class MAGPIE_API runtime {
     detail::require_callable(f, "magpie::runtime::submit");
     const detail::reservation r = detail::reserve_slot(*core_, true);
     if (r.kind == detail::slot::closed)
-      throw runtime_closed("magpie::runtime::submit: runtime is shut down");
+      MAGPIE_THROW(runtime_closed("magpie::runtime::submit: runtime is shut down"));
     detail::submit_callable(*core_, r, std::forward<F>(f), nullptr, p);
   }
 
@@ -75,7 +75,7 @@ class MAGPIE_API runtime {
     const detail::reservation r =
         detail::reserve_slot_until(*core_, detail::deadline_after(timeout));
     if (r.kind == detail::slot::closed)
-      throw runtime_closed("magpie::runtime::submit_for: runtime is shut down");
+      MAGPIE_THROW(runtime_closed("magpie::runtime::submit_for: runtime is shut down"));
     if (r.kind == detail::slot::full) return false;
     detail::submit_callable(*core_, r, std::forward<F>(f), nullptr, p);
     return true;
