@@ -74,10 +74,12 @@ class async_job {
   async_job& operator=(async_job&&) = delete;
   ~async_job() {
     if (state_ == nullptr) return;
+#if MAGPIE_EXCEPTIONS  // without, get() reports the discard through MAGPIE_ON_ERROR
     if (!state_->value && !state_->error) {
       state_->error = std::make_exception_ptr(
           runtime_closed("magpie::future: the task was discarded by shutdown(cancel)"));
     }
+#endif
     end_group_task(state_->group);  // the state itself lives on in state_ until after this
   }
 
@@ -154,11 +156,9 @@ class future {
       std::exception_ptr e = std::move(s->error);
       std::rethrow_exception(e);
     }
-    // Only without exceptions (where make_exception_ptr makes nothing) is a discarded task's
-    // state left with neither a value nor an error.
+    // Only without exceptions is a discarded task's state left with neither value nor error.
     if (!s->value)
-      MAGPIE_THROW(
-          runtime_closed("magpie::future::get: the task was discarded by shutdown(cancel)"));
+      MAGPIE_THROW(runtime_closed("magpie::future: the task was discarded by shutdown(cancel)"));
     if constexpr (!std::is_void_v<T>) return std::move(*s->value);
   }
 
