@@ -157,6 +157,7 @@ TEST_CASE("config.max_workers: the extra workers start asleep and take work once
   for (std::size_t i = 1; i < 4; ++i) {
     CHECK_FALSE(s.workers[i].active);
     CHECK(s.workers[i].tasks_run == 0);
+    CHECK(s.workers[i].wakeups == 0);  // asleep since the start: 500 submissions woke none
   }
   CHECK_THROWS_AS(rt.set_active_workers(5), std::invalid_argument);
   rt.set_active_workers(4);  // past the starting count, up to max_workers
