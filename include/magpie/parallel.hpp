@@ -181,6 +181,9 @@ void on_runtime(runtime& rt, const char* where, Work&& work) {
     work();
     return;
   }
+  // Closed is final, so this names the call up front; without exceptions the catch below
+  // cannot rename spawn's error.
+  if (rt.closed()) MAGPIE_THROW(runtime_closed(std::string(where) + ": runtime is shut down"));
   task_group g(rt);
   MAGPIE_TRY {
     g.spawn(std::forward<Work>(work));

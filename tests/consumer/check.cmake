@@ -7,7 +7,8 @@
 #   c_only         a C-only CMake project (project(x C) + find_package(magpie))
 #   no_exceptions  a C++ program built with -fno-exceptions (magpie.pc): the headers compile
 #                  without warnings, it runs, and each mistake it makes on request is reported
-#                  by the error handler (the default, then its own MAGPIE_ON_ERROR) and aborts
+#                  by the error handler (the default, then its own MAGPIE_ON_ERROR) and aborts,
+#                  naming the call the program made
 #   subdirectory   add_subdirectory(magpie) in a parent that installs and exports its own
 #   fetchcontent   library linking magpie::magpie; the same with FetchContent from a local git
 #                  repository of the source tree; then a project uses that installed library
@@ -111,6 +112,7 @@ elseif(CASE STREQUAL "no_exceptions")
   # Each mistake: the message, then abort (a non-zero exit, not the program's own).
   foreach(check "default|closed|magpie: magpie::runtime::submit: runtime is shut down"
                 "default|reversed|magpie: magpie::parallel_for: reversed range (last < first)"
+                "default|loop|magpie: magpie::parallel_for: runtime is shut down"
                 "default|discarded|magpie: magpie::future: the task was discarded"
                 "custom|closed|custom handler: magpie::runtime::submit: runtime is shut down")
     string(REPLACE "|" ";" check "${check}")

@@ -4,6 +4,7 @@
 // the error handler prints the message and the program aborts.
 //   closed     submit after shutdown
 //   reversed   parallel_for over a reversed range
+//   loop       parallel_for after shutdown
 //   discarded  future::get of a task that shutdown discarded
 // Built with -DCUSTOM_HANDLER, MAGPIE_ON_ERROR is this program's own handler, which logs and
 // returns: the program must abort all the same.
@@ -59,6 +60,12 @@ void reversed_range() {
   magpie::parallel_for(rt, 10, 0, [](int) {});
 }
 
+void loop_after_shutdown() {
+  magpie::runtime rt;
+  rt.shutdown();
+  magpie::parallel_for(rt, 0, 1000000, [](int) {});
+}
+
 // The only worker is held inside a task while the future's task queues behind it; shutdown_for
 // with no time to drain discards it, and get() finds neither value nor error.
 void get_discarded() {
@@ -85,6 +92,7 @@ int main(int argc, char** argv) {
   if (argc < 2) return use_everything();
   if (std::strcmp(argv[1], "closed") == 0) submit_after_shutdown();
   if (std::strcmp(argv[1], "reversed") == 0) reversed_range();
+  if (std::strcmp(argv[1], "loop") == 0) loop_after_shutdown();
   if (std::strcmp(argv[1], "discarded") == 0) get_discarded();
   std::printf("%s: no error was reported\n", argv[1]);
   return 0;
