@@ -284,6 +284,16 @@ std::vector<std::vector<std::uint32_t>> victim_rings::lists(std::size_t worker) 
 
 // --- topology ---------------------------------------------------------------------------------
 
+namespace {
+
+std::runtime_error bad_xml_file(const char* path) {
+  return std::runtime_error(std::string("magpie: hwloc cannot load the topology named by the "
+                                        "environment variable HWLOC_XMLFILE=\"") +
+                            path + "\"; unset it or point it at a valid hwloc XML export");
+}
+
+}  // namespace
+
 topology::topology(const std::string& description) : synthetic_(!description.empty()) {
   hwloc_topology* raw = nullptr;
   if (hwloc_topology_init(&raw) != 0)
@@ -306,14 +316,14 @@ topology::topology(const std::string& description) : synthetic_(!description.emp
       throw bad("hwloc cannot parse");
   } else if (const char* s = env("HWLOC_SYNTHETIC")) {
     check_synthetic_size(s, "HWLOC_SYNTHETIC");  // hwloc reads it when loading "this" machine
+  } else if (const char* x = env("HWLOC_XMLFILE")) {
+    // Set it ourselves: hwloc's own reading of the variable silently falls back to this machine
+    // when its libxml2 parser (libhwloc-plugins) rejects the file.
+    if (hwloc_topology_set_xml(t.get(), x) != 0) throw bad_xml_file(x);
   }
   if (hwloc_topology_load(t.get()) != 0) {
     if (synthetic_) throw bad("hwloc cannot load the topology");
-    if (const char* x = env("HWLOC_XMLFILE")) {
-      throw std::runtime_error(std::string("magpie: hwloc cannot load the topology named by the "
-                                           "environment variable HWLOC_XMLFILE=\"") +
-                               x + "\"; unset it or point it at a valid hwloc XML export");
-    }
+    if (const char* x = env("HWLOC_XMLFILE")) throw bad_xml_file(x);
     throw std::runtime_error("magpie: hwloc_topology_load failed");
   }
   if (synthetic_) {
