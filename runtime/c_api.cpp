@@ -2,17 +2,17 @@
 // magpie_status, so none crosses into C (where unwinding through C frames is undefined).
 #include "magpie/magpie.h"
 
-#include <cstdio>
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <cstring>
+#include <limits>
 #include <memory>
-#include <new>
-#include <stdexcept>
 #include <string>
-#include <system_error>
 #include <utility>
 
+#include "c_status.hpp"
 #include "magpie/magpie.hpp"
-#include "runtime_core.hpp"
 
 struct magpie_runtime {
   explicit magpie_runtime(magpie::config c) : rt(std::move(c)) {}
@@ -20,32 +20,15 @@ struct magpie_runtime {
 };
 
 struct magpie_group {
-  explicit magpie_group(magpie::runtime& r) : g(r) {}
+  magpie_group(magpie::runtime& r, magpie::priority p) : g(r, p) {}
   magpie::task_group g;
 };
 
-namespace {
+using magpie::detail::c_error;
+using magpie::detail::c_guarded;
+using magpie::detail::c_invalid;
 
-// Most specific first: invalid_argument and runtime_closed derive from logic_error and
-// runtime_error.
-template <class F>
-magpie_status guarded(F&& f) noexcept {
-  try {
-    return f();
-  } catch (const magpie::runtime_closed&) {
-    return MAGPIE_ERROR_CLOSED;
-  } catch (const std::invalid_argument&) {
-    return MAGPIE_ERROR_INVALID_ARGUMENT;
-  } catch (const std::bad_alloc&) {
-    return MAGPIE_ERROR_NO_MEMORY;
-  } catch (const std::system_error&) {
-    return MAGPIE_ERROR_SYSTEM;
-  } catch (const std::logic_error&) {
-    return MAGPIE_ERROR_MISUSE;
-  } catch (...) {
-    return MAGPIE_ERROR_INTERNAL;
-  }
-}
+namespace {
 
 // What runs on a worker: a C function cannot throw, so nothing reaches on_exception from here.
 struct c_task {
@@ -54,36 +37,150 @@ struct c_task {
   void operator()() const { fn(arg); }
 };
 
+bool to_priority(magpie_priority in, magpie::priority& out) noexcept {
+  switch (in) {
+    case MAGPIE_PRIORITY_NORMAL:
+      out = magpie::priority::normal;
+      return true;
+    case MAGPIE_PRIORITY_HIGH:
+      out = magpie::priority::high;
+      return true;
+    case MAGPIE_PRIORITY_LOW:
+      out = magpie::priority::low;
+      return true;
+  }
+  return false;
+}
+
+// Saturates instead of wrapping: a timeout past 2^63 ns (292 years) is "forever".
+std::chrono::nanoseconds to_duration(std::uint64_t ns) noexcept {
+  constexpr auto most = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(std::min(ns, most)));
+}
+
+constexpr const char* create_with = "magpie_runtime_create_with";
+
+// The C config as the C++ one; an error status (with magpie_last_error set) for what only C
+// can get wrong. The C++ constructor checks the values themselves.
+magpie_status convert(const magpie_config& in, magpie::config& out) {
+  if (in.struct_size != sizeof(magpie_config))
+    return c_invalid(create_with,
+                     "config.struct_size is not sizeof(magpie_config): call "
+                     "magpie_config_init before setting fields");
+  switch (in.pin) {
+    case MAGPIE_PIN_COMPACT:
+      out.pin = magpie::pinning::compact;
+      break;
+    case MAGPIE_PIN_SCATTER:
+      out.pin = magpie::pinning::scatter;
+      break;
+    case MAGPIE_PIN_NONE:
+      out.pin = magpie::pinning::none;
+      break;
+    default:
+      return c_invalid(create_with, "config.pin is not a magpie_pinning value");
+  }
+  if (in.cpus == nullptr && in.cpu_count != 0)
+    return c_invalid(create_with, "config.cpus is NULL but config.cpu_count is not 0");
+  if (in.cpus != nullptr) out.cpus.assign(in.cpus, in.cpus + in.cpu_count);
+  out.workers = in.workers;
+  out.max_workers = in.max_workers;
+  out.spin = std::chrono::microseconds(in.spin_us);
+  out.max_pending = in.max_pending;
+  out.latency_workers = in.latency_workers;
+  out.starvation_limit = in.starvation_limit;
+  return MAGPIE_OK;
+}
+
+// The allocation-free queries: a runtime and an output pointer, never an exception.
+template <class T, class Get>
+magpie_status query(const char* function, const magpie_runtime* rt, T* out, Get get) noexcept {
+  if (rt == nullptr) return c_invalid(function, "rt is NULL");
+  if (out == nullptr) return c_invalid(function, "out is NULL");
+  *out = get(rt->rt);
+  return MAGPIE_OK;
+}
+
+// The checks every submit makes; MAGPIE_OK with `p` set when the call may go on.
+magpie_status check_submit(const char* function, const magpie_runtime* rt, magpie_task_fn fn,
+                           magpie_priority priority, magpie::priority& p) noexcept {
+  if (rt == nullptr) return c_invalid(function, "rt is NULL");
+  if (fn == nullptr) return c_invalid(function, "fn is NULL");
+  if (!to_priority(priority, p)) return c_invalid(function, "priority is not a magpie_priority");
+  return MAGPIE_OK;
+}
+
+// submit, try_submit and group_create for the C functions with and without a priority, each
+// reporting errors under the name of the function the user called.
+magpie_status submit(const char* function, magpie_runtime* rt, magpie_task_fn fn, void* arg,
+                     magpie_priority priority) {
+  magpie::priority p{};
+  if (const magpie_status s = check_submit(function, rt, fn, priority, p); s != MAGPIE_OK) return s;
+  return c_guarded(function, [&] {
+    rt->rt.submit(c_task{fn, arg}, p);
+    return MAGPIE_OK;
+  });
+}
+
+magpie_status try_submit(const char* function, magpie_runtime* rt, magpie_task_fn fn, void* arg,
+                         magpie_priority priority) {
+  magpie::priority p{};
+  if (const magpie_status s = check_submit(function, rt, fn, priority, p); s != MAGPIE_OK) return s;
+  return c_guarded(function, [&] {
+    if (rt->rt.try_submit(c_task{fn, arg}, p)) return MAGPIE_OK;
+    // try_submit does not say why; closed is final, so reading it afterwards is accurate
+    // except when shutdown began in between, where either answer is true enough.
+    if (rt->rt.closed()) return c_error(MAGPIE_ERROR_CLOSED, function, "the runtime is shut down");
+    return c_error(MAGPIE_ERROR_FULL, function, "max_pending tasks are queued");
+  });
+}
+
+magpie_status group_create(const char* function, magpie_runtime* rt, magpie_priority priority,
+                           magpie_group** out) {
+  magpie::priority p{};
+  if (rt == nullptr) return c_invalid(function, "rt is NULL");
+  if (out == nullptr) return c_invalid(function, "out is NULL");
+  if (!to_priority(priority, p)) return c_invalid(function, "priority is not a magpie_priority");
+  return c_guarded(function, [&] {
+    *out = std::make_unique<magpie_group>(rt->rt, p).release();  // owned by the C caller
+    return MAGPIE_OK;
+  });
+}
+
 }  // namespace
 
 extern "C" {
 
-const char* magpie_strerror(magpie_status status) {
-  switch (status) {
-    case MAGPIE_OK:
-      return "success";
-    case MAGPIE_ERROR_INVALID_ARGUMENT:
-      return "invalid argument (a null handle, function or output pointer, or a bad value)";
-    case MAGPIE_ERROR_CLOSED:
-      return "the runtime is shut down";
-    case MAGPIE_ERROR_FULL:
-      return "the runtime's queue is full (max_pending tasks are waiting)";
-    case MAGPIE_ERROR_NO_MEMORY:
-      return "out of memory";
-    case MAGPIE_ERROR_MISUSE:
-      return "misuse (e.g. waiting on a group from one of its own tasks)";
-    case MAGPIE_ERROR_SYSTEM:
-      return "the operating system refused (threads or CPU binding)";
-    case MAGPIE_ERROR_INTERNAL:
-      return "internal error";
-  }
-  return "unknown status";
+void magpie_config_init(magpie_config* config) {
+  if (config == nullptr) return;
+  const magpie::config d;
+  *config = magpie_config{};
+  config->struct_size = sizeof(magpie_config);
+  config->workers = d.workers;
+  config->max_workers = d.max_workers;
+  config->spin_us = static_cast<std::uint32_t>(d.spin.count());
+  config->max_pending = d.max_pending;
+  config->pin = MAGPIE_PIN_COMPACT;
+  config->latency_workers = d.latency_workers;
+  config->starvation_limit = d.starvation_limit;
+}
+
+magpie_status magpie_runtime_create_with(const magpie_config* config, magpie_runtime** out) {
+  if (config == nullptr) return c_invalid(create_with, "config is NULL");
+  if (out == nullptr) return c_invalid(create_with, "out is NULL");
+  return c_guarded(create_with, [&] {
+    magpie::config c;
+    const magpie_status s = convert(*config, c);
+    if (s != MAGPIE_OK) return s;
+    *out = std::make_unique<magpie_runtime>(std::move(c)).release();  // owned by the C caller
+    return MAGPIE_OK;
+  });
 }
 
 magpie_status magpie_runtime_create(size_t workers, uint32_t spin_us, size_t max_pending,
                                     magpie_runtime** out) {
-  if (out == nullptr) return MAGPIE_ERROR_INVALID_ARGUMENT;
-  return guarded([&] {
+  if (out == nullptr) return c_invalid("magpie_runtime_create", "out is NULL");
+  return c_guarded("magpie_runtime_create", [&] {
     magpie::config c;
     c.workers = workers;
     c.spin = std::chrono::microseconds(spin_us);
@@ -95,85 +192,149 @@ magpie_status magpie_runtime_create(size_t workers, uint32_t spin_us, size_t max
 
 magpie_status magpie_runtime_destroy(magpie_runtime* rt) {
   // ~runtime drains; from one of its own tasks it hands the rest to a helper thread.
-  return guarded([&] {
+  return c_guarded("magpie_runtime_destroy", [&] {
     std::unique_ptr<magpie_runtime> owned(rt);
     return MAGPIE_OK;
   });
 }
 
 magpie_status magpie_runtime_shutdown(magpie_runtime* rt, int cancel) {
-  if (rt == nullptr) return MAGPIE_ERROR_INVALID_ARGUMENT;
-  return guarded([&] {
+  if (rt == nullptr) return c_invalid("magpie_runtime_shutdown", "rt is NULL");
+  return c_guarded("magpie_runtime_shutdown", [&] {
     rt->rt.shutdown(cancel != 0 ? magpie::shutdown_mode::cancel : magpie::shutdown_mode::drain);
     return MAGPIE_OK;
   });
 }
 
-magpie_status magpie_runtime_worker_count(const magpie_runtime* rt, size_t* out) {
-  if (rt == nullptr || out == nullptr) return MAGPIE_ERROR_INVALID_ARGUMENT;
-  *out = rt->rt.worker_count();
-  return MAGPIE_OK;
-}
-
-magpie_status magpie_submit(magpie_runtime* rt, magpie_task_fn fn, void* arg) {
-  if (rt == nullptr || fn == nullptr) return MAGPIE_ERROR_INVALID_ARGUMENT;
-  return guarded([&] {
-    rt->rt.submit(c_task{fn, arg});
+magpie_status magpie_runtime_wait_idle(magpie_runtime* rt) {
+  if (rt == nullptr) return c_invalid("magpie_runtime_wait_idle", "rt is NULL");
+  return c_guarded("magpie_runtime_wait_idle", [&] {
+    rt->rt.wait_idle();
     return MAGPIE_OK;
   });
 }
 
+magpie_status magpie_runtime_set_active_workers(magpie_runtime* rt, size_t n) {
+  if (rt == nullptr) return c_invalid("magpie_runtime_set_active_workers", "rt is NULL");
+  return c_guarded("magpie_runtime_set_active_workers", [&] {
+    rt->rt.set_active_workers(n);
+    return MAGPIE_OK;
+  });
+}
+
+magpie_status magpie_runtime_set_spin(magpie_runtime* rt, uint32_t spin_us) {
+  if (rt == nullptr) return c_invalid("magpie_runtime_set_spin", "rt is NULL");
+  return c_guarded("magpie_runtime_set_spin", [&] {
+    rt->rt.set_spin(std::chrono::microseconds(spin_us));
+    return MAGPIE_OK;
+  });
+}
+
+magpie_status magpie_runtime_worker_count(const magpie_runtime* rt, size_t* out) {
+  return query("magpie_runtime_worker_count", rt, out,
+               [](const magpie::runtime& r) { return r.worker_count(); });
+}
+
+magpie_status magpie_runtime_active_workers(const magpie_runtime* rt, size_t* out) {
+  return query("magpie_runtime_active_workers", rt, out,
+               [](const magpie::runtime& r) { return r.active_workers(); });
+}
+
+magpie_status magpie_runtime_pending(const magpie_runtime* rt, size_t* out) {
+  return query("magpie_runtime_pending", rt, out,
+               [](const magpie::runtime& r) { return r.pending(); });
+}
+
+magpie_status magpie_runtime_running(const magpie_runtime* rt, size_t* out) {
+  return query("magpie_runtime_running", rt, out,
+               [](const magpie::runtime& r) { return r.running(); });
+}
+
+magpie_status magpie_runtime_closed(const magpie_runtime* rt, int* out) {
+  return query("magpie_runtime_closed", rt, out,
+               [](const magpie::runtime& r) { return r.closed() ? 1 : 0; });
+}
+
+magpie_status magpie_submit(magpie_runtime* rt, magpie_task_fn fn, void* arg) {
+  return submit("magpie_submit", rt, fn, arg, MAGPIE_PRIORITY_NORMAL);
+}
+
+magpie_status magpie_submit_priority(magpie_runtime* rt, magpie_task_fn fn, void* arg,
+                                     magpie_priority priority) {
+  return submit("magpie_submit_priority", rt, fn, arg, priority);
+}
+
 magpie_status magpie_try_submit(magpie_runtime* rt, magpie_task_fn fn, void* arg) {
-  if (rt == nullptr || fn == nullptr) return MAGPIE_ERROR_INVALID_ARGUMENT;
-  return guarded([&] {
-    if (rt->rt.try_submit(c_task{fn, arg})) return MAGPIE_OK;
-    // try_submit does not say why; closed is final, so reading it afterwards is accurate
-    // except when shutdown began in between, where either answer is true enough.
-    return magpie::detail::runtime_access::core(rt->rt).closed() ? MAGPIE_ERROR_CLOSED
-                                                                 : MAGPIE_ERROR_FULL;
+  return try_submit("magpie_try_submit", rt, fn, arg, MAGPIE_PRIORITY_NORMAL);
+}
+
+magpie_status magpie_try_submit_priority(magpie_runtime* rt, magpie_task_fn fn, void* arg,
+                                         magpie_priority priority) {
+  return try_submit("magpie_try_submit_priority", rt, fn, arg, priority);
+}
+
+magpie_status magpie_submit_for(magpie_runtime* rt, magpie_task_fn fn, void* arg,
+                                uint64_t timeout_ns, magpie_priority priority) {
+  constexpr const char* function = "magpie_submit_for";
+  magpie::priority p{};
+  if (const magpie_status s = check_submit(function, rt, fn, priority, p); s != MAGPIE_OK) return s;
+  return c_guarded(function, [&] {
+    if (rt->rt.submit_for(c_task{fn, arg}, to_duration(timeout_ns), p)) return MAGPIE_OK;
+    return c_error(MAGPIE_ERROR_TIMEOUT, function, "no room in the queue (max_pending) in time");
   });
 }
 
 magpie_status magpie_group_create(magpie_runtime* rt, magpie_group** out) {
-  if (rt == nullptr || out == nullptr) return MAGPIE_ERROR_INVALID_ARGUMENT;
-  return guarded([&] {
-    *out = std::make_unique<magpie_group>(rt->rt).release();  // owned by the C caller
-    return MAGPIE_OK;
-  });
+  return group_create("magpie_group_create", rt, MAGPIE_PRIORITY_NORMAL, out);
+}
+
+magpie_status magpie_group_create_priority(magpie_runtime* rt, magpie_priority priority,
+                                           magpie_group** out) {
+  return group_create("magpie_group_create_priority", rt, priority, out);
 }
 
 magpie_status magpie_group_spawn(magpie_group* g, magpie_task_fn fn, void* arg) {
-  if (g == nullptr || fn == nullptr) return MAGPIE_ERROR_INVALID_ARGUMENT;
-  return guarded([&] {
+  if (g == nullptr) return c_invalid("magpie_group_spawn", "g is NULL");
+  if (fn == nullptr) return c_invalid("magpie_group_spawn", "fn is NULL");
+  return c_guarded("magpie_group_spawn", [&] {
     g->g.spawn(c_task{fn, arg});
     return MAGPIE_OK;
   });
 }
 
 magpie_status magpie_group_wait(magpie_group* g) {
-  if (g == nullptr) return MAGPIE_ERROR_INVALID_ARGUMENT;
-  return guarded([&] {
+  if (g == nullptr) return c_invalid("magpie_group_wait", "g is NULL");
+  return c_guarded("magpie_group_wait", [&] {
     g->g.wait();
     return MAGPIE_OK;
   });
 }
 
+magpie_status magpie_group_wait_for(magpie_group* g, uint64_t timeout_ns) {
+  if (g == nullptr) return c_invalid("magpie_group_wait_for", "g is NULL");
+  return c_guarded("magpie_group_wait_for", [&] {
+    if (g->g.wait_for(to_duration(timeout_ns))) return MAGPIE_OK;
+    return c_error(MAGPIE_ERROR_TIMEOUT, "magpie_group_wait_for", "the group's tasks still run");
+  });
+}
+
 magpie_status magpie_group_cancel(magpie_group* g) {
-  if (g == nullptr) return MAGPIE_ERROR_INVALID_ARGUMENT;
+  if (g == nullptr) return c_invalid("magpie_group_cancel", "g is NULL");
   g->g.cancel();
   return MAGPIE_OK;
 }
 
 magpie_status magpie_group_destroy(magpie_group* g) {
-  return guarded([&] {
+  return c_guarded("magpie_group_destroy", [&] {
     std::unique_ptr<magpie_group> owned(g);  // ~task_group waits
     return MAGPIE_OK;
   });
 }
 
 magpie_status magpie_runtime_stats_json(magpie_runtime* rt, char** out) {
-  if (rt == nullptr || out == nullptr) return MAGPIE_ERROR_INVALID_ARGUMENT;
-  return guarded([&] {
+  if (rt == nullptr) return c_invalid("magpie_runtime_stats_json", "rt is NULL");
+  if (out == nullptr) return c_invalid("magpie_runtime_stats_json", "out is NULL");
+  return c_guarded("magpie_runtime_stats_json", [&] {
     // The shutdown report's totals first (what a C caller most often wants), then the whole
     // snapshot as magpie::to_json writes it.
     const magpie::runtime_stats s = rt->rt.stats();

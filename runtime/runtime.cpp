@@ -39,6 +39,10 @@ std::size_t runtime::worker_count() const noexcept {
   return core_->size();
 }
 
+bool runtime::closed() const noexcept {
+  return core_->closed();
+}
+
 bool runtime::is_current_worker() const noexcept {
   return detail::worker_of(*core_) != nullptr;
 }

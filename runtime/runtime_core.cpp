@@ -29,6 +29,10 @@ void validate(const config& c) {
     throw std::invalid_argument("config.workers: " + std::to_string(c.workers) +
                                 " exceeds the limit of " + std::to_string(max_workers));
   }
+  if (c.max_workers > max_workers) {
+    throw std::invalid_argument("config.max_workers: " + std::to_string(c.max_workers) +
+                                " exceeds the limit of " + std::to_string(max_workers));
+  }
   validate_spin("config.spin", c.spin);
   if (c.starvation_limit < 2 || c.starvation_limit > (std::size_t{1} << 20)) {
     throw std::invalid_argument("config.starvation_limit: must be between 2 and 2^20, got " +
@@ -54,15 +58,18 @@ config validated(config c) {
   return c;
 }
 
-std::size_t worker_total(const config& c, const topology& t) {
+// Resolves config.workers (0 = one per PU) and config.max_workers (0 = the worker count) in
+// place, and returns the number of threads to start: max_workers.
+std::size_t resolve_worker_counts(config& c, const topology& t) {
   if (!c.cpus.empty() && t.is_synthetic()) {
     // Explicit CPUs are a requirement; a described machine's PUs are never bound to.
     throw std::invalid_argument(std::string("config.cpus: explicit CPUs need this machine's "
                                             "topology, but it comes from ") +
                                 t.source() + ", whose processing units are not bound to");
   }
+  const bool automatic = c.workers == 0;
   std::size_t n = c.workers;
-  if (n == 0) n = !c.cpus.empty() ? c.cpus.size() : t.allowed_pus().size();
+  if (automatic) n = !c.cpus.empty() ? c.cpus.size() : t.allowed_pus().size();
   if (n > max_workers) {  // one per PU of a (possibly described) machine with too many
     throw std::invalid_argument("config.workers: 0 means one per processing unit, " +
                                 std::to_string(n) + " here, which exceeds the limit of " +
@@ -72,7 +79,14 @@ std::size_t worker_total(const config& c, const topology& t) {
     throw std::invalid_argument("config.latency_workers: " + std::to_string(c.latency_workers) +
                                 " exceeds the worker count " + std::to_string(n));
   }
-  return n;
+  if (c.max_workers != 0 && c.max_workers < n) {
+    throw std::invalid_argument("config.max_workers: " + std::to_string(c.max_workers) +
+                                " is below the worker count " + std::to_string(n) +
+                                (automatic ? " (config.workers 0: one per processing unit)" : ""));
+  }
+  c.workers = n;
+  if (c.max_workers == 0) c.max_workers = n;
+  return c.max_workers;
 }
 
 void print_exception(const std::exception_ptr& e) noexcept {
@@ -90,12 +104,17 @@ void print_exception(const std::exception_ptr& e) noexcept {
 runtime_core::runtime_core(config cfg, steal_order victims)
     : cfg_(validated(std::move(cfg))),
       topo_(std::make_unique<topology>(cfg_.synthetic_topology)),
-      plan_(topo_->plan(cfg_.pin, worker_total(cfg_, *topo_), cfg_.cpus)),
+      plan_(topo_->plan(cfg_.pin, resolve_worker_counts(cfg_, *topo_), cfg_.cpus)),
       rings_(victims == steal_order::topology
                  ? topo_->rings(plan_)
                  : victim_rings(std::vector<placement>(plan_.size()))),  // unplaced: one ring
       idle(plan_.size()),
       spin_ns_(std::chrono::nanoseconds(cfg_.spin).count()) {
+  if (cfg_.workers < plan_.size()) {  // config.max_workers: the rest start inactive, asleep
+    // relaxed: the threads that read it are started after this (thread creation orders it).
+    attention_.fetch_or(attention_inactive, std::memory_order_relaxed);
+    idle.set_active(cfg_.workers);
+  }
   start_workers();
   start_monitor();
 }

@@ -129,3 +129,70 @@ TEST_CASE("shutdown with inactive workers drains and joins") {
   CHECK(ran.load() == 2000);
   CHECK(r.ran == 2000);
 }
+
+TEST_CASE("config.max_workers: the extra workers start asleep and take work once activated" *
+          doctest::timeout(120)) {
+  magpie::config c = with_workers(1, magpie::pinning::none);
+  c.max_workers = 4;
+  magpie::runtime rt(c);
+  CHECK(rt.worker_count() == 4);
+  CHECK(rt.active_workers() == 1);
+  wait_until_asleep(rt, 1);  // started inactive: they park at once and cost no CPU
+  std::mutex mu;
+  std::set<int> where;
+  std::latch first(500);
+  for (int i = 0; i < 500; ++i) {
+    rt.submit([&] {
+      {
+        std::lock_guard lock(mu);
+        where.insert(magpie::current_worker());
+      }
+      first.count_down();
+    });
+  }
+  first.wait();
+  CHECK(where == std::set<int>{0});
+  auto s = rt.stats();
+  CHECK(s.workers[0].active);
+  for (std::size_t i = 1; i < 4; ++i) {
+    CHECK_FALSE(s.workers[i].active);
+    CHECK(s.workers[i].tasks_run == 0);
+    CHECK(s.workers[i].wakeups == 0);  // asleep since the start: 500 submissions woke none
+  }
+  CHECK_THROWS_AS(rt.set_active_workers(5), std::invalid_argument);
+  rt.set_active_workers(4);  // past the starting count, up to max_workers
+  std::barrier meet(4);      // only four workers running at once can pass it
+  std::latch done(4);
+  for (int i = 0; i < 4; ++i) {
+    rt.submit([&] {
+      meet.arrive_and_wait();
+      done.count_down();
+    });
+  }
+  done.wait();
+  CHECK(rt.active_workers() == 4);
+  rt.wait_idle();  // inactive-then-active workers take part in quiescence like the others
+  s = rt.stats();
+  for (std::size_t i = 0; i < 4; ++i)
+    CHECK(s.workers[i].active);
+}
+
+TEST_CASE("config.max_workers: wait_idle and shutdown with workers that never woke" *
+          doctest::timeout(120)) {
+  magpie::config c = with_workers(2, magpie::pinning::none);
+  c.max_workers = 6;
+  magpie::runtime rt(c);
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 1000; ++i)
+    rt.submit([&] { ran.fetch_add(1); });
+  rt.wait_idle();
+  CHECK(ran.load() == 1000);
+  for (int i = 0; i < 1000; ++i)
+    rt.submit([&] { ran.fetch_add(1); });
+  const auto r = rt.shutdown();
+  CHECK(ran.load() == 2000);
+  CHECK(r.ran == 2000);
+  const auto s = rt.stats();
+  for (std::size_t i = 2; i < 6; ++i)
+    CHECK(s.workers[i].tasks_run == 0);
+}

@@ -197,6 +197,44 @@ TEST_CASE("config.workers at its extremes" * doctest::timeout(120)) {
   CHECK(runtime(c).worker_count() >= 1);
 }
 
+TEST_CASE("config.max_workers at its extremes" * doctest::timeout(120)) {
+  config c;
+  c.workers = 2;
+  c.max_workers = 1;
+  CHECK(contains(ctor_error(c), "config.max_workers: 1 is below the worker count 2"));
+  c.max_workers = 4097;
+  CHECK(contains(ctor_error(c), "config.max_workers: 4097 exceeds the limit of 4096"));
+  c.max_workers = std::numeric_limits<std::size_t>::max();
+  CHECK(contains(ctor_error(c), "config.max_workers"));
+  c.max_workers = 0;  // the same as workers
+  {
+    runtime rt(c);
+    CHECK(rt.worker_count() == 2);
+    CHECK(rt.active_workers() == 2);
+  }
+  c.max_workers = 2;
+  CHECK(runtime(c).worker_count() == 2);
+  c.max_workers = 3;
+  {
+    runtime rt(c);
+    CHECK(rt.worker_count() == 3);
+    CHECK(rt.active_workers() == 2);
+  }
+  // workers = 0 resolves to one per PU first; a smaller max_workers names both.
+  c.workers = 0;
+  c.synthetic_topology = "pu:4";
+  c.max_workers = 3;
+  CHECK(contains(ctor_error(c),
+                 "config.max_workers: 3 is below the worker count 4 "
+                 "(config.workers 0: one per processing unit)"));
+  c.max_workers = 5;
+  {
+    runtime rt(c);
+    CHECK(rt.worker_count() == 5);
+    CHECK(rt.active_workers() == 4);
+  }
+}
+
 TEST_CASE("config.spin and set_spin at their extremes, checked in microseconds" *
           doctest::timeout(120)) {
   using us = std::chrono::microseconds;

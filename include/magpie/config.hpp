@@ -35,6 +35,10 @@ enum class shutdown_mode {
 struct config {
   /// Worker threads; 0 means one per processing unit this process may use. At most 4096.
   std::size_t workers = 0;
+  /// Worker threads started, of which the first `workers` take work at start: the others sleep
+  /// in the kernel (no CPU) until runtime::set_active_workers raises the active count, which it
+  /// may up to this. 0 means the same as `workers`. At least the worker count, at most 4096.
+  std::size_t max_workers = 0;
   pinning pin = pinning::compact;
   /// Explicit OS PU indexes, worker i on cpus[i % cpus.size()]; overrides `pin`. Each must be
   /// allowed to this process (taskset, cgroup cpuset), and a failure to bind is then an error.

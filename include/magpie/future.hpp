@@ -74,23 +74,26 @@ class async_job {
   async_job& operator=(async_job&&) = delete;
   ~async_job() {
     if (state_ == nullptr) return;
+#if MAGPIE_EXCEPTIONS  // without, get() reports the discard through MAGPIE_ON_ERROR
     if (!state_->value && !state_->error) {
       state_->error = std::make_exception_ptr(
           runtime_closed("magpie::future: the task was discarded by shutdown(cancel)"));
     }
+#endif
     end_group_task(state_->group);  // the state itself lives on in state_ until after this
   }
 
   void operator()() {
     const running_future_scope running(state_->group);
-    try {
+    MAGPIE_TRY {
       if constexpr (std::is_void_v<T>) {
         std::invoke(f_);
         state_->value.emplace();
       } else {
         state_->value.emplace(std::invoke(f_));
       }
-    } catch (...) {
+    }
+    MAGPIE_CATCH(...) {
       state_->error = std::current_exception();
     }
   }
@@ -153,6 +156,9 @@ class future {
       std::exception_ptr e = std::move(s->error);
       std::rethrow_exception(e);
     }
+    // Only without exceptions is a discarded task's state left with neither value nor error.
+    if (!s->value)
+      MAGPIE_THROW(runtime_closed("magpie::future: the task was discarded by shutdown(cancel)"));
     if constexpr (!std::is_void_v<T>) return std::move(*s->value);
   }
 
@@ -162,9 +168,9 @@ class future {
 
   detail::future_state<T>& checked(const char* who) const {
     if (state_ == nullptr) {
-      throw std::logic_error(std::string(who) +
-                             ": no result here (default-constructed, moved from, or get() "
-                             "already called)");
+      MAGPIE_THROW(std::logic_error(std::string(who) +
+                                    ": no result here (default-constructed, moved from, or get() "
+                                    "already called)"));
     }
     return *state_;
   }
@@ -185,7 +191,7 @@ auto runtime::async(F&& f, priority p) {
   state->group.word.store(detail::group_state::one_task, std::memory_order_relaxed);
   const detail::reservation r = detail::reserve_slot(*core_, true);
   if (r.kind == detail::slot::closed)
-    throw runtime_closed("magpie::runtime::async: runtime is shut down");
+    MAGPIE_THROW(runtime_closed("magpie::runtime::async: runtime is shut down"));
   // If the job is refused (bad_alloc), destroying it completes the state.
   detail::submit_callable(*core_, r, detail::async_job<R, D>(state, std::forward<F>(f)), nullptr,
                           p);
@@ -206,7 +212,7 @@ requires(!std::is_same_v<std::decay_t<A0>, priority>) auto runtime::async(F&& f,
                 (std::is_constructible_v<bool, const D&> &&
                  !std::is_convertible_v<const D&, bool>)) {
     if (!static_cast<bool>(fn))
-      throw std::invalid_argument("magpie::runtime::async: empty callable");
+      MAGPIE_THROW(std::invalid_argument("magpie::runtime::async: empty callable"));
   }
   return async(
       [fn = std::move(fn), args = std::tuple<std::decay_t<A0>, std::decay_t<As>...>(

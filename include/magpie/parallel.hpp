@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "magpie/detail/loop_broadcast.hpp"
+#include "magpie/errors.hpp"
 #include "magpie/export.hpp"
 #include "magpie/runtime.hpp"
 #include "magpie/task_group.hpp"
@@ -70,8 +71,8 @@ template <class C, class Bound>
 C to_index(Bound v, const char* where, const char* field) {
   if constexpr (std::is_signed_v<Bound> && std::is_unsigned_v<C>) {
     if (v < 0) {
-      throw std::invalid_argument(std::string(where) + ": " + field +
-                                  " is negative and the other bound is unsigned");
+      MAGPIE_THROW(std::invalid_argument(std::string(where) + ": " + field +
+                                         " is negative and the other bound is unsigned"));
     }
   }
   return static_cast<C>(v);
@@ -91,7 +92,8 @@ It iter_at(It first, Index i) {
 
 template <class Grain>
 std::size_t to_grain(Grain grain, const char* where) {
-  if (grain <= 0) throw std::invalid_argument(std::string(where) + ": grain must be positive");
+  if (grain <= 0)
+    MAGPIE_THROW(std::invalid_argument(std::string(where) + ": grain must be positive"));
   return static_cast<std::size_t>(grain);
 }
 
@@ -102,7 +104,7 @@ template <class Index>
 std::size_t span(Index first, Index last, const char* where) {
   static_assert(loop_index<Index>, "parallel loops take integral indexes");
   if (last < first) {
-    throw std::invalid_argument(std::string(where) + ": reversed range (last < first)");
+    MAGPIE_THROW(std::invalid_argument(std::string(where) + ": reversed range (last < first)"));
   }
   using U = unsigned_of<Index>;  // narrow types promote to int: wrap back before widening
   return static_cast<std::size_t>(static_cast<U>(static_cast<U>(last) - static_cast<U>(first)));
@@ -125,11 +127,12 @@ struct loop_state {
 /// Runs f(); if it throws, pieces of the loop that have not started are skipped.
 template <class F>
 void flag_failure(loop_state& s, const F& f) {
-  try {
+  MAGPIE_TRY {
     f();
-  } catch (...) {
+  }
+  MAGPIE_CATCH(...) {
     s.failed.store(true, std::memory_order_relaxed);
-    throw;
+    MAGPIE_RETHROW;
   }
 }
 
@@ -155,12 +158,13 @@ void for_range(loop_state& s, Index first, Index last, const Chunk& chunk) {
       task_group g(s.rt);
       g.spawn(
           [&s, mid, last, &chunk] { flag_failure(s, [&] { for_range(s, mid, last, chunk); }); });
-      try {
+      MAGPIE_TRY {
         for_range(s, first, mid, chunk);
-      } catch (...) {
+      }
+      MAGPIE_CATCH(...) {
         s.failed.store(true, std::memory_order_relaxed);
         g.cancel();
-        throw;  // g's destructor waits for the spawned half first
+        MAGPIE_RETHROW;  // g's destructor waits for the spawned half first
       }
       g.wait();
       return;
@@ -180,11 +184,15 @@ void on_runtime(runtime& rt, const char* where, Work&& work) {
     work();
     return;
   }
+  // Closed is final, so this names the call up front; without exceptions the catch below
+  // cannot rename spawn's error.
+  if (rt.closed()) MAGPIE_THROW(runtime_closed(std::string(where) + ": runtime is shut down"));
   task_group g(rt);
-  try {
+  MAGPIE_TRY {
     g.spawn(std::forward<Work>(work));
-  } catch (const runtime_closed&) {
-    throw runtime_closed(std::string(where) + ": runtime is shut down");
+  }
+  MAGPIE_CATCH(const runtime_closed&) {
+    MAGPIE_THROW(runtime_closed(std::string(where) + ": runtime is shut down"));
   }
   g.wait();
 }
@@ -215,11 +223,12 @@ struct shared_pieces {
       const std::size_t k = next.fetch_add(1, std::memory_order_relaxed);
       if (k >= pieces) return;
       if (!failed.load(std::memory_order_relaxed)) {
-        try {
+        MAGPIE_TRY {
           const std::size_t offset = k * grain;
           const Index b = advance(first, offset);
           (*piece)(k, b, advance(b, std::min(grain, n - offset)));
-        } catch (...) {
+        }
+        MAGPIE_CATCH(...) {
           if (!failed.exchange(true, std::memory_order_relaxed)) error = std::current_exception();
         }
       }
@@ -336,12 +345,13 @@ T reduce_split(const reduce_ctx<T, Leaf, Reduce>& c, T acc, Index first, Index m
   task_group g(s.rt);
   g.spawn(
       [&c, &right, mid, last] { flag_failure(c.s, [&] { right = reduce_range(c, mid, last); }); });
-  try {
+  MAGPIE_TRY {
     acc = c.reduce(std::move(acc), reduce_range(c, first, mid));
-  } catch (...) {
+  }
+  MAGPIE_CATCH(...) {
     s.failed.store(true, std::memory_order_relaxed);
     g.cancel();
-    throw;
+    MAGPIE_RETHROW;
   }
   g.wait();
   return c.reduce(std::move(acc), std::move(right));  // left to right: order is kept
@@ -491,12 +501,13 @@ void for_tiles(tile_state& t, range2d r, const Body& body) {
   }
   task_group g(t.s.rt);
   g.spawn([&t, second, &body] { flag_failure(t.s, [&] { for_tiles(t, second, body); }); });
-  try {
+  MAGPIE_TRY {
     for_tiles(t, r, body);
-  } catch (...) {
+  }
+  MAGPIE_CATCH(...) {
     t.s.failed.store(true, std::memory_order_relaxed);
     g.cancel();
-    throw;
+    MAGPIE_RETHROW;
   }
   g.wait();
 }
@@ -603,17 +614,17 @@ void parallel_for(runtime& rt, range2d r, loop_options opts, Body&& body) {
                 "magpie::parallel_for over a range2d: the body takes (row_begin, row_end, "
                 "col_begin, col_end)");
   if (r.row_end < r.row_begin) {
-    throw std::invalid_argument(
-        "magpie::parallel_for: range2d rows reversed (row_end < row_begin)");
+    MAGPIE_THROW(
+        std::invalid_argument("magpie::parallel_for: range2d rows reversed (row_end < row_begin)"));
   }
   if (r.col_end < r.col_begin) {
-    throw std::invalid_argument(
-        "magpie::parallel_for: range2d cols reversed (col_end < col_begin)");
+    MAGPIE_THROW(
+        std::invalid_argument("magpie::parallel_for: range2d cols reversed (col_end < col_begin)"));
   }
   if (opts.grain != 0) {
-    throw std::invalid_argument(
+    MAGPIE_THROW(std::invalid_argument(
         "magpie::parallel_for: loop_options::grain must be 0 for a range2d (set row_grain and "
-        "col_grain)");
+        "col_grain)"));
   }
   if (r.rows() == 0 || r.cols() == 0) return;
   const std::size_t workers = rt.worker_count();

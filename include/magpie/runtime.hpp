@@ -40,7 +40,11 @@ class MAGPIE_API runtime {
   runtime(const runtime&) = delete;
   runtime& operator=(const runtime&) = delete;
 
+  /// Worker threads: config.max_workers (config.workers unless set), active or not.
   std::size_t worker_count() const noexcept;
+  /// True once shutdown has begun: submit then throws runtime_closed and try_submit returns
+  /// false. Final: never false again. Never blocks.
+  bool closed() const noexcept;
   /// True when the calling thread is one of this runtime's workers (a worker of another
   /// runtime is not). Never blocks.
   bool is_current_worker() const noexcept;
@@ -55,7 +59,7 @@ class MAGPIE_API runtime {
     detail::require_callable(f, "magpie::runtime::submit");
     const detail::reservation r = detail::reserve_slot(*core_, true);
     if (r.kind == detail::slot::closed)
-      throw runtime_closed("magpie::runtime::submit: runtime is shut down");
+      MAGPIE_THROW(runtime_closed("magpie::runtime::submit: runtime is shut down"));
     detail::submit_callable(*core_, r, std::forward<F>(f), nullptr, p);
   }
 
@@ -80,7 +84,7 @@ class MAGPIE_API runtime {
     const detail::reservation r =
         detail::reserve_slot_until(*core_, detail::deadline_after(timeout));
     if (r.kind == detail::slot::closed)
-      throw runtime_closed("magpie::runtime::submit_for: runtime is shut down");
+      MAGPIE_THROW(runtime_closed("magpie::runtime::submit_for: runtime is shut down"));
     if (r.kind == detail::slot::full) return false;
     detail::submit_callable(*core_, r, std::forward<F>(f), nullptr, p);
     return true;
@@ -134,9 +138,10 @@ class MAGPIE_API runtime {
   void set_spin(std::chrono::microseconds spin);
   /// Lets only workers 0..n-1 take work: the others finish the tasks in their own deques (idle
   /// workers may steal those too) and sleep until a later call wakes them. Takes effect at each
-  /// worker's next task. Throws std::invalid_argument outside [1, worker_count()].
+  /// worker's next task. Up to worker_count(), so past config.workers when config.max_workers
+  /// is larger. Throws std::invalid_argument outside [1, worker_count()].
   void set_active_workers(std::size_t n);
-  /// The n of the last set_active_workers (worker_count() at first).
+  /// The n of the last set_active_workers (config.workers at first).
   std::size_t active_workers() const noexcept;
   /// A snapshot of the counters and latency histograms. Thread-safe; the first call within
   /// 10 ms of construction waits out the rest of those 10 ms (to calibrate the clock).

@@ -68,9 +68,10 @@ class MAGPIE_API task_group {
     if (!state_.cancel_requested()) {
       detail::worker_base* w = detail::tls_worker;
       const detail::group_state* outer = w != nullptr ? w->enter_group(&state_) : nullptr;
-      try {
+      MAGPIE_TRY {
         std::invoke(f);
-      } catch (...) {
+      }
+      MAGPIE_CATCH(...) {
         state_.record_error(std::current_exception());
       }
       if (w != nullptr) w->enter_group(outer);
@@ -90,7 +91,7 @@ class MAGPIE_API task_group {
     }
     const detail::reservation r = detail::reserve_slot(*state_.core, true, false);
     if (r.kind == detail::slot::closed)
-      throw runtime_closed("magpie::task_group::spawn: runtime is shut down");
+      MAGPIE_THROW(runtime_closed("magpie::task_group::spawn: runtime is shut down"));
     detail::submit_callable(*state_.core, r, std::forward<F>(f), &state_, state_.lane);
   }
 

@@ -5,6 +5,10 @@
 #   pkgconfig_c    magpie.pc from C99 with -Wall -Wextra -pedantic (--static and not): no
 #                  warning, links
 #   c_only         a C-only CMake project (project(x C) + find_package(magpie))
+#   no_exceptions  a C++ program built with -fno-exceptions (magpie.pc): the headers compile
+#                  without warnings, it runs, and each mistake it makes on request is reported
+#                  by the error handler (the default, then its own MAGPIE_ON_ERROR) and aborts,
+#                  naming the call the program made
 #   subdirectory   add_subdirectory(magpie) in a parent that installs and exports its own
 #   fetchcontent   library linking magpie::magpie; the same with FetchContent from a local git
 #                  repository of the source tree; then a project uses that installed library
@@ -95,6 +99,34 @@ elseif(CASE STREQUAL "c_only")
       "-DCMAKE_EXE_LINKER_FLAGS=${extra}")
   run(${CMAKE_COMMAND} --build "${WORK_DIR}/c_only")
   run("${WORK_DIR}/c_only/c_consumer")
+elseif(CASE STREQUAL "no_exceptions")
+  pkg_config(flags --cflags --libs)
+  separate_arguments(extra UNIX_COMMAND "${CXX_FLAGS} ${LINK_FLAGS}")
+  file(MAKE_DIRECTORY "${WORK_DIR}")
+  set(src "${SOURCE_DIR}/tests/consumer/no_exceptions.cpp")
+  set(warn -fno-exceptions -Wall -Wextra -Werror)
+  run(${CXX} -std=c++20 ${warn} ${extra} "${src}" -o "${WORK_DIR}/default" ${flags})
+  run(${CXX} -std=c++20 ${warn} -DCUSTOM_HANDLER ${extra} "${src}" -o "${WORK_DIR}/custom"
+      ${flags})
+  run("${WORK_DIR}/default")
+  # Each mistake: the message, then abort (a non-zero exit, not the program's own).
+  foreach(check "default|closed|magpie: magpie::runtime::submit: runtime is shut down"
+                "default|reversed|magpie: magpie::parallel_for: reversed range (last < first)"
+                "default|loop|magpie: magpie::parallel_for: runtime is shut down"
+                "default|discarded|magpie: magpie::future: the task was discarded"
+                "custom|closed|custom handler: magpie::runtime::submit: runtime is shut down")
+    string(REPLACE "|" ";" check "${check}")
+    list(GET check 0 program)
+    list(GET check 1 mistake)
+    list(GET check 2 expected)
+    execute_process(COMMAND "${WORK_DIR}/${program}" ${mistake} RESULT_VARIABLE rc
+                    OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    string(FIND "${err}" "${expected}" at)
+    if(rc EQUAL 0 OR at EQUAL -1)
+      message(FATAL_ERROR "${program} ${mistake}: expected an abort after \"${expected}\", "
+                          "got exit ${rc}\n${out}\n${err}")
+    endif()
+  endforeach()
 elseif(CASE STREQUAL "subdirectory")
   check_parent(subdirectory -DMAGPIE_SOURCE_DIR=${SOURCE_DIR})
 elseif(CASE STREQUAL "fetchcontent")

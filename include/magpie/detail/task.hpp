@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "magpie/errors.hpp"
 #include "magpie/export.hpp"
 
 namespace magpie::detail {
@@ -125,7 +126,8 @@ template <class F>
 void require_callable(const F& f, const char* where) {
   static_assert(std::is_invocable_v<std::decay_t<F>&>, "a task must be callable with no arguments");
   if constexpr (std::is_constructible_v<bool, const F&>) {
-    if (!static_cast<bool>(f)) throw std::invalid_argument(std::string(where) + ": empty callable");
+    if (!static_cast<bool>(f))
+      MAGPIE_THROW(std::invalid_argument(std::string(where) + ": empty callable"));
   }
 }
 

@@ -17,6 +17,7 @@
 #include "magpie/detail/single_writer.hpp"
 #include "magpie/detail/task.hpp"
 #include "magpie/detail/task_pool.hpp"
+#include "magpie/errors.hpp"
 #include "magpie/export.hpp"
 #include "magpie/ext/chase_lev_deque.hpp"
 
@@ -92,11 +93,12 @@ struct worker_base {
                   std::is_nothrow_constructible_v<std::decay_t<F>, F>) {
       build_task(*t, std::forward<F>(f), &g);
     } else {
-      try {
+      MAGPIE_TRY {
         build_task(*t, std::forward<F>(f), &g);
-      } catch (...) {
+      }
+      MAGPIE_CATCH(...) {
         pool_.release(t);
-        throw;
+        MAGPIE_RETHROW;
       }
     }
     if (g.home == this) {

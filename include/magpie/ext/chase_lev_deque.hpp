@@ -33,6 +33,7 @@
 
 #include "magpie/detail/cache_line.hpp"
 #include "magpie/detail/fence.hpp"  // MAGPIE_TSAN
+#include "magpie/errors.hpp"
 
 namespace magpie::ext {
 
@@ -228,7 +229,8 @@ class deque_owner {
  public:
   /// Throws std::logic_error if `d` already has an owner. Not thread-safe (set-up time).
   explicit deque_owner(chase_lev_deque<T>& d) : d_(&d) {
-    if (d.has_owner_) throw std::logic_error("magpie::ext::deque_owner: the deque has an owner");
+    if (d.has_owner_)
+      MAGPIE_THROW(std::logic_error("magpie::ext::deque_owner: the deque has an owner"));
     d.has_owner_ = true;
   }
   deque_owner(const deque_owner&) = delete;
