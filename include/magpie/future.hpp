@@ -3,7 +3,9 @@
 // recursive async code cannot deadlock a runtime with few workers.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -24,6 +26,12 @@ namespace magpie {
 
 namespace detail {
 
+/// Something to run once a future's result is there (co_await on a future, future::on_ready):
+/// run by the thread that completed the result, right after it did.
+struct ready_hook {
+  void (*fire)(ready_hook* self) noexcept;
+};
+
 /// What the task and its futures share. The group counts the one task, so waiting reuses
 /// task_group's wait-and-help; the group has no parent: an async task is not canceled with the
 /// group whose task started it (nothing could then deliver its result).
@@ -35,6 +43,32 @@ struct future_state {
   // Written by the task before its count drops to zero; read after the waiter saw zero.
   std::optional<std::conditional_t<std::is_void_v<T>, std::monostate, T>> value;
   std::exception_ptr error;
+  // 0: no hook and not ready; ready_mark: the result is there; else the hook to fire once.
+  static constexpr std::uintptr_t ready_mark = 1;
+  std::atomic<std::uintptr_t> hook{0};
+
+  /// Registers `h` to fire once the result is there; false (nothing registered) if it is
+  /// already, or if a hook is set. `h` must outlive the firing.
+  bool set_hook(ready_hook& h) noexcept {
+    std::uintptr_t expected = 0;
+    // acq_rel: release publishes `h` to the completer; acquire (also on failure) sees the value
+    // written before ready_mark.
+    return hook.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(&h),
+                                        std::memory_order_acq_rel, std::memory_order_acquire);
+  }
+  bool has_hook() const noexcept {
+    const std::uintptr_t v = hook.load(std::memory_order_relaxed);  // relaxed: misuse check
+    return v != 0 && v != ready_mark;
+  }
+  /// The completer, after writing the value or error: marks the result ready and fires the hook.
+  void mark_ready() noexcept {
+    // acq_rel: release publishes the value to a later set_hook; acquire sees the hook's fields.
+    const std::uintptr_t h = hook.exchange(ready_mark, std::memory_order_acq_rel);
+    if (h != 0) {
+      ready_hook* r = reinterpret_cast<ready_hook*>(h);
+      r->fire(r);
+    }
+  }
 };
 
 /// The async tasks running on this thread, innermost first: a task that waits runs others
@@ -48,6 +82,8 @@ MAGPIE_API running_future*& running_futures() noexcept;
 /// Throws std::logic_error naming `who` if `g` is the future of a task running on this thread
 /// (the wait could never return).
 MAGPIE_API void check_not_own_future(const group_state& g, const char* who);
+/// A future::on_ready callback threw `e`: counted and passed to config.on_exception of `core`.
+MAGPIE_API void report_callback_exception(runtime_core& core, std::exception_ptr e) noexcept;
 
 /// Lists an async task as running on this thread for as long as it runs.
 class running_future_scope {
@@ -79,6 +115,7 @@ class async_job {
           runtime_closed("magpie::future: the task was discarded by shutdown(cancel)"));
     }
     end_group_task(state_->group);  // the state itself lives on in state_ until after this
+    state_->mark_ready();
   }
 
   void operator()() {
@@ -99,6 +136,8 @@ class async_job {
   std::shared_ptr<future_state<T>> state_;
   F f_;
 };
+
+struct future_access;
 
 }  // namespace detail
 
@@ -156,8 +195,17 @@ class future {
     if constexpr (!std::is_void_v<T>) return std::move(*s->value);
   }
 
+  /// Calls f() once the result is there: on the worker that completed it, right after (or at
+  /// once, on this thread, if it already is). get() does not wait inside f. Meant for event
+  /// loops: f should only hand the news over (docs/coroutines.md wakes an epoll loop with an
+  /// eventfd). An exception f throws goes to config.on_exception. Allocates the callback.
+  /// Throws std::logic_error if !valid() or a callback (or a co_await) is already attached.
+  template <class F>
+  void on_ready(F&& f);
+
  private:
   friend class runtime;
+  friend struct detail::future_access;
   explicit future(std::shared_ptr<detail::future_state<T>> s) noexcept : state_(std::move(s)) {}
 
   detail::future_state<T>& checked(const char* who) const {
@@ -171,6 +219,49 @@ class future {
 
   std::shared_ptr<detail::future_state<T>> state_;
 };
+
+namespace detail {
+
+/// For the library's awaiters and hooks (magpie/coro.hpp).
+struct future_access {
+  template <class T>
+  static future_state<T>& state(const future<T>& f, const char* who) {
+    return f.checked(who);
+  }
+};
+
+/// future::on_ready's hook: owns the callback and frees itself after calling it.
+template <class F>
+struct ready_callback final : ready_hook {
+  ready_callback(F&& fn, runtime_core& c) : ready_hook{&run}, f(std::move(fn)), core(&c) {}
+  static void run(ready_hook* self) noexcept {
+    std::unique_ptr<ready_callback> me(static_cast<ready_callback*>(self));
+    try {
+      std::invoke(me->f);
+    } catch (...) {
+      report_callback_exception(*me->core, std::current_exception());
+    }
+  }
+  F f;
+  runtime_core* core;
+};
+
+}  // namespace detail
+
+template <class T>
+template <class F>
+void future<T>::on_ready(F&& f) {
+  detail::future_state<T>& s = checked("magpie::future::on_ready");
+  if (s.has_hook())
+    throw std::logic_error("magpie::future::on_ready: a callback or co_await is already attached");
+  using D = std::decay_t<F>;
+  auto cb = std::make_unique<detail::ready_callback<D>>(D(std::forward<F>(f)), *s.group.core);
+  if (s.set_hook(*cb)) {
+    static_cast<void>(cb.release());  // freed by the completer after the call
+    return;
+  }
+  detail::ready_callback<D>::run(cb.release());  // already there: call it here
+}
 
 template <class F>
 auto runtime::async(F&& f, priority p) {

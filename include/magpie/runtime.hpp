@@ -17,6 +17,9 @@
 
 namespace magpie {
 
+template <class T>
+class task;  // magpie/coro.hpp
+
 /// A work-stealing runtime: worker threads, their deques, and the injector for outside threads.
 /// Several runtimes may live in one process; they share nothing.
 class MAGPIE_API runtime {
@@ -87,6 +90,12 @@ class MAGPIE_API runtime {
   /// to pass one to f, or to choose a lane, wrap the call in a lambda). Throws as async(f).
   template <class F, class A0, class... As>
   requires(!std::is_same_v<std::decay_t<A0>, priority>) auto async(F&& f, A0&& a0, As&&... as);
+
+  /// Starts the coroutine `t` on a worker, detached, like submit (defined in magpie/coro.hpp).
+  /// Its exception goes to config.on_exception; it counts in the shutdown report as the tasks
+  /// that resume it. Throws runtime_closed after shutdown, std::invalid_argument for an empty
+  /// task.
+  void spawn(task<void> t);
 
   /// Tasks accepted and not yet started: queued in the injector or any worker's deque.
   /// Approximate while tasks run or are submitted; exact once the runtime is idle. Never

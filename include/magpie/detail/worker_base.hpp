@@ -12,6 +12,7 @@
 
 #include "magpie/detail/cache_line.hpp"
 #include "magpie/detail/fence.hpp"
+#include "magpie/detail/frame_pool.hpp"
 #include "magpie/detail/group_state.hpp"
 #include "magpie/detail/lanes.hpp"
 #include "magpie/detail/task.hpp"
@@ -72,6 +73,22 @@ struct worker_base {
       wake_one();
   }
 
+  /// Pushes f as a task of no group, not timed, to this worker's normal deque: a coroutine's
+  /// resumption (magpie/coro.hpp). F must fit inline and be nothrow-movable. Throws
+  /// std::bad_alloc with nothing accepted.
+  template <class F>
+  void push_untimed(F&& f) {
+    static_assert(fits_inline<std::decay_t<F>>);
+    ext::deque_owner<task*>& d = lanes_[normal_lane].owner;
+    d.reserve();
+    task* t = pool_.allocate();
+    build_task(*t, std::forward<F>(f), nullptr);
+    t->origin = std::uint64_t{normal_lane} << 1;  // no group, not detached, lane normal
+    bump(spawned);
+    d.push_reserved(t);
+    notify_after_push();
+  }
+
   /// Makes `g` the group of the task this worker runs (run_and_wait); returns the previous one.
   const group_state* enter_group(const group_state* g) noexcept {
     return std::exchange(current_group_, g);
@@ -84,6 +101,7 @@ struct worker_base {
 
   runtime_core* const core;
   std::atomic<std::uint64_t> spawned{0};  // a statistic, written by this worker only
+  frame_pool frames;                      // coroutine frames (magpie/coro.hpp); owner-only
 
  protected:
   // A task of g in a block of this worker's pool, counted in g (locally when this is g's home).
