@@ -3,11 +3,14 @@
 // recursive async code cannot deadlock a runtime with few workers.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -17,10 +20,12 @@
 #include <utility>
 #include <variant>
 
+#include "magpie/config.hpp"
 #include "magpie/detail/group_state.hpp"
 #include "magpie/detail/group_wait.hpp"
+#include "magpie/detail/submit.hpp"
+#include "magpie/detail/task.hpp"
 #include "magpie/errors.hpp"
-#include "magpie/runtime.hpp"
 
 namespace magpie {
 
@@ -139,7 +144,27 @@ class async_job {
 
 struct future_access;
 
+/// A new state counting one outstanding producer (the task, the promise, the combinator).
+template <class T>
+std::shared_ptr<future_state<T>> make_future_state(runtime_core& core) {
+  auto s = std::make_shared<future_state<T>>(core);
+  // relaxed: nobody else sees the state before it is published (a submit, a hook, a return).
+  s->group.word.store(group_state::one_task, std::memory_order_relaxed);
+  return s;
+}
+/// The producer wrote the value or the error: wakes waiters, then fires the hook. The caller
+/// holds a reference to the state across the call.
+template <class T>
+void complete_future_state(future_state<T>& s) noexcept {
+  end_group_task(s.group);
+  s.mark_ready();
+}
+
 }  // namespace detail
+
+template <class T>
+class shared_future;
+class runtime;
 
 /// The eventual result of runtime::async: a value of type T (nothing for void) or the exception
 /// the task threw. Move-only; dropping a future does not wait (the task still runs). Its
@@ -178,6 +203,12 @@ class future {
     return detail::wait_group_until(g, detail::deadline_after(timeout), "magpie::future::wait_for");
   }
 
+  /// As wait(), giving up at `deadline`; returns ready().
+  template <class Clock, class Duration>
+  bool wait_until(std::chrono::time_point<Clock, Duration> deadline) const {
+    return wait_for(deadline - Clock::now());
+  }
+
   /// Waits (as wait()), then returns the value or rethrows the task's exception — or
   /// runtime_closed if shutdown(cancel) discarded the task. The future is then no longer
   /// valid(). Throws std::logic_error if !valid().
@@ -203,8 +234,25 @@ class future {
   template <class F>
   void on_ready(F&& f);
 
+  /// Runs f(future<T>) on a worker of the future's runtime once this result is there (with this
+  /// future, ready: f calls get() for the value or the exception) and returns a future of what
+  /// f returns. Consumes this future. If the runtime no longer takes work, the returned future
+  /// holds runtime_closed; if its injector is full (max_pending), f runs on the thread that
+  /// completed this result. Throws std::logic_error as on_ready does.
+  template <class F>
+  auto then(F&& f);
+
+  /// A shared_future of the same result, for several waiters. Consumes this future. Throws
+  /// std::logic_error if !valid().
+  shared_future<T> share() {
+    checked("magpie::future::share");
+    return shared_future<T>(std::move(state_));
+  }
+
  private:
   friend class runtime;
+  template <class U>
+  friend class promise;
   friend struct detail::future_access;
   explicit future(std::shared_ptr<detail::future_state<T>> s) noexcept : state_(std::move(s)) {}
 
@@ -227,6 +275,14 @@ struct future_access {
   template <class T>
   static future_state<T>& state(const future<T>& f, const char* who) {
     return f.checked(who);
+  }
+  template <class T>
+  static std::shared_ptr<future_state<T>> shared(const future<T>& f) {
+    return f.state_;
+  }
+  template <class T>
+  static future<T> make(std::shared_ptr<future_state<T>> s) {
+    return future<T>(std::move(s));
   }
 };
 
@@ -263,47 +319,253 @@ void future<T>::on_ready(F&& f) {
   detail::ready_callback<D>::run(cb.release());  // already there: call it here
 }
 
+namespace detail {
+
+/// future::then's hook: when the source is ready, queues f(source) as an async task of `next`.
+template <class T, class R, class F>
+struct then_hook final : ready_hook {
+  then_hook(future<T>&& src, F&& fn, std::shared_ptr<future_state<R>> n)
+      : ready_hook{&run}, source(std::move(src)), f(std::move(fn)), next(std::move(n)) {}
+  static void run(ready_hook* self) noexcept {
+    std::unique_ptr<then_hook> me(static_cast<then_hook*>(self));
+    runtime_core& core = *me->next->group.core;
+    auto call = [src = std::move(me->source), fn = std::move(me->f)]() mutable -> R {
+      return std::invoke(fn, std::move(src));
+    };
+    // Destroying the job unrun (refused, out of memory) completes `next` with runtime_closed.
+    async_job<R, decltype(call)> job(me->next, std::move(call));
+    try {
+      const reservation r = reserve_slot(core, false);
+      if (r.kind == slot::local || r.kind == slot::injector) {
+        submit_callable(core, r, std::move(job), nullptr, priority::normal);
+      } else if (r.kind == slot::full) {
+        job();  // no room, and this thread must not wait for it: run here
+      }
+    } catch (...) {  // std::bad_alloc: `job` or its moved-to task completes `next`
+    }
+  }
+  future<T> source;
+  F f;
+  std::shared_ptr<future_state<R>> next;
+};
+
+}  // namespace detail
+
+template <class T>
 template <class F>
-auto runtime::async(F&& f, priority p) {
+auto future<T>::then(F&& f) {
   using D = std::decay_t<F>;
-  using R = std::invoke_result_t<D&>;
-  static_assert(!std::is_reference_v<R>,
-                "magpie::runtime::async: the callable returns a reference; return a value or a "
-                "std::reference_wrapper");
-  detail::require_callable(f, "magpie::runtime::async");
-  auto state = std::make_shared<detail::future_state<R>>(*core_);
-  // relaxed: nobody else sees the state before submit publishes the job.
-  state->group.word.store(detail::group_state::one_task, std::memory_order_relaxed);
-  const detail::reservation r = detail::reserve_slot(*core_, true);
-  if (r.kind == detail::slot::closed)
-    throw runtime_closed("magpie::runtime::async: runtime is shut down");
-  // If the job is refused (bad_alloc), destroying it completes the state.
-  detail::submit_callable(*core_, r, detail::async_job<R, D>(state, std::forward<F>(f)), nullptr,
-                          p);
-  return future<R>(std::move(state));
+  using R = std::invoke_result_t<D&, future<T>>;
+  static_assert(!std::is_reference_v<R>, "magpie::future::then: f returns a reference");
+  detail::future_state<T>& s = checked("magpie::future::then");
+  if (s.has_hook())
+    throw std::logic_error("magpie::future::then: a callback or co_await is already attached");
+  auto next = detail::make_future_state<R>(*s.group.core);
+  auto hook =
+      std::make_unique<detail::then_hook<T, R, D>>(std::move(*this), D(std::forward<F>(f)), next);
+  if (!s.set_hook(*hook)) {
+    detail::then_hook<T, R, D>::run(hook.release());  // already there: queue it now
+  } else {
+    static_cast<void>(hook.release());  // freed by the completer after the call
+  }
+  return detail::future_access::make(std::move(next));
 }
 
-template <class F, class A0, class... As>
-requires(!std::is_same_v<std::decay_t<A0>, priority>) auto runtime::async(F&& f, A0&& a0,
-                                                                          As&&... as) {
-  using R = std::invoke_result_t<std::decay_t<F>, std::decay_t<A0>, std::decay_t<As>...>;
-  static_assert(!std::is_reference_v<R>,
-                "magpie::runtime::async: the callable returns a reference; return a value or a "
-                "std::reference_wrapper");
-  using D = std::decay_t<F>;
-  D fn(std::forward<F>(f));  // decayed first: a function reference is never null
-  // A null pointer or an empty std::function (explicit bool); not a captureless lambda.
-  if constexpr (std::is_pointer_v<D> || std::is_member_pointer_v<D> ||
-                (std::is_constructible_v<bool, const D&> &&
-                 !std::is_convertible_v<const D&, bool>)) {
-    if (!static_cast<bool>(fn))
-      throw std::invalid_argument("magpie::runtime::async: empty callable");
+/// A result several threads may wait for and read: copyable, and get() returns a reference to
+/// the one value (or rethrows the exception, to every caller). Made by future::share().
+template <class T>
+class shared_future {
+ public:
+  shared_future() noexcept = default;
+  bool valid() const noexcept { return state_ != nullptr; }
+  bool ready() const noexcept { return state_ != nullptr && state_->group.outstanding() == 0; }
+  /// As future::wait; several threads may wait at once. Throws std::logic_error if !valid().
+  void wait() const {
+    detail::wait_group_until(checked("magpie::shared_future::wait").group,
+                             std::chrono::steady_clock::time_point::max(),
+                             "magpie::shared_future::wait");
   }
-  return async(
-      [fn = std::move(fn), args = std::tuple<std::decay_t<A0>, std::decay_t<As>...>(
-                               std::forward<A0>(a0), std::forward<As>(as)...)]() mutable -> R {
-        return std::apply(std::move(fn), std::move(args));
-      });
+  template <class Rep, class Period>
+  bool wait_for(std::chrono::duration<Rep, Period> timeout) const {
+    return detail::wait_group_until(checked("magpie::shared_future::wait_for").group,
+                                    detail::deadline_after(timeout),
+                                    "magpie::shared_future::wait_for");
+  }
+  template <class Clock, class Duration>
+  bool wait_until(std::chrono::time_point<Clock, Duration> deadline) const {
+    return wait_for(deadline - Clock::now());
+  }
+  /// Waits, then returns the value (the same object for every caller) or rethrows.
+  std::conditional_t<std::is_void_v<T>, void, const T&> get() const {
+    wait();
+    if (state_->error) std::rethrow_exception(state_->error);
+    if constexpr (!std::is_void_v<T>) return *state_->value;
+  }
+
+ private:
+  friend class future<T>;
+  explicit shared_future(std::shared_ptr<detail::future_state<T>> s) noexcept
+      : state_(std::move(s)) {}
+  detail::future_state<T>& checked(const char* who) const {
+    if (state_ == nullptr) throw std::logic_error(std::string(who) + ": no result here");
+    return *state_;
+  }
+  std::shared_ptr<detail::future_state<T>> state_;
+};
+
+/// The producing end of a future that no task computes: set_value or set_exception once, from
+/// any thread. Waiting on its future helps on the workers of the runtime it was made for, which
+/// must outlive the set_ call. Destroyed unsatisfied, it completes the future with
+/// std::future_error(broken_promise). Move-only.
+template <class T>
+class promise {
+ public:
+  /// Defined in runtime.hpp (it needs the runtime).
+  explicit promise(runtime& rt);
+  promise(promise&&) noexcept = default;
+  promise& operator=(promise&&) = delete;
+  promise(const promise&) = delete;
+  promise& operator=(const promise&) = delete;
+  ~promise() {
+    if (state_ != nullptr && !satisfied_) {
+      state_->error = std::make_exception_ptr(std::future_error(std::future_errc::broken_promise));
+      detail::complete_future_state(*state_);
+    }
+  }
+
+  /// The future of this promise, once. Throws std::logic_error on a second call.
+  future<T> get_future() {
+    if (state_ == nullptr || retrieved_)
+      throw std::logic_error("magpie::promise::get_future: already retrieved (or moved from)");
+    retrieved_ = true;
+    return future<T>(state_);
+  }
+  /// Stores the value and wakes the future's waiters. Throws std::logic_error if already set.
+  template <class... A>
+  void set_value(A&&... a) {
+    check("magpie::promise::set_value");
+    if constexpr (std::is_void_v<T>) {
+      static_assert(sizeof...(A) == 0, "magpie::promise<void>::set_value takes no argument");
+      state_->value.emplace();
+    } else {
+      state_->value.emplace(std::forward<A>(a)...);
+    }
+    finish();
+  }
+  /// Stores an exception for the future's get() to rethrow. Throws std::logic_error if already
+  /// set.
+  void set_exception(std::exception_ptr e) {
+    check("magpie::promise::set_exception");
+    state_->error = std::move(e);
+    finish();
+  }
+
+ private:
+  void check(const char* who) const {
+    if (state_ == nullptr || satisfied_)
+      throw std::logic_error(std::string(who) + ": already satisfied (or moved from)");
+  }
+  void finish() noexcept {
+    satisfied_ = true;
+    detail::complete_future_state(*state_);
+  }
+  std::shared_ptr<detail::future_state<T>> state_;
+  bool retrieved_ = false;
+  bool satisfied_ = false;
+};
+
+/// What when_any's future holds: which input was ready first, and all of them.
+template <class... T>
+struct when_any_result {
+  std::size_t index;
+  std::tuple<future<T>...> futures;
+};
+
+namespace detail {
+
+/// when_all / when_any over futures: a hook per input; `Any` completes at the first, else at
+/// the last. Kept alive by the hooks that have not fired (each holds a reference).
+template <bool Any, class... T>
+struct future_combinator : std::enable_shared_from_this<future_combinator<Any, T...>> {
+  using result = std::conditional_t<Any, when_any_result<T...>, std::tuple<future<T>...>>;
+  struct hook : ready_hook {
+    hook() : ready_hook{&run} {}
+    static void run(ready_hook* self) noexcept {
+      hook* h = static_cast<hook*>(self);
+      std::shared_ptr<future_combinator> owner = std::move(h->keep);
+      owner->arrived(h->index);
+    }
+    std::size_t index = 0;
+    std::shared_ptr<future_combinator> keep;
+  };
+
+  explicit future_combinator(std::tuple<future<T>...>&& in, runtime_core& core)
+      : inputs(std::move(in)), out(make_future_state<result>(core)) {}
+
+  void arrived(std::size_t i) noexcept {
+    if constexpr (Any) {
+      // acq_rel: one winner; it reads the inputs' futures, which nothing else moves.
+      if (won.exchange(true, std::memory_order_acq_rel)) return;
+      out->value.emplace(result{i, std::move(inputs)});
+    } else {
+      // acq_rel: the last arrival sees every input's completion before it hands them over.
+      if (left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+      out->value.emplace(std::move(inputs));
+    }
+    complete_future_state(*out);
+  }
+
+  std::tuple<future<T>...> inputs;
+  std::shared_ptr<future_state<result>> out;
+  std::array<hook, sizeof...(T)> hooks;
+  std::atomic<std::size_t> left{sizeof...(T)};
+  std::atomic<bool> won{false};
+};
+
+template <bool Any, class... T>
+future<typename future_combinator<Any, T...>::result> combine(const char* who, future<T>&&... fs) {
+  static_assert(sizeof...(T) > 0, "magpie::when_all / when_any: no futures");
+  const std::array<bool, sizeof...(T)> valid{fs.valid()...};
+  for (bool v : valid)
+    if (!v) throw std::logic_error(std::string(who) + ": a future is not valid()");
+  // The states, held here so that registering cannot outlive them even once the result (and
+  // with it the futures) has been handed over by an early arrival.
+  std::tuple<std::shared_ptr<future_state<T>>...> states{future_access::shared(fs)...};
+  bool hooked = false;
+  std::apply([&](auto&... s) { ((hooked = hooked || s->has_hook()), ...); }, states);
+  if (hooked) throw std::logic_error(std::string(who) + ": a future already has a callback");
+  runtime_core& core = *std::get<0>(states)->group.core;
+  auto c = std::make_shared<future_combinator<Any, T...>>(
+      std::tuple<future<T>...>(std::move(fs)...), core);
+  auto out = c->out;
+  std::apply(
+      [&c](auto&... s) {
+        std::size_t i = 0;
+        ((c->hooks[i].index = i, c->hooks[i].keep = c,
+          s->set_hook(c->hooks[i]) ? void() : future_combinator<Any, T...>::hook::run(&c->hooks[i]),
+          ++i),
+         ...);
+      },
+      states);
+  return future_access::make(std::move(out));
+}
+
+}  // namespace detail
+
+/// A future of all the given futures, ready once every one of them is (each then holds its
+/// value or exception). Consumes them. Throws std::logic_error if one is not valid() or has a
+/// callback.
+template <class... T>
+future<std::tuple<future<T>...>> when_all(future<T>&&... fs) {
+  return detail::combine<false>("magpie::when_all", std::move(fs)...);
+}
+/// A future ready as soon as one of the given futures is: which one, and all of them. The
+/// others may still be pending; until each is ready it keeps when_any's callback, so it can be
+/// waited for and read but not given to then, on_ready, co_await, when_all or when_any.
+/// Consumes them. Throws as when_all.
+template <class... T>
+future<when_any_result<T...>> when_any(future<T>&&... fs) {
+  return detail::combine<true>("magpie::when_any", std::move(fs)...);
 }
 
 }  // namespace magpie
