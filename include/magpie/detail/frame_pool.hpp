@@ -14,8 +14,9 @@ namespace magpie::detail {
 class frame_pool {
  public:
   static constexpr std::size_t granule = 64;
-  static constexpr std::size_t classes = 16;       // frames up to 1 KiB are cached
-  static constexpr std::size_t max_cached = 1024;  // per class: at most 64 KiB * class index
+  static constexpr std::size_t classes = 16;  // frames up to 1 KiB are cached
+  // Per class; a pool holds at most 64 KiB * (1 + 2 + ... + 16) = 8.5 MiB if every class fills.
+  static constexpr std::size_t max_cached = 1024;
 
   frame_pool() = default;
   frame_pool(const frame_pool&) = delete;
