@@ -287,12 +287,18 @@ TEST_CASE("on_ready calls back once, on the worker that completed the future" *
   runtime rt(with_workers(2));
   std::atomic<int> calls{0};
   std::atomic<bool> on_worker{false};
-  future<int> f = rt.async([] { return 5; });
+  gate g;
+  future<int> f = rt.async([&g] {
+    g.pass();
+    return 5;
+  });
+  g.wait_entered();  // pending while the callback is attached: the completer calls it
   f.on_ready([&] {
-    on_worker = rt.is_current_worker() || f.ready();
+    on_worker = rt.is_current_worker();
     calls.fetch_add(1);
   });
   CHECK_THROWS_AS(f.on_ready([] {}), std::logic_error);
+  g.release();
   CHECK(f.get() == 5);
   rt.wait_idle();
   CHECK(calls == 1);

@@ -171,9 +171,16 @@ TEST_CASE("then runs on a worker with the ready future and chains" * doctest::ti
     return 0;
   });
   CHECK(caught.get() == 5);
-  future<int> twice = rt.async([] { return 1; });
+  gate held;
+  future<int> twice = rt.async([&held] {
+    held.pass();
+    return 1;
+  });
+  held.wait_entered();  // pending: the callback below stays attached until the release
   twice.on_ready([] {});
   CHECK_THROWS_AS(twice.then([](future<int>) { return 0; }), std::logic_error);
+  held.release();
+  CHECK(twice.get() == 1);
 }
 
 TEST_CASE("promise: set from any thread, once; broken when dropped" * doctest::timeout(60)) {

@@ -70,6 +70,7 @@ struct promise_base : resumable {
   const group_state* scope = nullptr;
   runtime_core* root_core = nullptr;  // a detached root: the runtime that spawned it
   std::exception_ptr error;
+  std::size_t index = 0;  // a when_all child: its place among the children
 
   struct final_awaiter {
     bool await_ready() const noexcept { return false; }
@@ -213,15 +214,37 @@ result_of<T> take_result(promise<T>& p) {
 /// lowers it; the last resumes the parent on the thread that finished that child.
 class join_counter final : public completion {
  public:
-  std::coroutine_handle<> on_final(promise_base&) noexcept override {
-    // acq_rel: release publishes this child's result; the last child's acquire sees every
-    // other child's, before it resumes the parent that reads them.
-    if (left_.fetch_sub(1, std::memory_order_acq_rel) == 1) return parent_;
+  std::coroutine_handle<> on_final(promise_base& p) noexcept override {
+    const std::size_t k = p.index;
+    if (k + 1 < n_ && tls_worker == pusher_) {
+      // The next child, if nobody stole it, is still the newest task of this worker's deque
+      // (whatever this child pushed has ended): take it back and run it here, at once.
+      promise_base& next = *children_[k + 1];
+      if (pusher_->take_back([&next](const task& t) { return resume_job::resumes(t, next); })) {
+        // Only children other than these two could count concurrently: when none is left,
+        // nobody but us (and `next`, later, on this thread or after a hand-over) touches the
+        // count, so no RMW is needed. acquire: their results, published by their decrements.
+        if (left_.load(std::memory_order_acquire) == 2) {
+          left_.store(1, std::memory_order_relaxed);
+        } else {
+          left_.fetch_sub(1, std::memory_order_acq_rel);  // as below
+        }
+        return next.handle;
+      }
+    }
+    // The last child resumes the parent. Seeing 1 (acquire: every other child's decrement,
+    // hence its result) means this is the last, with no RMW; otherwise acq_rel: release
+    // publishes this child's result, acquire sees the others' before the parent reads them.
+    if (left_.load(std::memory_order_acquire) == 1 ||
+        left_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      return parent_;
+    }
     return std::noop_coroutine();
   }
 
   /// Starts the children: all but the first are pushed to this worker's deque (thieves may take
-  /// them); the first is returned to run here at once by symmetric transfer.
+  /// them); the first is returned to run here at once by symmetric transfer. `children` must
+  /// live as long as this counter.
   std::coroutine_handle<> start(std::coroutine_handle<> parent, const group_state* scope,
                                 promise_base* const* children, std::size_t n) {
     worker_base* w = tls_worker;
@@ -231,11 +254,15 @@ class join_counter final : public completion {
           "a runtime first, e.g. co_await magpie::schedule(rt))");
     }
     parent_ = parent;
+    pusher_ = w;
+    children_ = children;
+    n_ = n;
     // relaxed: no child runs before the pushes below publish it.
     left_.store(n, std::memory_order_relaxed);
     for (std::size_t i = 0; i < n; ++i) {
       children[i]->done = this;
       children[i]->scope = scope;
+      children[i]->index = i;
     }
     for (std::size_t i = n; i-- > 1;) {
       try {
@@ -253,6 +280,9 @@ class join_counter final : public completion {
  private:
   std::atomic<std::size_t> left_{0};
   std::coroutine_handle<> parent_;
+  worker_base* pusher_ = nullptr;
+  promise_base* const* children_ = nullptr;
+  std::size_t n_ = 0;
 };
 
 template <class P>
@@ -274,14 +304,13 @@ class when_all_awaiter {
   bool await_ready() const noexcept { return sizeof...(T) == 0; }
   template <class P>
   std::coroutine_handle<> await_suspend(std::coroutine_handle<P> parent) {
-    promise_base* children[sizeof...(T)];
     std::apply(
-        [&children](magpie::task<T>&... ts) {
+        [this](magpie::task<T>&... ts) {
           std::size_t i = 0;
-          ((children[i++] = &ts.promise()), ...);
+          ((children_[i++] = &ts.promise()), ...);
         },
         tasks_);
-    return join_.start(parent, scope_of(parent), children, sizeof...(T));
+    return join_.start(parent, scope_of(parent), children_, sizeof...(T));
   }
   std::tuple<result_of<T>...> await_resume() {
     // Every child ended: rethrow the first exception in argument order, else take the values.
@@ -299,6 +328,7 @@ class when_all_awaiter {
   }
 
   std::tuple<magpie::task<T>...> tasks_;
+  promise_base* children_[sizeof...(T) == 0 ? 1 : sizeof...(T)] = {};
   join_counter join_;
 };
 
@@ -312,11 +342,10 @@ class when_all_vector_awaiter {
   bool await_ready() const noexcept { return tasks_.empty(); }
   template <class P>
   std::coroutine_handle<> await_suspend(std::coroutine_handle<P> parent) {
-    std::vector<promise_base*> children;
-    children.reserve(tasks_.size());
+    children_.reserve(tasks_.size());
     for (magpie::task<T>& t : tasks_)
-      children.push_back(&t.promise());
-    return join_.start(parent, scope_of(parent), children.data(), children.size());
+      children_.push_back(&t.promise());
+    return join_.start(parent, scope_of(parent), children_.data(), children_.size());
   }
   std::vector<result_of<T>> await_resume() {
     for (magpie::task<T>& t : tasks_) {
@@ -331,6 +360,7 @@ class when_all_vector_awaiter {
 
  private:
   std::vector<magpie::task<T>> tasks_;
+  std::vector<promise_base*> children_;
   join_counter join_;
 };
 

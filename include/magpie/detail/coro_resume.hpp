@@ -48,6 +48,11 @@ class resume_job {
     }
   }
   void operator()() { std::exchange(r_, nullptr)->handle.resume(); }
+  /// Whether `t` is a resumption of `r` (only the owner of `r` may then take it back).
+  static bool resumes(const task& t, const resumable& r) noexcept {
+    return t.thunk == &thunk_inline<resume_job> &&
+           std::launder(reinterpret_cast<const resume_job*>(t.storage))->r_ == &r;
+  }
 
  private:
   resumable* r_;

@@ -77,7 +77,7 @@ struct worker_base {
   /// resumption (magpie/coro.hpp). F must fit inline and be nothrow-movable. Throws
   /// std::bad_alloc with nothing accepted.
   template <class F>
-  void push_untimed(F&& f) {
+  task* push_untimed(F&& f) {
     static_assert(fits_inline<std::decay_t<F>>);
     ext::deque_owner<task*>& d = lanes_[normal_lane].owner;
     d.reserve();
@@ -87,6 +87,26 @@ struct worker_base {
     bump(spawned);
     d.push_reserved(t);
     notify_after_push();
+    return t;
+  }
+
+  /// Pops the newest task of this worker's normal deque if `is_it(task)` says it is one the
+  /// caller pushed and still owns (a coroutine taking back a child nobody stole) and frees its
+  /// block without running or destroying its callable, which must be trivially disposable;
+  /// otherwise leaves the deque as it was. Never throws.
+  template <class Match>
+  bool take_back(const Match& is_it) noexcept {
+    ext::deque_owner<task*>& d = lanes_[normal_lane].owner;
+    task* t = nullptr;
+    if (!d.pop(t)) return false;
+    if (!is_it(*t)) [[unlikely]] {
+      d.push_reserved(t);  // it held t a moment ago: there is room
+      notify_after_push();
+      return false;
+    }
+    t->thunk = nullptr;
+    pool_.release_empty(t);
+    return true;
   }
 
   /// Makes `g` the group of the task this worker runs (run_and_wait); returns the previous one.
