@@ -70,6 +70,10 @@ struct runtime_stats {
   /// (it includes submits between their reservation and their enqueue); without, it is the
   /// injector's queue length. Approximate while the runtime is busy.
   std::uint64_t pending = 0;
+  /// Tasks dropped unrun by the thread that called shutdown_for, once its deadline passed (the
+  /// tasks queued behind a stuck worker), rather than by a worker. A worker's discards are in its
+  /// worker_stats::discarded; this plus their sum is the shutdown_report's `discarded`.
+  std::uint64_t discarded_by_shutdown = 0;
   std::vector<worker_stats> workers;
 
   const latency_histogram& latency_of(priority p) const noexcept {
