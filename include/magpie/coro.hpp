@@ -216,11 +216,12 @@ class join_counter final : public completion {
  public:
   std::coroutine_handle<> on_final(promise_base& p) noexcept override {
     const std::size_t k = p.index;
-    if (k + 1 < n_ && tls_worker == pusher_) {
+    if (k + 1 < n_ && tls_worker == pusher_ && take_back_chain < max_take_back_chain) {
       // The next child, if nobody stole it, is still the newest task of this worker's deque
       // (whatever this child pushed has ended): take it back and run it here, at once.
       promise_base& next = *children_[k + 1];
       if (pusher_->take_back([&next](const task& t) { return resume_job::resumes(t, next); })) {
+        ++take_back_chain;
         // Only children other than these two could count concurrently: when none is left,
         // nobody but us (and `next`, later, on this thread or after a hand-over) touches the
         // count, so no RMW is needed. acquire: their results, published by their decrements.

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <coroutine>
+#include <cstdint>
 #include <exception>
 #include <new>
 #include <string>
@@ -18,6 +19,25 @@
 #include "magpie/export.hpp"
 
 namespace magpie::detail {
+
+/// How many siblings a when_all child may take back and run by symmetric transfer in one chain
+/// (join_counter::on_final) before leaving the next one to the worker loop. Where the compiler
+/// makes the transfer a tail call this only costs the occasional trip through the loop; where it
+/// cannot (sanitizers hook every function's exit), each transfer nests a call, and the bound is
+/// what keeps a long chain from overflowing the stack.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr std::uint32_t max_take_back_chain = 4;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+inline constexpr std::uint32_t max_take_back_chain = 4;
+#else
+inline constexpr std::uint32_t max_take_back_chain = 64;
+#endif
+#else
+inline constexpr std::uint32_t max_take_back_chain = 64;
+#endif
+/// Take-backs since this thread last started a resumption task (per thread, like tls_worker).
+inline constinit thread_local std::uint32_t take_back_chain = 0;
 
 /// A suspended coroutine waiting to be resumed by a task. Lives in the coroutine's frame (a
 /// promise or an awaiter), so it stays put while the coroutine is suspended.
@@ -47,7 +67,10 @@ class resume_job {
       r_->handle.resume();
     }
   }
-  void operator()() { std::exchange(r_, nullptr)->handle.resume(); }
+  void operator()() {
+    take_back_chain = 0;  // a new chain of transfers starts on a fresh stack
+    std::exchange(r_, nullptr)->handle.resume();
+  }
   /// Whether `t` is a resumption of `r` (only the owner of `r` may then take it back).
   static bool resumes(const task& t, const resumable& r) noexcept {
     return t.thunk == &thunk_inline<resume_job> &&
