@@ -28,21 +28,19 @@ void runtime_core::discard_queued() noexcept {
 void runtime_core::discard(task& t, priority lane) noexcept {
   group_state* g = t.group();
   t.discard();
-  // relaxed: one writer (under shutdown_mu_); tally() reads under that mutex, stats() wants
-  // only a recent value.
-  discarded_by_shutdown_.store(discarded_by_shutdown_.load(std::memory_order_relaxed) + 1,
-                               std::memory_order_relaxed);
-  report_discard(lane);
-  if (g != nullptr) {
-    g->request_cancel(group_state::by_user);  // advisory, as in execute()
-    finish_group_task(*g);  // never the home's own count: this thread is not a worker
-  }
+  // One writer, under shutdown_mu_; tally() reads under that mutex, stats() any time.
+  single_writer_add(discarded_by_shutdown_);
+  note_discard(g, lane);
+  // Never the home's own count: this thread is not a worker.
+  if (g != nullptr) finish_group_task(*g);
 }
 
-void runtime_core::report_discard(priority p) noexcept {
-  if (!cfg_.on_discard) return;
-  // relaxed: exchanged by the shutdown thread, which needs the count, not an ordering.
-  undelivered_discards_[lane_of(p)].fetch_add(1, std::memory_order_relaxed);
+void runtime_core::note_discard(group_state* g, priority lane) noexcept {
+  if (cfg_.on_discard) {
+    // relaxed: exchanged by the shutdown thread, which needs the count, not an ordering.
+    undelivered_discards_[lane_of(lane)].fetch_add(1, std::memory_order_relaxed);
+  }
+  if (g != nullptr) g->request_cancel(group_state::by_user);  // advisory: running tasks finish
 }
 
 // config.on_discard, once per discard counted so far, on the shutdown thread and outside any

@@ -28,8 +28,6 @@ std::uint64_t latency_histogram::percentile_ns(double q) const {
 
 namespace {
 
-constexpr const char* lane_names[] = {"high", "normal", "low"};
-
 // Exact decimal seconds from integer nanoseconds ("0.000125", "3"): no float rounding, so the
 // same edge always prints the same label.
 std::string seconds(std::uint64_t ns) {
@@ -132,7 +130,7 @@ std::string worker_label(std::size_t i) {
 }
 
 std::string lane_label(std::size_t lane) {
-  return "lane=\"" + std::string(lane_names[lane]) + "\"";
+  return "lane=\"" + std::string(detail::lane_names[lane]) + "\"";
 }
 
 // Counters, one sample per worker.
@@ -240,14 +238,14 @@ std::string to_json(const runtime_stats& s) {
     out += ']';
     {
       json_object q(root.key("queued"));
-      for (std::size_t lane = 0; lane < 3; ++lane)
-        q.field(lane_names[lane], s.queued[lane]);
+      for (std::size_t lane = 0; lane < detail::lane_count; ++lane)
+        q.field(detail::lane_names[lane], s.queued[lane]);
     }
     root.field("pending", s.pending);
     root.field("discarded_by_shutdown", s.discarded_by_shutdown);
     json_object lat(root.key("latency"));
-    for (std::size_t lane = 0; lane < 3; ++lane)
-      latency_json(lat.key(lane_names[lane]), s.latency[lane]);
+    for (std::size_t lane = 0; lane < detail::lane_count; ++lane)
+      latency_json(lat.key(detail::lane_names[lane]), s.latency[lane]);
   }
   return out;
 }
@@ -262,7 +260,7 @@ std::string to_prometheus(const runtime_stats& s, std::string_view prefix) {
   worker_counter_families(p, s.workers);
   worker_gauge_families(p, s.workers);
   p.family("queued_tasks", "gauge", "Tasks queued and not started, per priority lane.");
-  for (std::size_t lane = 0; lane < 3; ++lane)
+  for (std::size_t lane = 0; lane < detail::lane_count; ++lane)
     p.sample(lane_label(lane), std::to_string(s.queued[lane]));
   p.family("pending_tasks", "gauge", "External tasks queued in the injector and not yet taken.");
   p.sample("", std::to_string(s.pending));
@@ -272,7 +270,7 @@ std::string to_prometheus(const runtime_stats& s, std::string_view prefix) {
   p.sample("", std::to_string(s.discarded_by_shutdown));
   p.family("task_start_latency_seconds", "histogram",
            "Submit-to-start latency of detached tasks, per priority lane.");
-  for (std::size_t lane = 0; lane < 3; ++lane)
+  for (std::size_t lane = 0; lane < detail::lane_count; ++lane)
     latency_samples(p, lane_label(lane), s.latency[lane]);
   return out;
 }
@@ -346,15 +344,15 @@ worker_stats worker_snapshot(const worker& w, std::uint64_t now, to_ns ns) {
 runtime_stats runtime_core::stats() const {
   runtime_stats out;
   const to_ns ns{ticks_.ns_per_tick()};
+  std::uint64_t in_injector = 0;
   for (unsigned lane = 0; lane < lane_count; ++lane) {
     out.latency[lane] = lane_latency(workers_, lane, ns);
+    in_injector += inj.size_approx(lane);
     out.queued[lane] = inj.size_approx(lane);
     for (const auto& w : workers_)
       out.queued[lane] += w->queued(lane);
   }
-  out.pending = cfg_.max_pending != 0
-                    ? inj.pending()
-                    : inj.size_approx(0) + inj.size_approx(1) + inj.size_approx(2);
+  out.pending = cfg_.max_pending != 0 ? inj.pending() : in_injector;
   // relaxed: a single writer (the shutdown thread); a snapshot wants a recent value.
   out.discarded_by_shutdown = discarded_by_shutdown_.load(std::memory_order_relaxed);
   const std::uint64_t now = clock_ticks();

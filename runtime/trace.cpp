@@ -44,8 +44,6 @@ std::vector<trace_event> trace_ring::snapshot(std::uint64_t& lost) const {
 
 namespace {
 
-constexpr const char* lane_names[] = {"high", "normal", "low", "?"};
-
 // Streams text to a FILE, throwing std::system_error naming the path on any failure.
 class json_file {
  public:
@@ -122,7 +120,7 @@ void write_event(json_file& out, const trace_event& e, std::size_t w, const ns_s
     case trace_kind::task: {
       const std::uint64_t end_ns = ns_at(e.end);
       const micros dur = to_micros(end_ns > start_ns ? end_ns - start_ns : 0);
-      const char* lane = lane_names[e.arg < 3 ? e.arg : 3];
+      const char* lane = lane_name(e.arg);
       out.print(
           ",\n{\"name\":\"task\",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%llu.%03u,"
           "\"dur\":%llu.%03u,\"pid\":1,\"tid\":%zu,\"args\":{\"lane\":\"%s\"}}",
@@ -133,7 +131,7 @@ void write_event(json_file& out, const trace_event& e, std::size_t w, const ns_s
       out.print(
           ",\n{\"name\":\"steal\",\"cat\":\"steal\",\"ph\":\"i\",\"s\":\"t\",\"ts\":%llu.%03u,"
           "\"pid\":1,\"tid\":%zu,\"args\":{\"victim\":%u,\"lane\":\"%s\"}}",
-          ts.whole, ts.frac, w, e.arg >> 2, lane_names[e.arg & 3]);
+          ts.whole, ts.frac, w, e.arg >> 2, lane_name(e.arg & 3));
       break;
     case trace_kind::park:
     case trace_kind::wake:

@@ -37,8 +37,7 @@ void worker_base::wake_one() noexcept {
 worker::worker(runtime_core& c, std::size_t i)
     : worker_base(c, c.idle.state_word(), c.idle.asymmetric()),
       index(i),
-      consumers_{{moodycamel::ConsumerToken(c.inj.raw(0)), moodycamel::ConsumerToken(c.inj.raw(1)),
-                  moodycamel::ConsumerToken(c.inj.raw(2))}},
+      consumers_(per_lane([&c](unsigned lane) { return c.inj.consumer_token(lane); })),
       rng_(0x9e3779b97f4a7c15ull * (i + 1)),
       fair_countdown_(static_cast<std::uint32_t>(c.starvation_limit() / 2)),
       latency_mode_(i < c.cfg().latency_workers) {
@@ -252,13 +251,14 @@ task* worker::search(const Done& done) {
   }
   if (!start_searching()) return nullptr;  // enough searchers: park
   const auto spin = core->spin();
-  const auto deadline = std::chrono::steady_clock::now() + spin;
+  auto deadline = std::chrono::steady_clock::now() + spin;
   // Latency mode searches until it finds work, but not once the runtime is closed: shutdown
   // waits for every worker to sleep.
   const auto keep_searching = [this] {
     return latency_mode_ && !core->closed() && index < core->idle.active();
   };
   for (;;) {
+    if (core->loops.is_open() && join_loop()) deadline = std::chrono::steady_clock::now() + spin;
     task* t = steal_round();
     if (t == nullptr) t = from_injector();
     if (t != nullptr) {
@@ -434,9 +434,8 @@ void worker::record_latency(const task& t) noexcept {
 [[gnu::noinline, gnu::cold]] void worker::skip(task* t, group_state* g) noexcept {
   const bool discarding = core->canceling();
   const priority lane = g != nullptr ? g->lane : static_cast<priority>(t->lane());
-  if (discarding) core->report_discard(lane);
+  if (discarding) core->note_discard(g, lane);
   worker_counters::bump(discarding ? counters.discarded : counters.canceled);
-  if (g != nullptr && discarding) g->request_cancel(group_state::by_user);
   finish(t, g);  // destroys the callable unrun
 }
 

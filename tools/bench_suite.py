@@ -52,7 +52,7 @@ def family_of(workload):
 
 # Variants run only when named with --schedulers (they answer one question, not the suite's):
 # magpie_random_steal is Magpie with random victim order, to price near-to-far stealing.
-OPT_IN = {"magpie_random_steal", "magpie_caller"}
+OPT_IN = {"magpie_random_steal", "magpie_caller", "magpie_joins"}
 
 
 def discover(binaries):

@@ -4,6 +4,8 @@
 // grain-sized pieces and splits off the upper half only when its own deque is empty, i.e. when
 // no work of its is waiting to be stolen. Loops that nobody steals from cost about a plain loop
 // plus one check per grain; a stolen half splits again on the thief, so skewed loops balance.
+// A loop started while a worker is searching skips the tasks: it is posted on the runtime's loop
+// board (detail/loop_broadcast.hpp) and the searchers that show up take pieces beside the caller.
 // See docs/parallel-for.md for the guide and docs/design.md for the reasoning.
 #pragma once
 
@@ -22,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "magpie/detail/loop_broadcast.hpp"
 #include "magpie/export.hpp"
 #include "magpie/runtime.hpp"
 #include "magpie/task_group.hpp"
@@ -259,6 +262,49 @@ void share_pieces(runtime& rt, Index first, std::size_t n, std::size_t grain, co
   if (std::exception_ptr error = std::move(state->error)) std::rethrow_exception(error);
 }
 
+template <class Index, class Piece>
+struct broadcast_ctx {
+  Index first;
+  const Piece* piece;
+};
+
+template <class Index, class Piece>
+void run_broadcast_piece(const void* ctx, std::size_t k, std::size_t begin, std::size_t end) {
+  const auto& c = *static_cast<const broadcast_ctx<Index, Piece>*>(ctx);
+  (*c.piece)(k, advance(c.first, begin), advance(c.first, end));
+}
+
+/// A job over n iterations for the loop board: the caller and every worker may take part.
+inline void plan_broadcast(runtime& rt, broadcast_job& job, std::size_t n, std::size_t grain) {
+  job.n = n;
+  job.grain = grain;
+  job.participants = rt.worker_count() + (on_worker_of(rt.core()) ? 0 : 1);
+  job.pieces = broadcast_piece_count(n, grain, job.participants);
+}
+
+/// Posts the planned `job` over [first, first + job.n) on the loop board and runs it with the
+/// workers that are searching: piece(k, b, e) for each piece k. Returns false, having run
+/// nothing, when no worker searches or the board is taken; else returns when every piece is
+/// done, rethrowing the first exception.
+template <class Index, class Piece>
+bool try_broadcast(runtime& rt, broadcast_job& job, Index first, const Piece& piece) {
+  const broadcast_ctx<Index, Piece> ctx{first, &piece};
+  job.run = &run_broadcast_piece<Index, Piece>;
+  job.ctx = &ctx;
+  if (!broadcast_post(rt.core(), job)) return false;
+  broadcast_finish(rt.core(), job);
+  return true;
+}
+
+/// parallel_for's pieces through the loop board when a worker searches (see try_broadcast).
+template <class Index, class Chunk>
+bool broadcast_for(runtime& rt, Index first, std::size_t n, std::size_t grain, const Chunk& chunk) {
+  if (!broadcast_possible(rt.core())) return false;
+  broadcast_job job;
+  plan_broadcast(rt, job, n, grain);
+  return try_broadcast(rt, job, first, [&chunk](std::size_t, Index b, Index e) { chunk(b, e); });
+}
+
 /// The per-element loop of the map form. The accumulator is a by-value parameter returned by
 /// value and nothing else in this function can throw into a handler, so it stays in a register
 /// exactly as in a hand-written loop (no try block keeps it live, no reference makes it escape).
@@ -327,6 +373,36 @@ constexpr bool is_map_body = std::is_invocable_v<F&, Index>;
 template <class F, class Index, class T>
 constexpr bool is_fold_body = !is_map_body<F, Index, T> && std::is_invocable_v<F&, Index, Index, T>;
 
+template <class T>
+struct partial_slot {
+  T value;  // not a vector<T>: vector<bool>'s elements share words
+};
+
+/// acc combined with every partial, left to right.
+template <class T, class Reduce>
+T fold_partials(T acc, std::vector<partial_slot<T>>& partial, const Reduce& reduce) {
+  for (partial_slot<T>& p : partial)
+    acc = reduce(std::move(acc), std::move(p.value));
+  return acc;
+}
+
+/// parallel_reduce through the loop board when a worker searches: one partial per piece,
+/// combined left to right into `result`. False, with nothing run, when the board is not used.
+template <class Index, class T, class Leaf, class Reduce>
+bool broadcast_reduce(runtime& rt, Index first, std::size_t n, std::size_t grain, const T& identity,
+                      const Leaf& leaf, const Reduce& reduce, T& result) {
+  if (!broadcast_possible(rt.core())) return false;
+  broadcast_job job;
+  plan_broadcast(rt, job, n, grain);
+  std::vector<partial_slot<T>> partial(job.pieces, partial_slot<T>{identity});
+  const auto piece = [&](std::size_t k, Index b, Index e) {
+    partial[k].value = leaf(identity, b, e);
+  };
+  if (!try_broadcast(rt, job, first, piece)) return false;
+  result = fold_partials(identity, partial, reduce);
+  return true;
+}
+
 /// The reduce over [first, last) with leaf(acc, b, e) folding one piece.
 template <class Index, class T, class Leaf, class Reduce>
 T reduce_indexes(runtime& rt, Index first, Index last, T identity, const Leaf& leaf,
@@ -338,20 +414,23 @@ T reduce_indexes(runtime& rt, Index first, Index last, T identity, const Leaf& l
   if (n <= s.grain || (s.adaptive && workers == 1 && on_worker_of(rt.core()))) {
     return leaf(std::move(identity), first, last);  // one piece, inline
   }
-  if (opts.caller_joins && !on_worker_of(rt.core())) {
-    struct partial_slot {
-      T value;  // not a vector<T>: vector<bool>'s elements share words
-    };
-    std::vector<partial_slot> partial(piece_count(n, s.grain), partial_slot{identity});
+  const bool joins = opts.caller_joins && !on_worker_of(rt.core());
+  T result = identity;
+  if (joins) {
+    if (s.adaptive && broadcast_reduce(rt, first, n, s.grain, identity, leaf, reduce, result)) {
+      return result;
+    }
+    std::vector<partial_slot<T>> partial(piece_count(n, s.grain), partial_slot<T>{identity});
     share_pieces(rt, first, n, s.grain,
                  [&](std::size_t k, Index b, Index e) { partial[k].value = leaf(identity, b, e); });
-    for (partial_slot& p : partial)  // left to right
-      identity = reduce(std::move(identity), std::move(p.value));
-    return identity;
+    return fold_partials(std::move(result), partial, reduce);
   }
   const reduce_ctx<T, Leaf, Reduce> c{s, identity, leaf, reduce};
-  T result = identity;
-  on_runtime(rt, "magpie::parallel_reduce", [&] { result = reduce_range(c, first, last); });
+  on_runtime(rt, "magpie::parallel_reduce", [&] {
+    if (!s.adaptive || !broadcast_reduce(rt, first, n, s.grain, identity, leaf, reduce, result)) {
+      result = reduce_range(c, first, last);
+    }
+  });
   return result;
 }
 
@@ -453,13 +532,20 @@ void parallel_for(runtime& rt, First first_bound, Last last_bound, loop_options 
     chunk(first, last);  // nothing to gain from tasks
     return;
   }
+  // Searching workers take part through the loop board when one is free (adaptive only: fixed
+  // chunking must not depend on who takes part); else tasks, or helpers for a joining caller.
   if (opts.caller_joins && !detail::on_worker_of(rt.core())) {
+    if (adaptive && detail::broadcast_for(rt, first, n, grain, chunk)) return;
     detail::share_pieces(rt, first, n, grain,
                          [&chunk](std::size_t, Index b, Index e) { chunk(b, e); });
     return;
   }
   detail::loop_state s{rt, grain, adaptive};
-  detail::on_runtime(rt, "magpie::parallel_for", [&] { detail::for_range(s, first, last, chunk); });
+  detail::on_runtime(rt, "magpie::parallel_for", [&] {
+    if (!adaptive || !detail::broadcast_for(rt, first, n, grain, chunk)) {
+      detail::for_range(s, first, last, chunk);
+    }
+  });
 }
 
 template <detail::loop_index First, detail::loop_index Last, class Body>

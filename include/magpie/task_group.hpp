@@ -51,6 +51,7 @@ class MAGPIE_API task_group {
   void spawn(F&& f) {
     detail::require_callable(f, "magpie::task_group::spawn");
     // On a worker of the group's runtime: inlined into the caller, no call into the library.
+    // The test is worker_base_of's, spelt out: folded with the limiter test it lays out better.
     detail::worker_base* w = detail::tls_worker;
     if (w != nullptr && w->core == state_.core && limiter_ == nullptr) [[likely]] {
       w->spawn(state_, std::forward<F>(f));

@@ -1,8 +1,9 @@
-// Magpie sized the way an engine that keeps its own thread busy sizes it: `workers - 1` workers,
-// and every loop called from the benchmark's thread with loop_options::caller_joins, so that
-// thread runs pieces too (OpenMP's master thread, a oneTBB arena's joining thread). `workers`
-// threads in all, as for the peers. Loops only: it answers which sizing to recommend
-// (docs/parallel-for.md), so it runs when named with --schedulers.
+// Magpie with every loop called from the benchmark's thread with loop_options::caller_joins, so
+// that thread runs pieces too (OpenMP's master thread, a oneTBB arena's joining thread), in the
+// two sizings an engine could choose: `magpie_caller`, `workers - 1` workers (`workers` threads
+// in all, as for the peers), and `magpie_joins`, `workers` workers (one thread more than the
+// peers). Loops only: they answer which default to pick (docs/parallel-for.md), so they run
+// when named with --schedulers.
 #include <algorithm>
 #include <cstddef>
 #include <utility>
@@ -13,14 +14,15 @@
 
 namespace {
 
-struct magpie_caller_adapter {
-  static constexpr const char* name = "magpie_caller";
+template <bool OneLess>
+struct basic_joining_adapter {
+  static constexpr const char* name = OneLess ? "magpie_caller" : "magpie_joins";
 
-  explicit magpie_caller_adapter(std::size_t workers) : rt(config_for(workers)) {}
+  explicit basic_joining_adapter(std::size_t workers) : rt(config_for(workers)) {}
 
   static magpie::config config_for(std::size_t workers) {
     magpie::config cfg;
-    cfg.workers = std::max<std::size_t>(1, workers - 1);
+    cfg.workers = OneLess ? std::max<std::size_t>(1, workers - 1) : workers;
     return cfg;
   }
 
@@ -49,6 +51,10 @@ struct magpie_caller_adapter {
   magpie::runtime rt;
 };
 
+using magpie_caller_adapter = basic_joining_adapter<true>;
+using magpie_joins_adapter = basic_joining_adapter<false>;
+
 }  // namespace
 
 MAGPIE_BENCH_ADAPTER(magpie_caller_adapter)
+MAGPIE_BENCH_ADAPTER(magpie_joins_adapter)

@@ -1,0 +1,53 @@
+// Handing a loop to searching workers without tasks (docs/parallel-for.md, "Loops and searching
+// workers"). The caller describes the loop in a broadcast_job on its stack and posts it on the
+// runtime's loop board, a cache line that searching workers poll between steal rounds; whoever
+// shows up takes pieces from one counter beside the caller, and the caller returns when every
+// participant has left. When no worker searches, or the board is taken, nothing is posted and the
+// loop takes the ordinary path (lazy splitting with tasks).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <exception>
+
+#include "magpie/detail/cache_line.hpp"
+#include "magpie/export.hpp"
+
+namespace magpie::detail {
+
+class runtime_core;
+
+/// One loop over the offsets [0, n): how it is cut and what runs a piece. Pieces come in rounds
+/// of `participants` pieces, each round covering half of what the previous left, down to pieces
+/// of `grain`, then grain-sized pieces for the rest: few claims for a small loop, small pieces
+/// at the end of a large one to balance it. The cut depends only on (n, grain, participants),
+/// so piece k is the same range whoever runs it.
+struct broadcast_job {
+  using run_fn = void (*)(const void* ctx, std::size_t piece, std::size_t begin, std::size_t end);
+
+  run_fn run = nullptr;
+  const void* ctx = nullptr;
+  std::size_t n = 0;
+  std::size_t grain = 1;
+  std::size_t participants = 1;
+  std::size_t pieces = 0;  // broadcast_piece_count(n, grain, participants)
+  // The next piece to claim. relaxed: claims only divide the pieces; what a piece writes is
+  // published by its participant leaving the board (release) before the caller returns.
+  alignas(cache_line) std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};  // an exception was thrown: pieces not begun are skipped
+  std::exception_ptr error;         // the first; written by whoever set `failed`
+};
+
+/// The number of pieces a job over n iterations is cut into.
+MAGPIE_API std::size_t broadcast_piece_count(std::size_t n, std::size_t grain,
+                                             std::size_t participants) noexcept;
+/// True when a worker of `core` is searching and the board is free: worth building a job for.
+MAGPIE_API bool broadcast_possible(runtime_core& core) noexcept;
+/// Posts `job` (filled in, pieces set) on the board. False when no worker is searching or the
+/// board is taken: nothing was posted, the caller runs the loop the ordinary way.
+MAGPIE_API bool broadcast_post(runtime_core& core, broadcast_job& job) noexcept;
+/// After a successful post: the caller runs pieces until none is left, takes the job off the
+/// board, waits for every participant to leave and rethrows the first exception.
+MAGPIE_API void broadcast_finish(runtime_core& core, broadcast_job& job);
+
+}  // namespace magpie::detail
