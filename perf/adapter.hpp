@@ -77,6 +77,18 @@ concept has_skynet = adapter<A> && requires(A& a) {
   { a.skynet(std::uint64_t{}) } -> std::convertible_to<std::uint64_t>;
 };
 
+/// The same two workloads written as coroutines (a scheduler that has them: Magpie's task<T>):
+/// fib_coro(n) and skynet_coro(leaves) compute what fib(n) and skynet(leaves) do.
+template <class A>
+concept has_fib_coro = adapter<A> && requires(A& a) {
+  { a.fib_coro(int{}) } -> std::convertible_to<std::uint64_t>;
+};
+
+template <class A>
+concept has_skynet_coro = adapter<A> && requires(A& a) {
+  { a.skynet_coro(std::uint64_t{}) } -> std::convertible_to<std::uint64_t>;
+};
+
 template <class A>
 concept has_nqueens = adapter<A> && requires(A& a) {
   { a.nqueens(int{}) } -> std::convertible_to<std::uint64_t>;

@@ -63,6 +63,14 @@ void register_adapter() {
       timed("skynet/" + s, skynet_bench<A>, std::size_t{0});
       timed("skynet_1w/" + s, skynet_bench<A>, std::size_t{1});
     }
+    if constexpr (has_fib_coro<A>) {
+      timed("fib_coro/" + s, fib_coro_bench<A>, std::size_t{0});
+      timed("fib_coro_1w/" + s, fib_coro_bench<A>, std::size_t{1});
+    }
+    if constexpr (has_skynet_coro<A>) {
+      timed("skynet_coro/" + s, skynet_coro_bench<A>, std::size_t{0});
+      timed("skynet_coro_1w/" + s, skynet_coro_bench<A>, std::size_t{1});
+    }
     if constexpr (can_fork_join<A> || has_nqueens<A>) {
       timed("nqueens/" + s, nqueens_bench<A>, std::size_t{0});
       timed("nqueens_1w/" + s, nqueens_bench<A>, std::size_t{1});

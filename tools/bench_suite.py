@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_table  # noqa: E402  (beside this file)
 
 # The workload families, in table order; "<family>_1w" is the same workload on one worker.
-FAMILIES = ["fib", "skynet", "nqueens", "matmul", "pfor_sum", "pfor_fsum", "pfor_fsum_range",
+FAMILIES = ["fib", "fib_coro", "skynet", "skynet_coro", "nqueens", "matmul", "pfor_sum", "pfor_fsum", "pfor_fsum_range",
             "pfor_tiny", "pfor_skewed",
             "submit_1p", "submit_2p", "wakeup_parked", "wakeup_spinning", "priority_flood",
             "idle"]

@@ -14,7 +14,7 @@ import json
 import math
 import sys
 
-FORK_JOIN = ["fib", "skynet", "nqueens"]
+FORK_JOIN = ["fib", "fib_coro", "skynet", "skynet_coro", "nqueens"]
 LOOPS = ["pfor_sum", "pfor_fsum", "pfor_fsum_range", "pfor_tiny", "pfor_skewed", "matmul"]
 THROUGHPUT = ["submit_1p", "submit_2p"]
 WAKEUP = ["wakeup_spinning", "wakeup_parked"]

@@ -12,8 +12,10 @@
 // still going, and another thread keeps changing set_active_workers until then. Refusals count
 // as refused; accepted = ran + discarded + canceled must still hold exactly, concurrent
 // shutdowns must return the same report, and on_discard must be called once per discard.
+// One round in four runs coroutines instead (run_coro_round).
 // Any violation prints the seed and round settings and exits 1. Progress (rounds, tasks,
 // elapsed) goes to stderr once a second. Options: help_text below (magpie-stress --help).
+#include <magpie/coro.hpp>
 #include <magpie/magpie.hpp>
 
 #include <algorithm>
@@ -178,6 +180,7 @@ struct round_config {
   bool big_machine;  // victim rings of a synthetic 2-socket machine instead of this one's
   int race;          // 0: shut down after the producers; else how a racing shutdown goes
   bool churn;        // a thread changes set_active_workers until the shutdown
+  bool coro;         // a coroutine round (run_coro_round) instead of callables
 };
 
 // Racing shutdowns (round_config::race).
@@ -233,11 +236,12 @@ class ledger {
   std::fprintf(stderr,
                "magpie-stress: VIOLATION: %s\n  round seed %llu, workers %zu, spin %lld us, "
                "max_pending %zu, producers %d, trees %d, shutdown %s, latency_workers %zu, "
-               "starvation_limit %zu, big machine %s, race %s, churn %s\n",
+               "starvation_limit %zu, big machine %s, race %s, churn %s, coroutines %s\n",
                what.c_str(), static_cast<unsigned long long>(rc.seed), rc.workers,
                static_cast<long long>(rc.spin.count()), rc.max_pending, rc.producers, rc.trees,
                rc.cancel_at_end ? "cancel" : "drain", rc.latency_workers, rc.starvation_limit,
-               rc.big_machine ? "yes" : "no", race_name(rc.race), rc.churn ? "yes" : "no");
+               rc.big_machine ? "yes" : "no", race_name(rc.race), rc.churn ? "yes" : "no",
+               rc.coro ? "yes" : "no");
   std::exit(1);
 }
 
@@ -317,6 +321,7 @@ round_config pick(std::mt19937_64& rng, const options& o) {
   rc.big_machine = rng() % 4 == 0;
   rc.race = rng() % 3 == 0 ? 1 + static_cast<int>(rng() % (race_kinds - 1)) : no_race;
   rc.churn = rc.race != no_race && rng() % 2 == 0;
+  rc.coro = rng() % 4 == 0;
   return rc;
 }
 
@@ -384,7 +389,96 @@ void race_shutdown(magpie::runtime& rt, const round_config& rc, std::mt19937_64&
   }
 }
 
+// Coroutine rounds: random when_all trees of magpie::task, with yields through schedule (any
+// lane) and rare throws, run by sync_wait from outside threads and by rt.spawn, racing the
+// shutdown in some rounds. Checks: no node ran twice; a tree that returned counted every node
+// it ran; the report's exceptions equal on_exception's calls; and after the shutdown no frame
+// is left (a discarded resumption unwinds its coroutine).
+struct frame_mark {
+  std::atomic<std::int64_t>* live;
+  explicit frame_mark(std::atomic<std::int64_t>& l) : live(&l) { live->fetch_add(1); }
+  frame_mark(const frame_mark& o) : live(o.live) { live->fetch_add(1); }
+  frame_mark& operator=(const frame_mark&) = delete;
+  ~frame_mark() { live->fetch_sub(1); }
+};
+
+magpie::task<std::uint64_t> coro_grow(magpie::runtime& rt, ledger& book, frame_mark mark,
+                                      std::uint64_t seed, int depth) {
+  std::mt19937_64 rng(seed);
+  std::size_t id = 0;
+  if (!book.next(id)) co_return 0;
+  book.ran(id);
+  if (rng() % 8 == 0) co_await magpie::schedule(rt, any_lane(rng));
+  if (depth == 0) {
+    if (rng() % 200 == 0) throw std::runtime_error("stress: planned coroutine failure");
+    co_return 1;
+  }
+  std::vector<magpie::task<std::uint64_t>> kids;
+  for (int c = static_cast<int>(rng() % 5); c > 0; --c)
+    kids.push_back(coro_grow(rt, book, mark, rng(), depth - 1));
+  std::uint64_t nodes = 1;
+  for (const std::uint64_t n : co_await magpie::when_all(std::move(kids)))
+    nodes += n;
+  co_return nodes;
+}
+
+std::uint64_t run_coro_round(const round_config& rc) {
+  ledger book(200'000);
+  magpie::config cfg;
+  cfg.workers = rc.workers;
+  cfg.spin = rc.spin;
+  cfg.pin = magpie::pinning::none;
+  cfg.latency_workers = rc.latency_workers;
+  cfg.starvation_limit = rc.starvation_limit;
+  std::atomic<std::uint64_t> reported{0};
+  cfg.on_exception = [&](std::exception_ptr) { reported.fetch_add(1); };
+  std::atomic<std::int64_t> live{0};
+  std::atomic<std::uint64_t> returned{0};
+  {
+    magpie::runtime rt(cfg);
+    std::vector<std::thread> threads;
+    for (int p = 0; p < rc.producers; ++p) {
+      threads.emplace_back([&, p] {
+        std::mt19937_64 rng(rc.seed + 7 + static_cast<std::uint64_t>(p));
+        for (int k = static_cast<int>(rng() % 8); k >= 0; --k) {
+          try {
+            if (rng() % 3 == 0) {
+              rt.spawn([](magpie::task<std::uint64_t> t) -> magpie::task<void> {
+                co_await std::move(t);  // its exception goes to on_exception
+              }(coro_grow(rt, book, frame_mark(live), rng(), 4)));
+            } else {
+              returned.fetch_add(
+                  magpie::sync_wait(rt, coro_grow(rt, book, frame_mark(live), rng(), 5)));
+            }
+          } catch (const std::runtime_error&) {
+            // A planned failure, or runtime_closed in a racing round.
+          }
+        }
+      });
+    }
+    if (rc.race != no_race) {
+      std::mt19937_64 rng(rc.seed ^ 0x5ace);
+      const std::size_t start_at = rng() % 5000;
+      while (book.issued() < start_at && live.load() > 0)
+        std::this_thread::yield();
+      race_shutdown(rt, rc, rng);
+    }
+    for (auto& t : threads)
+      t.join();
+    const magpie::shutdown_report r = rt.shutdown(rc.cancel_at_end ? magpie::shutdown_mode::cancel
+                                                                   : magpie::shutdown_mode::drain);
+    if (r.exceptions != reported.load()) violation(rc, "coroutines: on_exception calls != report");
+  }
+  const ledger::totals t = book.count();
+  if (t.twice != 0) violation(rc, std::to_string(t.twice) + " coroutines ran more than once");
+  if (returned.load() > t.ran_once) violation(rc, "trees returned more nodes than ran");
+  if (live.load() != 0)
+    violation(rc, std::to_string(live.load()) + " coroutine frames left after the shutdown");
+  return t.ran_once;
+}
+
 std::uint64_t run_round(const round_config& rc, const options& o) {
+  if (rc.coro) return run_coro_round(rc);
   constexpr std::size_t capacity = 200'000;
   ledger book(capacity);
   tree_stats st;

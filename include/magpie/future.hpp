@@ -3,9 +3,14 @@
 // recursive async code cannot deadlock a runtime with few workers.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -15,14 +20,22 @@
 #include <utility>
 #include <variant>
 
+#include "magpie/config.hpp"
 #include "magpie/detail/group_state.hpp"
 #include "magpie/detail/group_wait.hpp"
+#include "magpie/detail/submit.hpp"
+#include "magpie/detail/task.hpp"
 #include "magpie/errors.hpp"
-#include "magpie/runtime.hpp"
 
 namespace magpie {
 
 namespace detail {
+
+/// Something to run once a future's result is there (co_await on a future, future::on_ready):
+/// run by the thread that completed the result, right after it did.
+struct ready_hook {
+  void (*fire)(ready_hook* self) noexcept;
+};
 
 /// What the task and its futures share. The group counts the one task, so waiting reuses
 /// task_group's wait-and-help; the group has no parent: an async task is not canceled with the
@@ -35,6 +48,32 @@ struct future_state {
   // Written by the task before its count drops to zero; read after the waiter saw zero.
   std::optional<std::conditional_t<std::is_void_v<T>, std::monostate, T>> value;
   std::exception_ptr error;
+  // 0: no hook and not ready; ready_mark: the result is there; else the hook to fire once.
+  static constexpr std::uintptr_t ready_mark = 1;
+  std::atomic<std::uintptr_t> hook{0};
+
+  /// Registers `h` to fire once the result is there; false (nothing registered) if it is
+  /// already, or if a hook is set. `h` must outlive the firing.
+  bool set_hook(ready_hook& h) noexcept {
+    std::uintptr_t expected = 0;
+    // acq_rel: release publishes `h` to the completer; acquire (also on failure) sees the value
+    // written before ready_mark.
+    return hook.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(&h),
+                                        std::memory_order_acq_rel, std::memory_order_acquire);
+  }
+  bool has_hook() const noexcept {
+    const std::uintptr_t v = hook.load(std::memory_order_relaxed);  // relaxed: misuse check
+    return v != 0 && v != ready_mark;
+  }
+  /// The completer, after writing the value or error: marks the result ready and fires the hook.
+  void mark_ready() noexcept {
+    // acq_rel: release publishes the value to a later set_hook; acquire sees the hook's fields.
+    const std::uintptr_t h = hook.exchange(ready_mark, std::memory_order_acq_rel);
+    if (h != 0) {
+      ready_hook* r = reinterpret_cast<ready_hook*>(h);
+      r->fire(r);
+    }
+  }
 };
 
 /// The async tasks running on this thread, innermost first: a task that waits runs others
@@ -48,6 +87,8 @@ MAGPIE_API running_future*& running_futures() noexcept;
 /// Throws std::logic_error naming `who` if `g` is the future of a task running on this thread
 /// (the wait could never return).
 MAGPIE_API void check_not_own_future(const group_state& g, const char* who);
+/// A future::on_ready callback threw `e`: counted and passed to config.on_exception of `core`.
+MAGPIE_API void report_callback_exception(runtime_core& core, std::exception_ptr e) noexcept;
 
 /// Lists an async task as running on this thread for as long as it runs.
 class running_future_scope {
@@ -81,6 +122,7 @@ class async_job {
     }
 #endif
     end_group_task(state_->group);  // the state itself lives on in state_ until after this
+    state_->mark_ready();
   }
 
   void operator()() {
@@ -103,7 +145,29 @@ class async_job {
   F f_;
 };
 
+struct future_access;
+
+/// A new state counting one outstanding producer (the task, the promise, the combinator).
+template <class T>
+std::shared_ptr<future_state<T>> make_future_state(runtime_core& core) {
+  auto s = std::make_shared<future_state<T>>(core);
+  // relaxed: nobody else sees the state before it is published (a submit, a hook, a return).
+  s->group.word.store(group_state::one_task, std::memory_order_relaxed);
+  return s;
+}
+/// The producer wrote the value or the error: wakes waiters, then fires the hook. The caller
+/// holds a reference to the state across the call.
+template <class T>
+void complete_future_state(future_state<T>& s) noexcept {
+  end_group_task(s.group);
+  s.mark_ready();
+}
+
 }  // namespace detail
+
+template <class T>
+class shared_future;
+class runtime;
 
 /// The eventual result of runtime::async: a value of type T (nothing for void) or the exception
 /// the task threw. Move-only; dropping a future does not wait (the task still runs). Its
@@ -142,6 +206,12 @@ class future {
     return detail::wait_group_until(g, detail::deadline_after(timeout), "magpie::future::wait_for");
   }
 
+  /// As wait(), giving up at `deadline`; returns ready().
+  template <class Clock, class Duration>
+  bool wait_until(std::chrono::time_point<Clock, Duration> deadline) const {
+    return wait_for(deadline - Clock::now());
+  }
+
   /// Waits (as wait()), then returns the value or rethrows the task's exception — or
   /// runtime_closed if shutdown(cancel) discarded the task. The future is then no longer
   /// valid(). Throws std::logic_error if !valid().
@@ -162,8 +232,34 @@ class future {
     if constexpr (!std::is_void_v<T>) return std::move(*s->value);
   }
 
+  /// Calls f() once the result is there: on the worker that completed it, right after (or at
+  /// once, on this thread, if it already is). get() does not wait inside f. Meant for event
+  /// loops: f should only hand the news over (docs/coroutines.md wakes an epoll loop with an
+  /// eventfd). An exception f throws goes to config.on_exception. Allocates the callback.
+  /// Throws std::logic_error if !valid() or a callback (or a co_await) is already attached.
+  template <class F>
+  void on_ready(F&& f);
+
+  /// Runs f(future<T>) on a worker of the future's runtime once this result is there (with this
+  /// future, ready: f calls get() for the value or the exception) and returns a future of what
+  /// f returns. Consumes this future. If the runtime no longer takes work, the returned future
+  /// holds runtime_closed; if its injector is full (max_pending), f runs on the thread that
+  /// completed this result. Throws std::logic_error as on_ready does.
+  template <class F>
+  auto then(F&& f);
+
+  /// A shared_future of the same result, for several waiters. Consumes this future. Throws
+  /// std::logic_error if !valid().
+  shared_future<T> share() {
+    checked("magpie::future::share");
+    return shared_future<T>(std::move(state_));
+  }
+
  private:
   friend class runtime;
+  template <class U>
+  friend class promise;
+  friend struct detail::future_access;
   explicit future(std::shared_ptr<detail::future_state<T>> s) noexcept : state_(std::move(s)) {}
 
   detail::future_state<T>& checked(const char* who) const {
@@ -178,47 +274,310 @@ class future {
   std::shared_ptr<detail::future_state<T>> state_;
 };
 
+namespace detail {
+
+/// For the library's awaiters and hooks (magpie/coro.hpp).
+struct future_access {
+  template <class T>
+  static future_state<T>& state(const future<T>& f, const char* who) {
+    return f.checked(who);
+  }
+  template <class T>
+  static std::shared_ptr<future_state<T>> shared(const future<T>& f) {
+    return f.state_;
+  }
+  template <class T>
+  static future<T> make(std::shared_ptr<future_state<T>> s) {
+    return future<T>(std::move(s));
+  }
+};
+
+/// future::on_ready's hook: owns the callback and frees itself after calling it.
 template <class F>
-auto runtime::async(F&& f, priority p) {
+struct ready_callback final : ready_hook {
+  ready_callback(F&& fn, runtime_core& c) : ready_hook{&run}, f(std::move(fn)), core(&c) {}
+  static void run(ready_hook* self) noexcept {
+    std::unique_ptr<ready_callback> me(static_cast<ready_callback*>(self));
+    MAGPIE_TRY {
+      std::invoke(me->f);
+    }
+    MAGPIE_CATCH(...) {
+      report_callback_exception(*me->core, std::current_exception());
+    }
+  }
+  F f;
+  runtime_core* core;
+};
+
+}  // namespace detail
+
+template <class T>
+template <class F>
+void future<T>::on_ready(F&& f) {
+  detail::future_state<T>& s = checked("magpie::future::on_ready");
+  if (s.has_hook())
+    MAGPIE_THROW(
+        std::logic_error("magpie::future::on_ready: a callback or co_await is already attached"));
   using D = std::decay_t<F>;
-  using R = std::invoke_result_t<D&>;
-  static_assert(!std::is_reference_v<R>,
-                "magpie::runtime::async: the callable returns a reference; return a value or a "
-                "std::reference_wrapper");
-  detail::require_callable(f, "magpie::runtime::async");
-  auto state = std::make_shared<detail::future_state<R>>(*core_);
-  // relaxed: nobody else sees the state before submit publishes the job.
-  state->group.word.store(detail::group_state::one_task, std::memory_order_relaxed);
-  const detail::reservation r = detail::reserve_slot(*core_, true);
-  if (r.kind == detail::slot::closed)
-    MAGPIE_THROW(runtime_closed("magpie::runtime::async: runtime is shut down"));
-  // If the job is refused (bad_alloc), destroying it completes the state.
-  detail::submit_callable(*core_, r, detail::async_job<R, D>(state, std::forward<F>(f)), nullptr,
-                          p);
-  return future<R>(std::move(state));
+  auto cb = std::make_unique<detail::ready_callback<D>>(D(std::forward<F>(f)), *s.group.core);
+  if (s.set_hook(*cb)) {
+    static_cast<void>(cb.release());  // freed by the completer after the call
+    return;
+  }
+  detail::ready_callback<D>::run(cb.release());  // already there: call it here
 }
 
-template <class F, class A0, class... As>
-requires(!std::is_same_v<std::decay_t<A0>, priority>) auto runtime::async(F&& f, A0&& a0,
-                                                                          As&&... as) {
-  using R = std::invoke_result_t<std::decay_t<F>, std::decay_t<A0>, std::decay_t<As>...>;
-  static_assert(!std::is_reference_v<R>,
-                "magpie::runtime::async: the callable returns a reference; return a value or a "
-                "std::reference_wrapper");
-  using D = std::decay_t<F>;
-  D fn(std::forward<F>(f));  // decayed first: a function reference is never null
-  // A null pointer or an empty std::function (explicit bool); not a captureless lambda.
-  if constexpr (std::is_pointer_v<D> || std::is_member_pointer_v<D> ||
-                (std::is_constructible_v<bool, const D&> &&
-                 !std::is_convertible_v<const D&, bool>)) {
-    if (!static_cast<bool>(fn))
-      MAGPIE_THROW(std::invalid_argument("magpie::runtime::async: empty callable"));
+namespace detail {
+
+/// future::then's hook: when the source is ready, queues f(source) as an async task of `next`.
+template <class T, class R, class F>
+struct then_hook final : ready_hook {
+  then_hook(future<T>&& src, F&& fn, std::shared_ptr<future_state<R>> n)
+      : ready_hook{&run}, source(std::move(src)), f(std::move(fn)), next(std::move(n)) {}
+  static void run(ready_hook* self) noexcept {
+    std::unique_ptr<then_hook> me(static_cast<then_hook*>(self));
+    runtime_core& core = *me->next->group.core;
+    auto call = [src = std::move(me->source), fn = std::move(me->f)]() mutable -> R {
+      return std::invoke(fn, std::move(src));
+    };
+    // Destroying the job unrun (refused, out of memory) completes `next` with runtime_closed.
+    async_job<R, decltype(call)> job(me->next, std::move(call));
+    MAGPIE_TRY {
+      const reservation r = reserve_slot(core, false);
+      if (r.kind == slot::local || r.kind == slot::injector) {
+        submit_callable(core, r, std::move(job), nullptr, priority::normal);
+      } else if (r.kind == slot::full) {
+        job();  // no room, and this thread must not wait for it: run here
+      }
+    }
+    MAGPIE_CATCH(...) {  // std::bad_alloc: `job` or its moved-to task completes `next`
+    }
   }
-  return async(
-      [fn = std::move(fn), args = std::tuple<std::decay_t<A0>, std::decay_t<As>...>(
-                               std::forward<A0>(a0), std::forward<As>(as)...)]() mutable -> R {
-        return std::apply(std::move(fn), std::move(args));
-      });
+  future<T> source;
+  F f;
+  std::shared_ptr<future_state<R>> next;
+};
+
+}  // namespace detail
+
+template <class T>
+template <class F>
+auto future<T>::then(F&& f) {
+  using D = std::decay_t<F>;
+  using R = std::invoke_result_t<D&, future<T>>;
+  static_assert(!std::is_reference_v<R>, "magpie::future::then: f returns a reference");
+  detail::future_state<T>& s = checked("magpie::future::then");
+  if (s.has_hook())
+    MAGPIE_THROW(
+        std::logic_error("magpie::future::then: a callback or co_await is already attached"));
+  auto next = detail::make_future_state<R>(*s.group.core);
+  auto hook =
+      std::make_unique<detail::then_hook<T, R, D>>(std::move(*this), D(std::forward<F>(f)), next);
+  if (!s.set_hook(*hook)) {
+    detail::then_hook<T, R, D>::run(hook.release());  // already there: queue it now
+  } else {
+    static_cast<void>(hook.release());  // freed by the completer after the call
+  }
+  return detail::future_access::make(std::move(next));
+}
+
+/// A result several threads may wait for and read: copyable, and get() returns a reference to
+/// the one value (or rethrows the exception, to every caller). Made by future::share().
+template <class T>
+class shared_future {
+ public:
+  shared_future() noexcept = default;
+  bool valid() const noexcept { return state_ != nullptr; }
+  bool ready() const noexcept { return state_ != nullptr && state_->group.outstanding() == 0; }
+  /// As future::wait; several threads may wait at once. Throws std::logic_error if !valid().
+  void wait() const {
+    detail::wait_group_until(checked("magpie::shared_future::wait").group,
+                             std::chrono::steady_clock::time_point::max(),
+                             "magpie::shared_future::wait");
+  }
+  template <class Rep, class Period>
+  bool wait_for(std::chrono::duration<Rep, Period> timeout) const {
+    return detail::wait_group_until(checked("magpie::shared_future::wait_for").group,
+                                    detail::deadline_after(timeout),
+                                    "magpie::shared_future::wait_for");
+  }
+  template <class Clock, class Duration>
+  bool wait_until(std::chrono::time_point<Clock, Duration> deadline) const {
+    return wait_for(deadline - Clock::now());
+  }
+  /// Waits, then returns the value (the same object for every caller) or rethrows.
+  std::conditional_t<std::is_void_v<T>, void, const T&> get() const {
+    wait();
+    if (state_->error) std::rethrow_exception(state_->error);
+    if constexpr (!std::is_void_v<T>) return *state_->value;
+  }
+
+ private:
+  friend class future<T>;
+  explicit shared_future(std::shared_ptr<detail::future_state<T>> s) noexcept
+      : state_(std::move(s)) {}
+  detail::future_state<T>& checked(const char* who) const {
+    if (state_ == nullptr) MAGPIE_THROW(std::logic_error(std::string(who) + ": no result here"));
+    return *state_;
+  }
+  std::shared_ptr<detail::future_state<T>> state_;
+};
+
+/// The producing end of a future that no task computes: set_value or set_exception once, from
+/// any thread. Waiting on its future helps on the workers of the runtime it was made for, which
+/// must outlive the set_ call. Destroyed unsatisfied, it completes the future with
+/// std::future_error(broken_promise). Move-only.
+template <class T>
+class promise {
+ public:
+  /// Defined in runtime.hpp (it needs the runtime).
+  explicit promise(runtime& rt);
+  promise(promise&&) noexcept = default;
+  promise& operator=(promise&&) = delete;
+  promise(const promise&) = delete;
+  promise& operator=(const promise&) = delete;
+  ~promise() {
+    if (state_ != nullptr && !satisfied_) {
+      state_->error = std::make_exception_ptr(std::future_error(std::future_errc::broken_promise));
+      detail::complete_future_state(*state_);
+    }
+  }
+
+  /// The future of this promise, once. Throws std::logic_error on a second call.
+  future<T> get_future() {
+    if (state_ == nullptr || retrieved_)
+      MAGPIE_THROW(
+          std::logic_error("magpie::promise::get_future: already retrieved (or moved from)"));
+    retrieved_ = true;
+    return future<T>(state_);
+  }
+  /// Stores the value and wakes the future's waiters. Throws std::logic_error if already set.
+  template <class... A>
+  void set_value(A&&... a) {
+    check("magpie::promise::set_value");
+    if constexpr (std::is_void_v<T>) {
+      static_assert(sizeof...(A) == 0, "magpie::promise<void>::set_value takes no argument");
+      state_->value.emplace();
+    } else {
+      state_->value.emplace(std::forward<A>(a)...);
+    }
+    finish();
+  }
+  /// Stores an exception for the future's get() to rethrow. Throws std::logic_error if already
+  /// set.
+  void set_exception(std::exception_ptr e) {
+    check("magpie::promise::set_exception");
+    state_->error = std::move(e);
+    finish();
+  }
+
+ private:
+  void check(const char* who) const {
+    if (state_ == nullptr || satisfied_)
+      MAGPIE_THROW(std::logic_error(std::string(who) + ": already satisfied (or moved from)"));
+  }
+  void finish() noexcept {
+    satisfied_ = true;
+    detail::complete_future_state(*state_);
+  }
+  std::shared_ptr<detail::future_state<T>> state_;
+  bool retrieved_ = false;
+  bool satisfied_ = false;
+};
+
+/// What when_any's future holds: which input was ready first, and all of them.
+template <class... T>
+struct when_any_result {
+  std::size_t index;
+  std::tuple<future<T>...> futures;
+};
+
+namespace detail {
+
+/// when_all / when_any over futures: a hook per input; `Any` completes at the first, else at
+/// the last. Kept alive by the hooks that have not fired (each holds a reference).
+template <bool Any, class... T>
+struct future_combinator : std::enable_shared_from_this<future_combinator<Any, T...>> {
+  using result = std::conditional_t<Any, when_any_result<T...>, std::tuple<future<T>...>>;
+  struct hook : ready_hook {
+    hook() : ready_hook{&run} {}
+    static void run(ready_hook* self) noexcept {
+      hook* h = static_cast<hook*>(self);
+      std::shared_ptr<future_combinator> owner = std::move(h->keep);
+      owner->arrived(h->index);
+    }
+    std::size_t index = 0;
+    std::shared_ptr<future_combinator> keep;
+  };
+
+  explicit future_combinator(std::tuple<future<T>...>&& in, runtime_core& core)
+      : inputs(std::move(in)), out(make_future_state<result>(core)) {}
+
+  void arrived(std::size_t i) noexcept {
+    if constexpr (Any) {
+      // acq_rel: one winner; it reads the inputs' futures, which nothing else moves.
+      if (won.exchange(true, std::memory_order_acq_rel)) return;
+      out->value.emplace(result{i, std::move(inputs)});
+    } else {
+      // acq_rel: the last arrival sees every input's completion before it hands them over.
+      if (left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+      out->value.emplace(std::move(inputs));
+    }
+    complete_future_state(*out);
+  }
+
+  std::tuple<future<T>...> inputs;
+  std::shared_ptr<future_state<result>> out;
+  std::array<hook, sizeof...(T)> hooks;
+  std::atomic<std::size_t> left{sizeof...(T)};
+  std::atomic<bool> won{false};
+};
+
+template <bool Any, class... T>
+future<typename future_combinator<Any, T...>::result> combine(const char* who, future<T>&&... fs) {
+  static_assert(sizeof...(T) > 0, "magpie::when_all / when_any: no futures");
+  const std::array<bool, sizeof...(T)> valid{fs.valid()...};
+  for (bool v : valid)
+    if (!v) MAGPIE_THROW(std::logic_error(std::string(who) + ": a future is not valid()"));
+  // The states, held here so that registering cannot outlive them even once the result (and
+  // with it the futures) has been handed over by an early arrival.
+  std::tuple<std::shared_ptr<future_state<T>>...> states{future_access::shared(fs)...};
+  bool hooked = false;
+  std::apply([&](auto&... s) { ((hooked = hooked || s->has_hook()), ...); }, states);
+  if (hooked)
+    MAGPIE_THROW(std::logic_error(std::string(who) + ": a future already has a callback"));
+  runtime_core& core = *std::get<0>(states)->group.core;
+  auto c = std::make_shared<future_combinator<Any, T...>>(
+      std::tuple<future<T>...>(std::move(fs)...), core);
+  auto out = c->out;
+  std::apply(
+      [&c](auto&... s) {
+        std::size_t i = 0;
+        ((c->hooks[i].index = i, c->hooks[i].keep = c,
+          s->set_hook(c->hooks[i]) ? void() : future_combinator<Any, T...>::hook::run(&c->hooks[i]),
+          ++i),
+         ...);
+      },
+      states);
+  return future_access::make(std::move(out));
+}
+
+}  // namespace detail
+
+/// A future of all the given futures, ready once every one of them is (each then holds its
+/// value or exception). Consumes them. Throws std::logic_error if one is not valid() or has a
+/// callback.
+template <class... T>
+future<std::tuple<future<T>...>> when_all(future<T>&&... fs) {
+  return detail::combine<false>("magpie::when_all", std::move(fs)...);
+}
+/// A future ready as soon as one of the given futures is: which one, and all of them. The
+/// others may still be pending; until each is ready it keeps when_any's callback, so it can be
+/// waited for and read but not given to then, on_ready, co_await, when_all or when_any.
+/// Consumes them. Throws as when_all.
+template <class... T>
+future<when_any_result<T...>> when_any(future<T>&&... fs) {
+  return detail::combine<true>("magpie::when_any", std::move(fs)...);
 }
 
 }  // namespace magpie

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "magpie/config.hpp"
+#include "magpie/coro.hpp"
 #include "magpie/errors.hpp"
 #include "magpie/future.hpp"
 #include "magpie/parallel.hpp"

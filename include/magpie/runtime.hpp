@@ -13,6 +13,7 @@
 #include "magpie/detail/submit.hpp"
 #include "magpie/errors.hpp"
 #include "magpie/export.hpp"
+#include "magpie/future.hpp"  // IWYU pragma: export (runtime::async returns one)
 #include "magpie/shutdown_report.hpp"
 #include "magpie/stats.hpp"
 
@@ -22,6 +23,9 @@ namespace detail {
 struct runtime_access;
 
 }  // namespace detail
+
+template <class T>
+class task;  // magpie/coro.hpp
 
 /// A work-stealing runtime: worker threads, their deques, and the injector for outside threads.
 /// Several runtimes may live in one process; they share nothing.
@@ -101,6 +105,12 @@ class MAGPIE_API runtime {
   template <class F, class A0, class... As>
   requires(!std::is_same_v<std::decay_t<A0>, priority>) auto async(F&& f, A0&& a0, As&&... as);
 
+  /// Starts the coroutine `t` on a worker, detached, like submit (defined in magpie/coro.hpp).
+  /// Its exception goes to config.on_exception; it counts in the shutdown report as the tasks
+  /// that resume it. Throws runtime_closed after shutdown, std::invalid_argument for an empty
+  /// task.
+  void spawn(task<void> t);
+
   /// Tasks accepted and not yet started: queued in the injector or any worker's deque.
   /// Approximate while tasks run or are submitted; exact once the runtime is idle. Never
   /// allocates or locks.
@@ -176,8 +186,51 @@ struct runtime_access {
 
 }  // namespace detail
 
-}  // namespace magpie
+template <class F>
+auto runtime::async(F&& f, priority p) {
+  using D = std::decay_t<F>;
+  using R = std::invoke_result_t<D&>;
+  static_assert(!std::is_reference_v<R>,
+                "magpie::runtime::async: the callable returns a reference; return a value or a "
+                "std::reference_wrapper");
+  detail::require_callable(f, "magpie::runtime::async");
+  auto state = std::make_shared<detail::future_state<R>>(*core_);
+  // relaxed: nobody else sees the state before submit publishes the job.
+  state->group.word.store(detail::group_state::one_task, std::memory_order_relaxed);
+  const detail::reservation r = detail::reserve_slot(*core_, true);
+  if (r.kind == detail::slot::closed)
+    MAGPIE_THROW(runtime_closed("magpie::runtime::async: runtime is shut down"));
+  // If the job is refused (bad_alloc), destroying it completes the state.
+  detail::submit_callable(*core_, r, detail::async_job<R, D>(state, std::forward<F>(f)), nullptr,
+                          p);
+  return future<R>(std::move(state));
+}
 
-// runtime::async returns a future and is defined there; included here so that every user of
-// runtime.hpp can call it.
-#include "magpie/future.hpp"  // IWYU pragma: export
+template <class F, class A0, class... As>
+requires(!std::is_same_v<std::decay_t<A0>, priority>) auto runtime::async(F&& f, A0&& a0,
+                                                                          As&&... as) {
+  using R = std::invoke_result_t<std::decay_t<F>, std::decay_t<A0>, std::decay_t<As>...>;
+  static_assert(!std::is_reference_v<R>,
+                "magpie::runtime::async: the callable returns a reference; return a value or a "
+                "std::reference_wrapper");
+  using D = std::decay_t<F>;
+  D fn(std::forward<F>(f));  // decayed first: a function reference is never null
+  // A null pointer or an empty std::function (explicit bool); not a captureless lambda.
+  if constexpr (std::is_pointer_v<D> || std::is_member_pointer_v<D> ||
+                (std::is_constructible_v<bool, const D&> &&
+                 !std::is_convertible_v<const D&, bool>)) {
+    if (!static_cast<bool>(fn))
+      MAGPIE_THROW(std::invalid_argument("magpie::runtime::async: empty callable"));
+  }
+  return async(
+      [fn = std::move(fn), args = std::tuple<std::decay_t<A0>, std::decay_t<As>...>(
+                               std::forward<A0>(a0), std::forward<As>(as)...)]() mutable -> R {
+        return std::apply(std::move(fn), std::move(args));
+      });
+}
+
+template <class T>
+promise<T>::promise(runtime& rt)
+    : state_(detail::make_future_state<T>(detail::runtime_access::core(rt))) {}
+
+}  // namespace magpie

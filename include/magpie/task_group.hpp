@@ -19,6 +19,9 @@
 
 namespace magpie {
 
+template <class T>
+class task;  // magpie/coro.hpp
+
 /// Fork-join: spawn tasks, then wait for all of them. spawn is thread-safe; wait may be called
 /// from any thread, including a worker (which then runs other tasks while it waits).
 /// The first exception thrown by a task cancels the group and is rethrown by wait().
@@ -57,6 +60,11 @@ class MAGPIE_API task_group {
     }
     spawn_elsewhere(std::forward<F>(f));
   }
+
+  /// Starts the coroutine `t` as a task of the group (defined in magpie/coro.hpp): wait()
+  /// returns once it has ended, its exception is the group's, and it sees the group's
+  /// cancellation through this_task::is_canceled(). Not subject to set_limit. Throws as spawn.
+  void spawn(task<void> t);
 
   /// Runs f on the calling thread as one of the group's tasks (an exception it throws cancels
   /// the group and is rethrown by the wait), then waits as wait() does. The usual last step of

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <tuple>
 #include <utility>
 
 #include <magpie/magpie.hpp>
@@ -43,6 +44,27 @@ std::uint64_t magpie_skynet(magpie::runtime& rt, std::uint64_t first, std::uint6
   for (const std::uint64_t s : sums)
     sum += s;
   return sum;
+}
+
+magpie::task<std::uint64_t> magpie_fib_coro(int n) {
+  if (n < 2) co_return static_cast<std::uint64_t>(n);
+  auto [x, y] = co_await magpie::when_all(magpie_fib_coro(n - 1), magpie_fib_coro(n - 2));
+  co_return x + y;
+}
+
+magpie::task<std::uint64_t> magpie_skynet_coro(std::uint64_t first, std::uint64_t size);
+
+// The ten children of a skynet node in one variadic when_all (a vector would allocate).
+template <std::size_t... I>
+auto skynet_children(std::uint64_t first, std::uint64_t child, std::index_sequence<I...>) {
+  return magpie::when_all(magpie_skynet_coro(first + I * child, child)...);
+}
+
+magpie::task<std::uint64_t> magpie_skynet_coro(std::uint64_t first, std::uint64_t size) {
+  if (size == 1) co_return first;
+  const auto sums = co_await skynet_children(first, size / perf::skynet_fan_out,
+                                             std::make_index_sequence<perf::skynet_fan_out>{});
+  co_return std::apply([](auto... s) { return (s + ...); }, sums);
 }
 
 std::uint64_t magpie_nqueens(magpie::runtime& rt, const perf::queens_board& b, int row) {
@@ -111,6 +133,12 @@ struct basic_magpie_adapter {
     std::uint64_t r = 0;
     run([this, &r, leaves] { r = magpie_skynet(rt, 0, leaves); });
     return r;
+  }
+
+  std::uint64_t fib_coro(int n) { return magpie::sync_wait(rt, magpie_fib_coro(n)); }
+
+  std::uint64_t skynet_coro(std::uint64_t leaves) {
+    return magpie::sync_wait(rt, magpie_skynet_coro(0, leaves));
   }
 
   std::uint64_t nqueens(int n) {

@@ -43,4 +43,17 @@ void fib_bench(benchmark::State& state, std::size_t workers) {
   }
 }
 
+/// fib written as coroutines (A::fib_coro), beside the callable form above.
+template <class A>
+void fib_coro_bench(benchmark::State& state, std::size_t workers) {
+  const std::size_t n = workers == 0 ? perf::workers() : workers;
+  const std::string name = with_workers("fib_coro/", A::name, n);
+  A a(n);
+  std::uint64_t r = 0;
+  for (auto _ : state) {
+    r = a.fib_coro(fib_n);
+    if (!check(state, name, r, fib_expected)) break;
+  }
+}
+
 }  // namespace perf

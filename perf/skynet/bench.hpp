@@ -48,4 +48,17 @@ void skynet_bench(benchmark::State& state, std::size_t workers) {
   }
 }
 
+/// skynet written as coroutines (A::skynet_coro), beside the callable form above.
+template <class A>
+void skynet_coro_bench(benchmark::State& state, std::size_t workers) {
+  const std::size_t n = workers == 0 ? perf::workers() : workers;
+  const std::string name = with_workers("skynet_coro/", A::name, n);
+  A a(n);
+  std::uint64_t r = 0;
+  for (auto _ : state) {
+    r = a.skynet_coro(skynet_leaves);
+    if (!check(state, name, r, skynet_expected)) break;
+  }
+}
+
 }  // namespace perf

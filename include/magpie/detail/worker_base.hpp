@@ -12,6 +12,7 @@
 
 #include "magpie/detail/cache_line.hpp"
 #include "magpie/detail/fence.hpp"
+#include "magpie/detail/frame_pool.hpp"
 #include "magpie/detail/group_state.hpp"
 #include "magpie/detail/lanes.hpp"
 #include "magpie/detail/single_writer.hpp"
@@ -74,6 +75,42 @@ struct worker_base {
       wake_one();
   }
 
+  /// Pushes f as a task of no group, not timed, to this worker's normal deque: a coroutine's
+  /// resumption (magpie/coro.hpp). F must fit inline and be nothrow-movable. Throws
+  /// std::bad_alloc with nothing accepted.
+  template <class F>
+  task* push_untimed(F&& f) {
+    static_assert(fits_inline<std::decay_t<F>>);
+    ext::deque_owner<task*>& d = lanes_[normal_lane].owner;
+    d.reserve();
+    task* t = pool_.allocate();
+    build_task(*t, std::forward<F>(f), nullptr);
+    t->origin = std::uint64_t{normal_lane} << 1;  // no group, not detached, lane normal
+    bump(spawned);
+    d.push_reserved(t);
+    notify_after_push();
+    return t;
+  }
+
+  /// Pops the newest task of this worker's normal deque if `is_it(task)` says it is one the
+  /// caller pushed and still owns (a coroutine taking back a child nobody stole) and frees its
+  /// block without running or destroying its callable, which must be trivially disposable;
+  /// otherwise leaves the deque as it was. Never throws.
+  template <class Match>
+  bool take_back(const Match& is_it) noexcept {
+    ext::deque_owner<task*>& d = lanes_[normal_lane].owner;
+    task* t = nullptr;
+    if (!d.pop(t)) return false;
+    if (!is_it(*t)) [[unlikely]] {
+      d.push_reserved(t);  // it held t a moment ago: there is room
+      notify_after_push();
+      return false;
+    }
+    t->thunk = nullptr;
+    pool_.release_empty(t);
+    return true;
+  }
+
   /// Makes `g` the group of the task this worker runs (run_and_wait); returns the previous one.
   const group_state* enter_group(const group_state* g) noexcept {
     return std::exchange(current_group_, g);
@@ -83,6 +120,7 @@ struct worker_base {
 
   runtime_core* const core;
   std::atomic<std::uint64_t> spawned{0};  // a statistic, written by this worker only
+  frame_pool frames;                      // coroutine frames (magpie/coro.hpp); owner-only
 
  protected:
   // A task of g in a block of this worker's pool, counted in g (locally when this is g's home).
