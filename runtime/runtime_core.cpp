@@ -210,6 +210,12 @@ reservation runtime_core::reserve_injected(std::chrono::steady_clock::time_point
   return {slot::injector, {&p}};
 }
 
+reservation runtime_core::reserve_behind() {
+  const reservation r = reserve_injected(std::chrono::steady_clock::time_point::min());
+  return r.kind == slot::injector ? r
+                                  : reserve(std::chrono::steady_clock::time_point::max(), false);
+}
+
 // Blocks until a max_pending slot is free or `deadline` passes; false if full then, or closed.
 bool runtime_core::take_capacity(std::chrono::steady_clock::time_point deadline) {
   using clock = std::chrono::steady_clock;
@@ -463,6 +469,18 @@ void runtime_core::discard(task& t, priority lane) noexcept {
   }
 }
 
+void runtime_core::discard_held(task& t, priority lane) noexcept {
+  group_state* g = t.group();
+  t.discard();
+  // relaxed: a count read by tally() after the workers were joined (or approximately).
+  discarded_held_.fetch_add(1, std::memory_order_relaxed);
+  report_discard(lane);
+  if (g != nullptr) {
+    g->request_cancel(group_state::by_user);
+    finish_group_task(*g);
+  }
+}
+
 void runtime_core::start_canceling() noexcept {
   flags_.canceling.store(true, std::memory_order_seq_cst);
   // relaxed: a hint for dispatch; the wake_all that follows every call publishes it too.
@@ -512,6 +530,7 @@ void runtime_core::stop_and_join() noexcept {
 shutdown_report runtime_core::tally() const noexcept {
   shutdown_report r;
   r.discarded = discarded_by_shutdown_.load(std::memory_order_relaxed);  // relaxed: see discard
+  r.discarded += discarded_held_.load(std::memory_order_relaxed);        // relaxed: see there
   for (const auto& w : workers_) {
     // relaxed: the workers were joined, which orders their last writes before these reads.
     r.ran += w->counters.ran.load(std::memory_order_relaxed);
@@ -552,6 +571,8 @@ runtime_stats runtime_core::stats() const {
   out.pending = cfg_.max_pending != 0
                     ? inj.pending()
                     : inj.size_approx(0) + inj.size_approx(1) + inj.size_approx(2);
+  out.semaphore_waiting = holders.sum(held_source::kind::semaphore);
+  out.strand_queued = holders.sum(held_source::kind::strand);
   const std::uint64_t now = clock_ticks();
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     const worker_counters& c = workers_[i]->counters;

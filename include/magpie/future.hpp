@@ -158,6 +158,7 @@ class future {
 
  private:
   friend class runtime;
+  friend class strand;  // strand::async
   explicit future(std::shared_ptr<detail::future_state<T>> s) noexcept : state_(std::move(s)) {}
 
   detail::future_state<T>& checked(const char* who) const {

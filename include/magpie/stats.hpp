@@ -70,6 +70,11 @@ struct runtime_stats {
   /// (it includes submits between their reservation and their enqueue); without, it is the
   /// injector's queue length. Approximate while the runtime is busy.
   std::uint64_t pending = 0;
+  /// Tasks waiting in this runtime's semaphores for units (accepted, not yet queued).
+  std::uint64_t semaphore_waiting = 0;
+  /// Tasks submitted to this runtime's strands and not yet finished (queued, or in the batch a
+  /// strand is running).
+  std::uint64_t strand_queued = 0;
   std::vector<worker_stats> workers;
 
   const latency_histogram& latency_of(priority p) const noexcept {
