@@ -31,10 +31,13 @@ class MAGPIE_API strand_state final : public held_source,
   strand_state(runtime_core& c, priority p);
   ~strand_state();
 
+  /// An empty node: from the calling thread's cache of nodes, refilled from the ones this
+  /// strand's runner gave back, else new. Throws std::bad_alloc.
+  strand_node* make_node();
   /// Appends `n` (its task built) and, if the strand was idle, schedules its runner with the
   /// caller's reservation `r`; otherwise gives `r` back. Throws std::bad_alloc only if the
   /// runner could not be queued; see docs/errors.md.
-  void push(std::unique_ptr<strand_node> n, reservation r);
+  void push(strand_node* n, reservation r);
   std::uint64_t held() const noexcept override { return count_.load(std::memory_order_relaxed); }
 
   /// The runner's work: one batch (at most `batch` tasks, fewer once shutdown(cancel) began).
@@ -51,12 +54,16 @@ class MAGPIE_API strand_state final : public held_source,
  private:
   strand_node* pop() noexcept;
   strand_node* pop_wait() noexcept;
+  void give_back(strand_node* first, strand_node* last, std::uint64_t n) noexcept;
 
   // Producers' line: the queue's tail and the count.
   alignas(cache_line) std::atomic<strand_node*> tail_;
   std::atomic<std::uint64_t> count_{0};
-  // The runner's line: only the one runner of the moment touches these.
+  // The runner's line: only the one runner of the moment touches head_; spare_ (nodes it gave
+  // back, a stack of chains) is pushed once per batch and emptied by producers with one exchange.
   alignas(cache_line) strand_node* head_;
+  std::atomic<strand_node*> spare_{nullptr};
+  std::atomic<std::uint64_t> spare_count_{0};  // approximate: caps what is kept
   strand_node stub_;
 };
 
