@@ -1,6 +1,7 @@
 #include "magpie/semaphore.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -97,18 +98,24 @@ bool semaphore_state::take_or_queue(task& t, std::uint32_t w, priority lane, tic
 // launches each outside the lock. When the queue empties, the waiters bit is cleared under mu_
 // (an enqueuer sets it under mu_ too), so the fast path resumes.
 void semaphore_state::pump() noexcept {
+  std::array<waiter, pump_batch> granted;
   for (;;) {
-    std::unique_lock lock(mu_);
-    if (queue_.empty()) return;
-    waiter& head = queue_.front();
-    if (!granted_locked(head.weight)) return;
-    waiter next = std::move(head);
-    queue_.pop_front();
-    waiting_.store(queue_.size(), std::memory_order_relaxed);  // relaxed: a statistic
-    if (queue_.empty()) word_.fetch_and(~waiters_bit, std::memory_order_acq_rel);  // see above
-    next.ticket(next.item).arm(this, next.weight);
-    lock.unlock();
-    launch(next);
+    std::size_t n = 0;
+    {
+      std::lock_guard lock(mu_);
+      while (n < pump_batch && !queue_.empty() && granted_locked(queue_.front().weight)) {
+        granted[n] = queue_.pop_front();
+        granted[n].ticket(granted[n].item).arm(this, granted[n].weight);
+        ++n;
+      }
+      waiting_.store(queue_.size(), std::memory_order_relaxed);  // relaxed: a statistic
+      if (queue_.empty() && n != 0)
+        word_.fetch_and(~waiters_bit, std::memory_order_acq_rel);  // acq_rel: see take_or_queue
+    }
+    bool returned = false;  // units came back without a pump: look at the head again
+    for (std::size_t i = 0; i < n; ++i)
+      returned = !launch(granted[i]) || returned;
+    if (n < pump_batch && !returned) return;  // the head did not fit, or nothing waits: done
   }
 }
 
@@ -117,7 +124,7 @@ void semaphore_state::pump() noexcept {
 // workers once the runtime is closed (shutdown's own thread discarding a task of ours, or a
 // set_capacity racing with shutdown) it is discarded here: its units come back without another
 // pump, so a long queue is emptied by this loop, not by recursion.
-void semaphore_state::launch(waiter& next) noexcept {
+bool semaphore_state::launch(waiter& next) noexcept {
   reservation r{};
   try {
     r = reserve_slot(core, true, false);
@@ -131,11 +138,12 @@ void semaphore_state::launch(waiter& next) noexcept {
       // The injector could not allocate: the task was destroyed unrun (its ticket gave the units
       // back). Dropped, as docs/errors.md says.
     }
-    return;
+    return true;
   }
   next.ticket(next.item).disarm();
   word_.fetch_sub(next.weight, std::memory_order_acq_rel);  // acq_rel: as release()
   core.discard_held(next.item, next.lane);
+  return false;
 }
 
 void semaphore_state::set_capacity(std::size_t n) {
@@ -148,8 +156,7 @@ void semaphore_state::set_capacity(std::size_t n) {
   {
     std::lock_guard lock(mu_);
     std::uint32_t heaviest = 0;
-    for (const waiter& x : queue_)
-      heaviest = std::max(heaviest, x.weight);
+    queue_.for_each([&heaviest](const waiter& x) { heaviest = std::max(heaviest, x.weight); });
     if (n < heaviest) {
       throw std::invalid_argument(std::string(who) + ": " + std::to_string(n) +
                                   " is below the weight of a waiting task (" +

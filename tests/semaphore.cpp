@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <latch>
@@ -300,4 +301,26 @@ TEST_CASE("a semaphore destroyed with tasks waiting waits for them" * doctest::t
   });
   rt.wait_idle();
   CHECK(ran.load() == 1100);
+}
+
+TEST_CASE("past shutdown_for's deadline, shutdown's own thread discards the waiting tasks" *
+          doctest::timeout(30)) {
+  magpie::runtime rt(with_workers(1));
+  magpie::semaphore sem(rt, 2);
+  gate hold;
+  rt.submit([&] { hold.pass(); });  // the only worker is stuck: the queues are shutdown's
+  hold.wait_entered();
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 100; ++i)
+    sem.submit(1, [&] { ran.fetch_add(1); });  // two hold units in the injector, 98 wait
+  CHECK(sem.waiting() == 98);
+  const magpie::shutdown_report early = rt.shutdown_for(std::chrono::milliseconds(1));
+  CHECK(early.still_running == 1);
+  CHECK(sem.waiting() == 0);
+  CHECK(sem.available() == 2);
+  hold.release();
+  const magpie::shutdown_report r = rt.shutdown();
+  CHECK(ran.load() == 0);
+  CHECK(r.ran == 1);
+  CHECK(r.discarded == 100);
 }

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -271,4 +272,25 @@ TEST_CASE("shutdown(cancel) discards queued strand tasks, counting each once" *
   CHECK(discards.load() == r.discarded);
   CHECK_THROWS_AS(f.get(), magpie::runtime_closed);
   CHECK(s.queued() == 0);
+}
+
+TEST_CASE("past shutdown_for's deadline, shutdown's own thread discards a strand's queue" *
+          doctest::timeout(30)) {
+  magpie::runtime rt(with_workers(1));
+  magpie::strand s(rt);
+  gate hold;
+  rt.submit([&] { hold.pass(); });  // the only worker is stuck: the queues are shutdown's
+  hold.wait_entered();
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 100; ++i)
+    s.submit([&] { ran.fetch_add(1); });
+  CHECK(rt.stats().strand_queued == 100);
+  const magpie::shutdown_report early = rt.shutdown_for(std::chrono::milliseconds(1));
+  CHECK(early.still_running == 1);
+  CHECK(s.queued() == 0);
+  hold.release();
+  const magpie::shutdown_report r = rt.shutdown();
+  CHECK(ran.load() == 0);
+  CHECK(r.ran == 1);
+  CHECK(r.discarded == 100);
 }

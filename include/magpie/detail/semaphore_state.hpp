@@ -5,7 +5,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <mutex>
 #include <new>
@@ -14,6 +13,7 @@
 #include "magpie/config.hpp"
 #include "magpie/detail/cache_line.hpp"
 #include "magpie/detail/held_source.hpp"
+#include "magpie/detail/ring_queue.hpp"
 #include "magpie/detail/submit.hpp"
 #include "magpie/detail/task.hpp"
 #include "magpie/export.hpp"
@@ -117,23 +117,26 @@ class MAGPIE_API semaphore_state final : public held_source {
  private:
   struct waiter {
     task item;
-    std::uint32_t weight;
-    priority lane;
-    ticket_fn ticket;
+    std::uint32_t weight = 0;
+    priority lane = priority::normal;
+    ticket_fn ticket = nullptr;
   };
+  // Granted per hold of the mutex at most: a release of w units rarely frees more than a few.
+  static constexpr std::size_t pump_batch = 8;
   static constexpr std::uint64_t waiters_bit = std::uint64_t{1} << 63;
   static std::uint64_t used(std::uint64_t u) noexcept { return u & 0xffffffffu; }
   static std::uint64_t cap(std::uint64_t u) noexcept { return (u >> 32) & max_capacity; }
   bool granted_locked(std::uint32_t w) noexcept;
   void pump() noexcept;
-  void launch(waiter& next) noexcept;
+  /// Queues a granted waiter; false if it was discarded here, its units returned unpumped.
+  bool launch(waiter& next) noexcept;
   bool quiet() const noexcept;
 
   // Units in use (bits 0-31), capacity (32-62), waiters queued (63). The hot word: every
   // acquire and release of every submitter and worker.
   alignas(cache_line) std::atomic<std::uint64_t> word_;
   alignas(cache_line) std::mutex mu_;
-  std::deque<waiter> queue_;             // guarded by mu_; FIFO
+  ring_queue<waiter> queue_;             // guarded by mu_; FIFO
   std::atomic<std::size_t> waiting_{0};  // queue_.size(), written under mu_, read by anyone
 };
 
