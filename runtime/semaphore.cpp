@@ -90,32 +90,46 @@ bool semaphore_state::take_or_queue(task& t, std::uint32_t w, priority lane, tic
       head_may_fit = used(u) + w <= cap(u);
     }
   }
-  if (head_may_fit) pump();
+  if (head_may_fit) pump(0);
   return true;
 }
 
 // Grants units to waiting tasks, oldest first, stopping at the first that does not fit, and
-// launches each outside the lock. When the queue empties, the waiters bit is cleared under mu_
-// (an enqueuer sets it under mu_ too), so the fast path resumes.
-void semaphore_state::pump() noexcept {
+// launches them outside the lock, up to pump_batch per hold of the mutex. The waiters bit is
+// cleared only when the queue is empty and no pump is still launching what it granted: the
+// destructor waits for a clear bit, so no pump uses the semaphore once it is freed. (Meanwhile a
+// fast-path acquirer sees the bit and takes the slow path, which grants at once when the queue
+// is empty.)
+// `returning`: units a ticket gives back, returned under the first hold of the mutex.
+void semaphore_state::pump(std::uint32_t returning) noexcept {
   std::array<waiter, pump_batch> granted;
+  bool launching = false;  // this pump is counted in launching_
   for (;;) {
     std::size_t n = 0;
     {
       std::lock_guard lock(mu_);
+      if (launching) --launching_;
+      if (returning != 0) {
+        word_.fetch_sub(returning, std::memory_order_acq_rel);  // acq_rel: as release()
+        returning = 0;
+      }
       while (n < pump_batch && !queue_.empty() && granted_locked(queue_.front().weight)) {
         granted[n] = queue_.pop_front();
         granted[n].ticket(granted[n].item).arm(this, granted[n].weight);
         ++n;
       }
       waiting_.store(queue_.size(), std::memory_order_relaxed);  // relaxed: a statistic
-      if (queue_.empty() && n != 0)
-        word_.fetch_and(~waiters_bit, std::memory_order_acq_rel);  // acq_rel: see take_or_queue
+      if (n == 0) {
+        // acq_rel: as take_or_queue's fetch_or; every release before this saw the bit and pumps.
+        if (queue_.empty() && launching_ == 0)
+          word_.fetch_and(~waiters_bit, std::memory_order_acq_rel);
+        return;
+      }
+      ++launching_;
+      launching = true;
     }
-    bool returned = false;  // units came back without a pump: look at the head again
     for (std::size_t i = 0; i < n; ++i)
-      returned = !launch(granted[i]) || returned;
-    if (n < pump_batch && !returned) return;  // the head did not fit, or nothing waits: done
+      launch(granted[i]);
   }
 }
 
@@ -124,7 +138,7 @@ void semaphore_state::pump() noexcept {
 // workers once the runtime is closed (shutdown's own thread discarding a task of ours, or a
 // set_capacity racing with shutdown) it is discarded here: its units come back without another
 // pump, so a long queue is emptied by this loop, not by recursion.
-bool semaphore_state::launch(waiter& next) noexcept {
+void semaphore_state::launch(waiter& next) noexcept {
   reservation r{};
   try {
     r = reserve_slot(core, true, false);
@@ -138,12 +152,11 @@ bool semaphore_state::launch(waiter& next) noexcept {
       // The injector could not allocate: the task was destroyed unrun (its ticket gave the units
       // back). Dropped, as docs/errors.md says.
     }
-    return true;
+    return;
   }
   next.ticket(next.item).disarm();
   word_.fetch_sub(next.weight, std::memory_order_acq_rel);  // acq_rel: as release()
   core.discard_held(next.item, next.lane);
-  return false;
 }
 
 void semaphore_state::set_capacity(std::size_t n) {
@@ -170,7 +183,7 @@ void semaphore_state::set_capacity(std::size_t n) {
   // Off the workers after shutdown began, leave the waiting tasks to the running ones (someone
   // holds units while anyone waits): launching from here would discard them.
   if (worker_of(core) == nullptr && core.closed()) return;
-  pump();
+  pump(0);
 }
 
 void submit_built(runtime_core& core, reservation r, task& t, priority lane) {

@@ -98,10 +98,15 @@ class MAGPIE_API semaphore_state final : public held_source {
                      const char* who);
   /// A ticket gave back `w` units: starts waiting tasks that now fit, oldest first.
   void release(std::uint32_t w) noexcept {
-    // acq_rel: release publishes the task's effects to the next holder; acquire orders the
-    // waiters bit we read after the enqueue that set it.
-    const std::uint64_t u = word_.fetch_sub(w, std::memory_order_acq_rel);
-    if ((u & waiters_bit) != 0) pump();
+    std::uint64_t u = word_.load(std::memory_order_relaxed);  // relaxed: the CAS re-reads
+    do {
+      // With tasks waiting, the units go back under the mutex (pump): the destructor, which
+      // waits for no units in use and no waiters bit, cannot free the semaphore under us.
+      if ((u & waiters_bit) != 0) return pump(w);
+      // acq_rel: release publishes the task's effects to the next holder; acquire orders the
+      // waiters bit we read after the enqueue that set it.
+    } while (!word_.compare_exchange_weak(u, u - w, std::memory_order_acq_rel,
+                                          std::memory_order_relaxed));
   }
   void set_capacity(std::size_t n);
   std::size_t capacity() const noexcept { return cap(word_.load(std::memory_order_relaxed)); }
@@ -127,9 +132,9 @@ class MAGPIE_API semaphore_state final : public held_source {
   static std::uint64_t used(std::uint64_t u) noexcept { return u & 0xffffffffu; }
   static std::uint64_t cap(std::uint64_t u) noexcept { return (u >> 32) & max_capacity; }
   bool granted_locked(std::uint32_t w) noexcept;
-  void pump() noexcept;
-  /// Queues a granted waiter; false if it was discarded here, its units returned unpumped.
-  bool launch(waiter& next) noexcept;
+  void pump(std::uint32_t returning) noexcept;
+  /// Queues a granted waiter (or discards it, its units returned: the pump looks again).
+  void launch(waiter& next) noexcept;
   bool quiet() const noexcept;
 
   // Units in use (bits 0-31), capacity (32-62), waiters queued (63). The hot word: every
@@ -138,6 +143,7 @@ class MAGPIE_API semaphore_state final : public held_source {
   alignas(cache_line) std::mutex mu_;
   ring_queue<waiter> queue_;             // guarded by mu_; FIFO
   std::atomic<std::size_t> waiting_{0};  // queue_.size(), written under mu_, read by anyone
+  std::size_t launching_ = 0;            // guarded by mu_: pumps launching what they granted
 };
 
 sem_ticket::~sem_ticket() {
