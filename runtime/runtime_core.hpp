@@ -1,4 +1,6 @@
-// The runtime's shared state: configuration, workers, injector, idle set, shutdown.
+// The runtime's shared state: configuration, workers, injector, idle set, shutdown. Its members
+// are defined by concept: lifecycle in runtime_core.cpp, reservation and hand-over in submit.cpp,
+// discards in discard.cpp, the stats snapshot in stats.cpp, the trace export in trace.cpp.
 #pragma once
 
 #include <array>

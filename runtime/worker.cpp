@@ -536,12 +536,4 @@ void finish_group_task(group_state& g) noexcept {
   if (g.finish_shared()) idle.notify_group(key);
 }
 
-void free_task(task* t) noexcept {
-  if (worker* w = this_worker()) {
-    w->free_task(t);
-  } else {
-    task_pool::release_unpooled(t);
-  }
-}
-
 }  // namespace magpie::detail
