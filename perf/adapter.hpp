@@ -50,6 +50,20 @@ concept can_submit_high = can_submit<A> && requires(A& a) {
   a.submit_high(detail::noop);
 };
 
+/// strand: `typename A::strand s(a); s.post(f);` runs the callables posted to one strand one at
+/// a time, in the order posted, called from threads that are not the scheduler's (strand_post).
+template <class A>
+concept can_strand = adapter<A> && requires(typename A::strand& s) {
+  s.post(detail::noop);
+} && std::is_constructible_v<typename A::strand, A&>;
+
+/// limiter: `typename A::limiter l(a, capacity); l.submit(weight, f);` runs f once `weight` of
+/// the limiter's `capacity` units are free, holding them while it runs (semaphore_flood).
+template <class A>
+concept can_limit = adapter<A> && requires(typename A::limiter& l) {
+  l.submit(std::size_t{}, detail::noop);
+} && std::is_constructible_v<typename A::limiter, A&, std::size_t>;
+
 /// run(root) runs root() on the scheduler and returns when it finished; inside it,
 /// `typename A::group g(a); g.spawn(f); g.wait();` forks and joins (fib, skynet, nqueens).
 template <class A>

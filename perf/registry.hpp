@@ -18,7 +18,9 @@
 #include "pfor_sum/bench.hpp"
 #include "pfor_tiny/bench.hpp"
 #include "priority/bench.hpp"
+#include "semaphore_flood/bench.hpp"
 #include "skynet/bench.hpp"
+#include "strand_post/bench.hpp"
 #include "submit/bench.hpp"
 #include "wakeup/bench.hpp"
 
@@ -105,6 +107,14 @@ void register_adapter() {
           ->Unit(benchmark::kMicrosecond);
     }
     if constexpr (can_submit<A> || can_fork_join<A>) once("idle/" + s, idle_bench<A>);
+    if constexpr (can_strand<A>) {
+      timed("strand_post_1s1p/" + s, strand_post_bench<A>, std::size_t{1}, std::size_t{1});
+      timed("strand_post_64s2p/" + s, strand_post_bench<A>, std::size_t{64}, std::size_t{2});
+    }
+    if constexpr (can_limit<A> && can_submit<A>) {
+      timed("semaphore_flood/" + s, semaphore_flood_bench<A>, true);
+      timed("semaphore_flood_unlimited/" + s, semaphore_flood_bench<A>, false);
+    }
   }
 }
 

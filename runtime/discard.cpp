@@ -43,6 +43,15 @@ void runtime_core::note_discard(group_state* g, priority lane) noexcept {
   if (g != nullptr) g->request_cancel(group_state::by_user);  // advisory: running tasks finish
 }
 
+void runtime_core::discard_held(task& t, priority lane) noexcept {
+  group_state* g = t.group();
+  t.discard();
+  // relaxed: a count read by tally() after the workers were joined (or approximately).
+  discarded_held_.fetch_add(1, std::memory_order_relaxed);
+  note_discard(g, lane);
+  if (g != nullptr) finish_group_task(*g);
+}
+
 // config.on_discard, once per discard counted so far, on the shutdown thread and outside any
 // lock: a handler may call shutdown() or stats(), and a task it submits here is refused with
 // runtime_closed instead of being discarded in turn (which would never end).

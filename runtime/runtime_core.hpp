@@ -16,6 +16,7 @@
 
 #include "clock.hpp"
 #include "futex.hpp"
+#include "held_registry.hpp"
 #include "idle_set.hpp"
 #include "injector.hpp"
 #include "loop_board.hpp"
@@ -64,6 +65,10 @@ class runtime_core {
   /// task that keeps re-submitting itself cannot keep a drain from ending.
   reservation reserve(std::chrono::steady_clock::time_point deadline, bool detached = true);
   void release(reservation r) noexcept;
+  /// A slot at the back of the injector, for a task that a worker queues behind the other work
+  /// of its lane (a strand's runner yielding). Never waits: when the injector is full or the
+  /// runtime is closing, the calling worker's own deque instead (a drain must still run it).
+  reservation reserve_behind();
   void submit_local(task* t, priority p) noexcept;
   void submit_injected(task& t, reservation r, priority p);
   runtime_stats stats() const;
@@ -117,12 +122,17 @@ class runtime_core {
   /// its group `g` (if any) marked canceled so that its waiters learn of it. Never calls user
   /// code. The caller destroys the callable and finishes the task in its group.
   void note_discard(group_state* g, priority lane) noexcept;
+  /// Drops a task that was accepted but held outside the queues (a semaphore's waiting task, a
+  /// strand's queued task): destroys it unrun and counts it as discarded, as if shutdown had
+  /// taken it from a queue. Any thread, any lock but the idle set's.
+  void discard_held(task& t, priority lane) noexcept;
   std::vector<int> worker_cpus() const;
 
   alignas(cache_line) std::atomic<std::int64_t> attention_{0};
   injector inj{attention_};
   idle_set idle;
-  loop_board loops;  // loops offered to searching workers (loop_broadcast.cpp)
+  loop_board loops;       // loops offered to searching workers (loop_broadcast.cpp)
+  held_registry holders;  // semaphores and strands, for stats()
 
  private:
   void start_workers();
@@ -161,6 +171,7 @@ class runtime_core {
   std::mutex shutdown_mu_;
   bool joined_ = false;
   std::atomic<std::uint64_t> discarded_by_shutdown_{0};  // written under shutdown_mu_
+  std::atomic<std::uint64_t> discarded_held_{0};         // discard_held, from any thread
   // Discards not yet passed to config.on_discard, per lane (see deliver_discards).
   std::array<std::atomic<std::uint64_t>, lane_count> undelivered_discards_{};
   shutdown_report report_;

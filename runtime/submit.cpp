@@ -55,6 +55,12 @@ reservation runtime_core::reserve_injected(std::chrono::steady_clock::time_point
   return {slot::injector, {&p}};
 }
 
+reservation runtime_core::reserve_behind() {
+  const reservation r = reserve_injected(std::chrono::steady_clock::time_point::min());
+  return r.kind == slot::injector ? r
+                                  : reserve(std::chrono::steady_clock::time_point::max(), false);
+}
+
 // Blocks until a max_pending slot is free or `deadline` passes; false if full then, or closed.
 bool runtime_core::take_capacity(std::chrono::steady_clock::time_point deadline) {
   using clock = std::chrono::steady_clock;

@@ -38,7 +38,8 @@ import bench_table  # noqa: E402  (beside this file)
 # The workload families, in table order; "<family>_1w" is the same workload on one worker.
 FAMILIES = ["fib", "fib_coro", "skynet", "skynet_coro", "nqueens", "matmul", "pfor_sum", "pfor_fsum", "pfor_fsum_range",
             "pfor_tiny", "pfor_skewed",
-            "submit_1p", "submit_2p", "wakeup_parked", "wakeup_spinning", "priority_flood",
+            "submit_1p", "submit_2p", "strand_post_1s1p", "strand_post_64s2p", "semaphore_flood",
+            "semaphore_flood_unlimited", "wakeup_parked", "wakeup_spinning", "priority_flood",
             "idle"]
 UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 NOT_COUNTERS = {"name", "family_index", "per_family_instance_index", "run_name", "run_type",

@@ -16,7 +16,8 @@ import sys
 
 FORK_JOIN = ["fib", "fib_coro", "skynet", "skynet_coro", "nqueens"]
 LOOPS = ["pfor_sum", "pfor_fsum", "pfor_fsum_range", "pfor_tiny", "pfor_skewed", "matmul"]
-THROUGHPUT = ["submit_1p", "submit_2p"]
+THROUGHPUT = ["submit_1p", "submit_2p", "strand_post_1s1p", "strand_post_64s2p", "semaphore_flood",
+              "semaphore_flood_unlimited"]
 WAKEUP = ["wakeup_spinning", "wakeup_parked"]
 PRIORITY = ["priority_flood"]
 IDLE = ["idle"]

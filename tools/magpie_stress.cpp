@@ -13,12 +13,16 @@
 // as refused; accepted = ran + discarded + canceled must still hold exactly, concurrent
 // shutdowns must return the same report, and on_discard must be called once per discard.
 // One round in four runs coroutines instead (run_coro_round).
+// Half the rounds also route tasks through a weighted semaphore (capacity 1-8, weights up to
+// it: the units in use, checked by every task, never exceed the capacity) and through strands
+// (whose tasks must never overlap), under the same books.
 // Any violation prints the seed and round settings and exits 1. Progress (rounds, tasks,
 // elapsed) goes to stderr once a second. Options: help_text below (magpie-stress --help).
 #include <magpie/coro.hpp>
 #include <magpie/magpie.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -177,10 +181,26 @@ struct round_config {
   bool cancel_at_end;
   std::size_t latency_workers;
   std::size_t starvation_limit;
-  bool big_machine;  // victim rings of a synthetic 2-socket machine instead of this one's
-  int race;          // 0: shut down after the producers; else how a racing shutdown goes
-  bool churn;        // a thread changes set_active_workers until the shutdown
-  bool coro;         // a coroutine round (run_coro_round) instead of callables
+  bool big_machine;          // victim rings of a synthetic 2-socket machine instead of this one's
+  int race;                  // 0: shut down after the producers; else how a racing shutdown goes
+  bool churn;                // a thread changes set_active_workers until the shutdown
+  bool coro;                 // a coroutine round (run_coro_round) instead of callables
+  std::size_t sem_capacity;  // 0: no semaphore or strand traffic this round
+};
+
+// A round's semaphore and strands, and what their tasks check.
+struct limits {
+  limits(magpie::runtime& rt, std::size_t capacity) : sem(rt, capacity), cap(capacity) {
+    for (auto& s : strands)
+      s = std::make_unique<magpie::strand>(rt, magpie::priority::normal);
+  }
+  magpie::semaphore sem;
+  std::size_t cap;
+  std::array<std::unique_ptr<magpie::strand>, 8> strands;
+  std::array<std::atomic<bool>, 8> busy{};
+  std::atomic<std::size_t> in_use{0};
+  std::atomic<bool> over{false};     // the semaphore's capacity was exceeded
+  std::atomic<bool> overlap{false};  // two tasks of one strand ran at once
 };
 
 // Racing shutdowns (round_config::race).
@@ -233,15 +253,16 @@ class ledger {
 };
 
 [[noreturn]] void violation(const round_config& rc, const std::string& what) {
-  std::fprintf(stderr,
-               "magpie-stress: VIOLATION: %s\n  round seed %llu, workers %zu, spin %lld us, "
-               "max_pending %zu, producers %d, trees %d, shutdown %s, latency_workers %zu, "
-               "starvation_limit %zu, big machine %s, race %s, churn %s, coroutines %s\n",
-               what.c_str(), static_cast<unsigned long long>(rc.seed), rc.workers,
-               static_cast<long long>(rc.spin.count()), rc.max_pending, rc.producers, rc.trees,
-               rc.cancel_at_end ? "cancel" : "drain", rc.latency_workers, rc.starvation_limit,
-               rc.big_machine ? "yes" : "no", race_name(rc.race), rc.churn ? "yes" : "no",
-               rc.coro ? "yes" : "no");
+  std::fprintf(
+      stderr,
+      "magpie-stress: VIOLATION: %s\n  round seed %llu, workers %zu, spin %lld us, "
+      "max_pending %zu, producers %d, trees %d, shutdown %s, latency_workers %zu, "
+      "starvation_limit %zu, big machine %s, race %s, churn %s, coroutines %s, semaphore %zu\n",
+      what.c_str(), static_cast<unsigned long long>(rc.seed), rc.workers,
+      static_cast<long long>(rc.spin.count()), rc.max_pending, rc.producers, rc.trees,
+      rc.cancel_at_end ? "cancel" : "drain", rc.latency_workers, rc.starvation_limit,
+      rc.big_machine ? "yes" : "no", race_name(rc.race), rc.churn ? "yes" : "no",
+      rc.coro ? "yes" : "no", rc.sem_capacity);
   std::exit(1);
 }
 
@@ -322,6 +343,7 @@ round_config pick(std::mt19937_64& rng, const options& o) {
   rc.race = rng() % 3 == 0 ? 1 + static_cast<int>(rng() % (race_kinds - 1)) : no_race;
   rc.churn = rc.race != no_race && rng() % 2 == 0;
   rc.coro = rng() % 4 == 0;
+  rc.sem_capacity = rng() % 2 == 0 ? 1 + rng() % 8 : 0;
   return rc;
 }
 
@@ -353,6 +375,41 @@ void submit_one(magpie::runtime& rt, ledger& book, std::size_t id, std::mt19937_
         static_cast<void>(rt.async(task, lane));  // abandoned: the task still runs
         accepted = true;
         break;
+    }
+  } catch (const magpie::runtime_closed&) {
+  }
+  if (!accepted) book.refused();
+}
+
+// Submits ledger task `id` through the round's semaphore (a random weight) or one of its
+// strands. A refusal counts as refused.
+void submit_limited(limits& lim, ledger& book, std::size_t id, std::mt19937_64& rng) {
+  const bool throws = rng() % 1000 == 0;
+  bool accepted = false;
+  try {
+    if (rng() % 2 == 0) {
+      const std::size_t w = 1 + rng() % lim.cap;
+      lim.sem.submit(w, [&lim, &book, id, w, throws] {
+        if (lim.in_use.fetch_add(w) + w > lim.cap) lim.over.store(true);
+        book.ran(id);
+        lim.in_use.fetch_sub(w);
+        if (throws) throw std::logic_error("stress: planned semaphore failure");
+      });
+      accepted = true;
+    } else {
+      const std::size_t k = rng() % lim.strands.size();
+      auto task = [&lim, &book, id, k, throws] {
+        if (lim.busy[k].exchange(true)) lim.overlap.store(true);
+        book.ran(id);
+        lim.busy[k].store(false);
+        if (throws) throw std::logic_error("stress: planned strand failure");
+      };
+      if (rng() % 2 == 0) {
+        accepted = lim.strands[k]->try_submit(task);
+      } else {
+        lim.strands[k]->submit(task);
+        accepted = true;
+      }
     }
   } catch (const magpie::runtime_closed&) {
   }
@@ -499,6 +556,9 @@ std::uint64_t run_round(const round_config& rc, const options& o) {
   cfg.on_discard = [&](magpie::priority) { discard_calls.fetch_add(1); };
   magpie::runtime rt(cfg);
   const bool racing = rc.race != no_race;
+  // After rt: destroyed first (a semaphore must not outlive its runtime).
+  std::unique_ptr<limits> lim;
+  if (rc.sem_capacity != 0) lim = std::make_unique<limits>(rt, rc.sem_capacity);
 
   std::atomic<bool> lost_wakeup{false};
   std::atomic<int> producing{rc.producers};
@@ -515,7 +575,11 @@ std::uint64_t run_round(const round_config& rc, const options& o) {
             producing.fetch_sub(1);
             return;
           }
-          submit_one(rt, book, id, rng, racing);
+          if (lim != nullptr && rng() % 3 == 0) {
+            submit_limited(*lim, book, id, rng);
+          } else {
+            submit_one(rt, book, id, rng, racing);
+          }
         }
         // Let the runtime go idle, then check that one submit still wakes it. (Not while a
         // shutdown may discard the probe.)
@@ -584,6 +648,12 @@ std::uint64_t run_round(const round_config& rc, const options& o) {
   if (r.exceptions != detached_threw.load()) violation(rc, "on_exception calls != report");
   if (discard_calls.load() != r.discarded)
     violation(rc, "on_discard calls != the report's discarded");
+  if (lim != nullptr) {
+    if (lim->over.load()) violation(rc, "a semaphore's tasks held more units than its capacity");
+    if (lim->overlap.load()) violation(rc, "two tasks of one strand ran at once");
+    if (lim->sem.waiting() != 0 || lim->sem.available() != lim->cap)
+      violation(rc, "a semaphore kept units or waiting tasks after shutdown");
+  }
   return accepted;
 }
 

@@ -260,6 +260,7 @@ class future {
   template <class U>
   friend class promise;
   friend struct detail::future_access;
+  friend class strand;  // strand::async
   explicit future(std::shared_ptr<detail::future_state<T>> s) noexcept : state_(std::move(s)) {}
 
   detail::future_state<T>& checked(const char* who) const {

@@ -72,9 +72,15 @@ struct runtime_stats {
   /// injector's queue length. Approximate while the runtime is busy.
   std::uint64_t pending = 0;
   /// Tasks dropped unrun by the thread that called shutdown_for, once its deadline passed (the
-  /// tasks queued behind a stuck worker), rather than by a worker. A worker's discards are in its
+  /// tasks queued behind a stuck worker), or dropped by a semaphore or strand outside the
+  /// queues, rather than by a worker. A worker's discards are in its
   /// worker_stats::discarded; this plus their sum is the shutdown_report's `discarded`.
   std::uint64_t discarded_by_shutdown = 0;
+  /// Tasks waiting in this runtime's semaphores for units (accepted, not yet queued).
+  std::uint64_t semaphore_waiting = 0;
+  /// Tasks submitted to this runtime's strands and not yet finished (queued, or in the batch a
+  /// strand is running).
+  std::uint64_t strand_queued = 0;
   std::vector<worker_stats> workers;
 
   const latency_histogram& latency_of(priority p) const noexcept {

@@ -88,6 +88,7 @@ class MAGPIE_API task_group {
   }
 
  private:
+  friend class semaphore;  // semaphore::spawn counts its tasks in the group
   void wait_and_drop() noexcept;
   template <class F>
   void spawn_elsewhere(F&& f) {

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include "common/posted_loops.hpp"
@@ -40,6 +41,16 @@ struct asio_adapter {
     return perf::posted_reduce([this](auto&& t) { this->submit(std::forward<decltype(t)>(t)); },
                                threads, first, last, identity, map, reduce);
   }
+
+  /// A strand on the pool's executor, posted to as Asio's documentation shows.
+  struct strand {
+    explicit strand(asio_adapter& a) : s(boost::asio::make_strand(a.pool.get_executor())) {}
+    template <class F>
+    void post(F&& f) {
+      boost::asio::post(s, std::forward<F>(f));
+    }
+    boost::asio::strand<boost::asio::thread_pool::executor_type> s;
+  };
 
   std::size_t threads;
   boost::asio::thread_pool pool;

@@ -104,6 +104,24 @@ struct basic_magpie_adapter {
     rt.submit(std::forward<F>(f));
   }
 
+  struct strand {
+    explicit strand(basic_magpie_adapter& a) : s(a.rt) {}
+    template <class F>
+    void post(F&& f) {
+      s.submit(std::forward<F>(f));
+    }
+    magpie::strand s;
+  };
+
+  struct limiter {
+    limiter(basic_magpie_adapter& a, std::size_t capacity) : sem(a.rt, capacity) {}
+    template <class F>
+    void submit(std::size_t weight, F&& f) {
+      sem.submit(weight, std::forward<F>(f));
+    }
+    magpie::semaphore sem;
+  };
+
   template <class F>
   void submit_high(F&& f) {
     rt.submit(std::forward<F>(f), magpie::priority::high);

@@ -1,0 +1,113 @@
+// magpie::semaphore: a weighted limit shared by every task that goes through it (several groups,
+// several submitters). A task that must wait for units waits inside the semaphore, not on a
+// worker; waiting tasks get their units in FIFO order.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+#include "magpie/detail/semaphore_state.hpp"
+#include "magpie/detail/submit.hpp"
+#include "magpie/detail/task.hpp"
+#include "magpie/errors.hpp"
+#include "magpie/export.hpp"
+#include "magpie/runtime.hpp"
+#include "magpie/task_group.hpp"
+
+namespace magpie {
+
+/// `capacity` units, shared by the tasks submitted or spawned through it: a task of weight w
+/// starts once w units are free and gives them back when it ends — returns, throws, or is
+/// dropped unrun (its group canceled, shutdown(cancel)). Waiting tasks get their units in FIFO
+/// order: a heavy task at the head is not overtaken by lighter ones behind it (as Go's
+/// semaphore.Weighted), so a steady stream of light tasks cannot starve a heavy one; the price
+/// is that units may sit idle while the head waits for enough of them.
+///
+/// Thread-safe. The fast path (units free, nobody waiting) is one CAS on the semaphore's word;
+/// a task that has to wait costs a mutex and its place in a queue. Must not outlive its runtime;
+/// the destructor waits until none of its tasks holds units or waits (on a worker it runs other
+/// tasks meanwhile).
+class MAGPIE_API semaphore {
+ public:
+  /// Throws std::invalid_argument for a capacity of 0 or above 2^31 - 1.
+  semaphore(runtime& rt, std::size_t capacity)
+      : state_(std::make_unique<detail::semaphore_state>(detail::runtime_access::core(rt),
+                                                         capacity)) {}
+  semaphore(const semaphore&) = delete;
+  semaphore& operator=(const semaphore&) = delete;
+
+  /// Runs f() once on a worker, as runtime::submit does, once `weight` units are free, holding
+  /// them while it runs. Never blocks for units (only, like submit, for room in the injector
+  /// with config.max_pending). Throws std::invalid_argument for a weight of 0 or above
+  /// capacity(), or an empty callable; runtime_closed after shutdown. An exception escaping f
+  /// goes to config.on_exception.
+  template <class F>
+  void submit(std::size_t weight, F&& f, priority p = priority::normal) {
+    constexpr const char* who = "magpie::semaphore::submit";
+    detail::require_callable(f, who);
+    const std::uint32_t w = state_->checked_weight(weight, who);
+    const detail::reservation r = detail::reserve_slot(state_->core, true);
+    if (r.kind == detail::slot::closed)
+      MAGPIE_THROW(runtime_closed("magpie::semaphore::submit: runtime is shut down"));
+    start(r, w, std::forward<F>(f), nullptr, p, who);
+  }
+
+  /// Spawns f into `group` once `weight` units are free: the group counts the task from this
+  /// call on, so group.wait() also waits for it while it waits for units. An exception escaping
+  /// f goes to the group (as any of its tasks'); a canceled group skips it (its units go back).
+  /// The group's set_limit does not apply to it. Throws as submit does.
+  template <class F>
+  void spawn(task_group& group, std::size_t weight, F&& f) {
+    constexpr const char* who = "magpie::semaphore::spawn";
+    detail::require_callable(f, who);
+    const std::uint32_t w = state_->checked_weight(weight, who);
+    detail::group_state& g = group.state_;
+    if (g.core != &state_->core)
+      MAGPIE_THROW(
+          std::invalid_argument("magpie::semaphore::spawn: the group belongs to another runtime"));
+    const detail::reservation r = detail::reserve_slot(state_->core, true, false);
+    if (r.kind == detail::slot::closed)
+      MAGPIE_THROW(runtime_closed("magpie::semaphore::spawn: runtime is shut down"));
+    start(r, w, std::forward<F>(f), &g, g.lane, who);
+  }
+
+  /// Units free now (0 while set_capacity's lowering waits for running tasks). Never blocks.
+  std::size_t available() const noexcept { return state_->available(); }
+  /// Tasks waiting for units now. Never blocks.
+  std::size_t waiting() const noexcept { return state_->waiting(); }
+  std::size_t capacity() const noexcept { return state_->capacity(); }
+  /// Changes the capacity at run time. Growing starts waiting tasks that now fit (from the
+  /// calling thread); shrinking takes effect as running tasks give units back. Throws
+  /// std::invalid_argument for 0, above 2^31 - 1, or below the weight of a task waiting now.
+  void set_capacity(std::size_t n) { state_->set_capacity(n); }
+
+ private:
+  template <class F>
+  void start(detail::reservation r, std::uint32_t w, F&& f, detail::group_state* g, priority p,
+             const char* who) {
+    using D = std::decay_t<F>;
+    using J = detail::sem_job<D>;
+    detail::runtime_core& core = state_->core;
+    detail::slot_guard guard(core, r);
+    if (state_->try_take(w)) {
+      // If the copy of f throws, the ticket (built first) gives the units back.
+      J job{detail::sem_ticket(state_.get(), w), D(std::forward<F>(f))};
+      guard.disarm();
+      detail::submit_callable(core, r, std::move(job), g, p);  // throws: the job gave units back
+      return;
+    }
+    detail::task t;
+    detail::build_task(t, J{detail::sem_ticket(), D(std::forward<F>(f))}, g);
+    if (state_->take_or_queue(t, w, p, &detail::ticket_of<D>, g, who)) return;  // queued
+    detail::ticket_of<D>(t).arm(state_.get(), w);  // the units are ours after all
+    guard.disarm();
+    if (g != nullptr) g->add_shared();
+    detail::submit_built(core, r, t, p);
+  }
+
+  std::unique_ptr<detail::semaphore_state> state_;
+};
+
+}  // namespace magpie

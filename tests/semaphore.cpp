@@ -1,0 +1,326 @@
+// magpie::semaphore: the capacity is never exceeded, waiting tasks are served FIFO, units come
+// back on exceptions and cancellation, groups wait for tasks still waiting for units, shutdown
+// runs or discards waiting tasks and counts each once.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <latch>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "magpie/magpie.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using magpie::test::gate;
+using magpie::test::scaled;
+using magpie::test::with_workers;
+
+// Waits (from outside the runtime) until shutdown has closed it. Returns how many of its probe
+// tasks were accepted meanwhile (each then runs, or is discarded, like any task).
+std::uint64_t wait_closed(magpie::runtime& rt) {
+  std::uint64_t accepted = 0;
+  while (rt.try_submit([] {})) {
+    ++accepted;
+    std::this_thread::yield();
+  }
+  return accepted;
+}
+
+}  // namespace
+
+TEST_CASE("bad input is refused at the call" * doctest::timeout(30)) {
+  magpie::runtime rt(with_workers(1));
+  CHECK_THROWS_AS(magpie::semaphore(rt, 0), std::invalid_argument);
+  CHECK_THROWS_AS(magpie::semaphore(rt, std::size_t{1} << 31), std::invalid_argument);
+  magpie::semaphore sem(rt, 3);
+  CHECK_THROWS_WITH_AS(sem.submit(4, [] {}),
+                       doctest::Contains("magpie::semaphore::submit: the weight must be between 1"),
+                       std::invalid_argument);
+  CHECK_THROWS_AS(sem.submit(0, [] {}), std::invalid_argument);
+  magpie::task_group g(rt);
+  CHECK_THROWS_WITH_AS(sem.spawn(g, 9, [] {}), doctest::Contains("magpie::semaphore::spawn"),
+                       std::invalid_argument);
+  void (*null_fn)() = nullptr;
+  CHECK_THROWS_AS(sem.submit(1, null_fn), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(sem.set_capacity(0), doctest::Contains("magpie::semaphore::set_capacity"),
+                       std::invalid_argument);
+  CHECK(sem.capacity() == 3);
+  CHECK(sem.available() == 3);
+  CHECK(sem.waiting() == 0);
+  magpie::runtime other(with_workers(1));
+  magpie::task_group foreign(other);
+  CHECK_THROWS_AS(sem.spawn(foreign, 1, [] {}), std::invalid_argument);
+}
+
+TEST_CASE("the capacity is never exceeded, and every task runs once" * doctest::timeout(120)) {
+  for (std::size_t workers : {1, 2, 4, 8}) {
+    CAPTURE(workers);
+    magpie::runtime rt(with_workers(workers));
+    constexpr std::size_t capacity = 5;
+    magpie::semaphore sem(rt, capacity);
+    std::atomic<std::size_t> in_flight{0};
+    std::atomic<std::size_t> over{0};
+    std::atomic<std::size_t> ran{0};
+    const std::size_t per_producer = scaled(20000);
+    auto body = [&](std::size_t w) {
+      return [&, w] {
+        const std::size_t now = in_flight.fetch_add(w) + w;
+        if (now > capacity) over.fetch_add(1);
+        for (int i = 0; i < 20; ++i)
+          (void)in_flight.load();  // a little work while holding the units
+        in_flight.fetch_sub(w);
+        ran.fetch_add(1);
+      };
+    };
+    std::vector<std::thread> producers;
+    for (std::size_t p = 0; p < 4; ++p) {
+      producers.emplace_back([&, p] {
+        for (std::size_t i = 0; i < per_producer; ++i) {
+          const std::size_t w = 1 + (i * 7 + p) % 4;
+          if (i % 3 == 0) {
+            // From a worker too: a task that submits a weighted follow-up.
+            rt.submit([&, w] { sem.submit(w, body(w)); });
+          } else {
+            sem.submit(w, body(w));
+          }
+        }
+      });
+    }
+    for (auto& t : producers)
+      t.join();
+    rt.wait_idle();
+    CHECK(over.load() == 0);
+    CHECK(ran.load() == 4 * per_producer);
+    CHECK(sem.available() == capacity);
+    CHECK(sem.waiting() == 0);
+  }
+}
+
+TEST_CASE("a heavy waiter at the head is not overtaken by lighter ones" * doctest::timeout(30)) {
+  magpie::runtime rt(with_workers(2));
+  magpie::semaphore sem(rt, 4);
+  gate hold;
+  sem.submit(1, [&] { hold.pass(); });  // holds 1 of the 4 units
+  hold.wait_entered();
+  std::mutex mu;
+  std::vector<int> order;
+  sem.submit(4, [&] {
+    std::lock_guard lock(mu);
+    order.push_back(-1);
+  });
+  for (int i = 0; i < 10; ++i) {
+    sem.submit(1, [&, i] {
+      std::lock_guard lock(mu);
+      order.push_back(i);
+    });
+  }
+  // Three units are free, yet nothing behind the heavy head may take them.
+  CHECK(sem.available() == 3);
+  CHECK(sem.waiting() == 11);
+  CHECK(rt.stats().semaphore_waiting == 11);
+  hold.release();
+  rt.wait_idle();
+  REQUIRE(order.size() == 11);
+  CHECK(order.front() == -1);
+  CHECK(sem.waiting() == 0);
+  CHECK(rt.stats().semaphore_waiting == 0);
+}
+
+TEST_CASE("units come back when a task throws" * doctest::timeout(30)) {
+  std::atomic<int> reported{0};
+  magpie::config c = with_workers(2);
+  c.on_exception = [&](std::exception_ptr) { reported.fetch_add(1); };
+  magpie::runtime rt(c);
+  magpie::semaphore sem(rt, 2);
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 100; ++i) {
+    sem.submit(2, [&, i] {
+      ran.fetch_add(1);
+      if (i % 2 == 0) throw std::runtime_error("boom");
+    });
+  }
+  rt.wait_idle();
+  CHECK(ran.load() == 100);
+  CHECK(reported.load() == 50);
+  CHECK(sem.available() == 2);
+
+  magpie::task_group g(rt);
+  for (int i = 0; i < 10; ++i)
+    sem.spawn(g, 1, [] { throw std::runtime_error("group"); });
+  CHECK_THROWS_AS(g.wait(), std::runtime_error);
+  CHECK(sem.available() == 2);
+}
+
+TEST_CASE("a group waits for its tasks still waiting for units; cancel returns them" *
+          doctest::timeout(30)) {
+  magpie::runtime rt(with_workers(2));
+  magpie::semaphore sem(rt, 2);
+  gate hold;
+  sem.submit(2, [&] { hold.pass(); });
+  hold.wait_entered();
+  std::atomic<int> ran{0};
+  {
+    magpie::task_group g(rt);
+    for (int i = 0; i < 20; ++i)
+      sem.spawn(g, 1 + i % 2, [&] { ran.fetch_add(1); });
+    CHECK(sem.waiting() == 20);
+    CHECK_FALSE(g.wait_for(std::chrono::milliseconds(1)));  // they wait for units
+    hold.release();
+    g.wait();
+    CHECK(ran.load() == 20);
+  }
+  gate hold2;
+  sem.submit(2, [&] { hold2.pass(); });
+  hold2.wait_entered();
+  magpie::task_group g(rt);
+  for (int i = 0; i < 20; ++i)
+    sem.spawn(g, 1, [&] { ran.fetch_add(1); });
+  g.cancel();
+  hold2.release();
+  g.wait();
+  CHECK(ran.load() == 20);  // every one skipped
+  rt.wait_idle();
+  CHECK(sem.available() == 2);
+  CHECK(sem.waiting() == 0);
+  CHECK(rt.shutdown().canceled == 20);
+}
+
+TEST_CASE("set_capacity: growing starts waiting tasks, shrinking below a waiter is refused" *
+          doctest::timeout(30)) {
+  magpie::runtime rt(with_workers(2));
+  magpie::semaphore sem(rt, 1);
+  gate hold;
+  sem.submit(1, [&] { hold.pass(); });
+  hold.wait_entered();
+  std::latch started(3);
+  for (int i = 0; i < 3; ++i)
+    sem.submit(1, [&] { started.count_down(); });
+  CHECK(sem.waiting() == 3);
+  sem.set_capacity(4);  // the three fit beside the held unit
+  started.wait();
+  hold.release();
+  rt.wait_idle();
+  CHECK(sem.available() == 4);
+
+  gate hold2;
+  sem.submit(4, [&] { hold2.pass(); });
+  hold2.wait_entered();
+  sem.submit(3, [] {});
+  CHECK_THROWS_WITH_AS(sem.set_capacity(2), doctest::Contains("below the weight of a waiting task"),
+                       std::invalid_argument);
+  sem.set_capacity(3);  // lower: takes effect as units come back
+  CHECK(sem.available() == 0);
+  hold2.release();
+  rt.wait_idle();
+  CHECK(sem.available() == 3);
+  CHECK_THROWS_AS(sem.submit(4, [] {}), std::invalid_argument);
+}
+
+TEST_CASE("shutdown(drain) runs the tasks waiting for units" * doctest::timeout(60)) {
+  magpie::runtime rt(with_workers(2));
+  magpie::semaphore sem(rt, 3);
+  gate hold;
+  sem.submit(3, [&] { hold.pass(); });
+  hold.wait_entered();
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 200; ++i)
+    sem.submit(1 + i % 3, [&] { ran.fetch_add(1); });
+  std::uint64_t probes = 0;
+  std::thread opener([&] {
+    probes = wait_closed(rt);
+    hold.release();
+  });
+  const magpie::shutdown_report r = rt.shutdown();
+  opener.join();
+  CHECK(ran.load() == 200);
+  CHECK(r.ran == 201 + probes);
+  CHECK(r.discarded == 0);
+  CHECK(sem.waiting() == 0);
+  CHECK(sem.available() == 3);
+  CHECK_THROWS_AS(sem.submit(1, [] {}), magpie::runtime_closed);
+}
+
+TEST_CASE("shutdown(cancel) discards the tasks waiting for units, counting each once" *
+          doctest::timeout(60)) {
+  std::atomic<int> discards{0};
+  magpie::config c = with_workers(2);
+  c.on_discard = [&](magpie::priority) { discards.fetch_add(1); };
+  magpie::runtime rt(c);
+  magpie::semaphore sem(rt, 3);
+  gate hold;
+  sem.submit(3, [&] { hold.pass(); });
+  hold.wait_entered();
+  std::atomic<int> ran{0};
+  magpie::task_group g(rt);
+  for (int i = 0; i < 200; ++i) {
+    if (i % 2 == 0) {
+      sem.submit(1 + i % 3, [&] { ran.fetch_add(1); });
+    } else {
+      sem.spawn(g, 1 + i % 3, [&] { ran.fetch_add(1); });
+    }
+  }
+  std::uint64_t probes = 0;
+  std::thread opener([&] {
+    probes = wait_closed(rt);
+    hold.release();
+  });
+  const magpie::shutdown_report r = rt.shutdown(magpie::shutdown_mode::cancel);
+  opener.join();
+  CHECK(ran.load() == 0);
+  // The gate task ran; the probes ran or were discarded; every waiting task was discarded.
+  CHECK(r.ran + r.discarded == 1 + 200 + probes);
+  CHECK(r.discarded >= 200);
+  CHECK(discards.load() == r.discarded);
+  g.wait();  // returns: every task of the group was accounted for
+  CHECK(sem.waiting() == 0);
+  CHECK(sem.available() == 3);
+}
+
+TEST_CASE("a semaphore destroyed with tasks waiting waits for them" * doctest::timeout(30)) {
+  magpie::runtime rt(with_workers(1));
+  std::atomic<int> ran{0};
+  {
+    magpie::semaphore sem(rt, 1);
+    for (int i = 0; i < 1000; ++i)
+      sem.submit(1, [&] { ran.fetch_add(1); });
+  }
+  CHECK(ran.load() == 1000);
+  // On a worker: the destructor runs the waiting tasks itself (one worker, nobody else could).
+  rt.submit([&] {
+    magpie::semaphore sem(rt, 1);
+    for (int i = 0; i < 100; ++i)
+      sem.submit(1, [&] { ran.fetch_add(1); });
+  });
+  rt.wait_idle();
+  CHECK(ran.load() == 1100);
+}
+
+TEST_CASE("past shutdown_for's deadline, shutdown's own thread discards the waiting tasks" *
+          doctest::timeout(30)) {
+  magpie::runtime rt(with_workers(1));
+  magpie::semaphore sem(rt, 2);
+  gate hold;
+  rt.submit([&] { hold.pass(); });  // the only worker is stuck: the queues are shutdown's
+  hold.wait_entered();
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 100; ++i)
+    sem.submit(1, [&] { ran.fetch_add(1); });  // two hold units in the injector, 98 wait
+  CHECK(sem.waiting() == 98);
+  const magpie::shutdown_report early = rt.shutdown_for(std::chrono::milliseconds(1));
+  CHECK(early.still_running == 1);
+  CHECK(sem.waiting() == 0);
+  CHECK(sem.available() == 2);
+  hold.release();
+  const magpie::shutdown_report r = rt.shutdown();
+  CHECK(ran.load() == 0);
+  CHECK(r.ran == 1);
+  CHECK(r.discarded == 100);
+}

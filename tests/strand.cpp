@@ -1,0 +1,296 @@
+// magpie::strand: tasks never overlap and keep each producer's order, for 1..64 workers and
+// several producers; futures; a hot strand yields its worker; shutdown runs or discards queued
+// strand tasks and counts each once.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "magpie/magpie.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using magpie::test::gate;
+using magpie::test::scaled;
+using magpie::test::with_workers;
+
+// What a strand's tasks check: no two of them run at once (`busy`), and each producer's tasks
+// arrive in order. `last` is plain memory: if tasks overlapped or were not ordered by
+// happens-before, ThreadSanitizer would report the race.
+struct order_check {
+  explicit order_check(std::size_t producers) : last(producers, 0) {}
+  std::atomic<bool> busy{false};
+  std::atomic<std::size_t> overlaps{0};
+  std::atomic<std::size_t> out_of_order{0};
+  std::atomic<std::size_t> ran{0};
+  std::vector<std::size_t> last;
+
+  void task(std::size_t producer, std::size_t seq) {
+    if (busy.exchange(true)) overlaps.fetch_add(1);
+    if (last[producer] + 1 != seq) out_of_order.fetch_add(1);
+    last[producer] = seq;
+    busy.store(false);
+    ran.fetch_add(1);
+  }
+};
+
+// Waits (from outside the runtime) until shutdown has closed it. Returns how many of its probe
+// tasks were accepted meanwhile (each then runs, or is discarded, like any task).
+std::uint64_t wait_closed(magpie::runtime& rt) {
+  std::uint64_t accepted = 0;
+  while (rt.try_submit([] {})) {
+    ++accepted;
+    std::this_thread::yield();
+  }
+  return accepted;
+}
+
+}  // namespace
+
+TEST_CASE("tasks never overlap and keep each producer's order, 1..64 workers, 4 producers" *
+          doctest::timeout(240)) {
+  for (std::size_t workers : {1, 2, 4, 16, 64}) {
+    CAPTURE(workers);
+    magpie::runtime rt(with_workers(workers));
+    magpie::strand s(rt);
+    constexpr std::size_t producers = 4;
+    const std::size_t per_producer = scaled(workers >= 16 ? 5000 : 20000);
+    order_check check(producers);
+    std::vector<std::thread> threads;
+    for (std::size_t p = 0; p < producers; ++p) {
+      threads.emplace_back([&, p] {
+        for (std::size_t i = 1; i <= per_producer; ++i)
+          s.submit([&check, p, i] { check.task(p, i); });
+      });
+    }
+    for (auto& t : threads)
+      t.join();
+    rt.wait_idle();
+    CHECK(check.overlaps.load() == 0);
+    CHECK(check.out_of_order.load() == 0);
+    CHECK(check.ran.load() == producers * per_producer);
+    CHECK(s.queued() == 0);
+  }
+}
+
+TEST_CASE("many strands from two producers and from the workers, each in order" *
+          doctest::timeout(120)) {
+  magpie::runtime rt(with_workers(4));
+  constexpr std::size_t strands = 64;
+  std::vector<std::unique_ptr<magpie::strand>> s;
+  std::vector<std::unique_ptr<order_check>> checks;
+  for (std::size_t i = 0; i < strands; ++i) {
+    s.push_back(std::make_unique<magpie::strand>(rt));
+    checks.push_back(std::make_unique<order_check>(3));
+  }
+  const std::size_t per_producer = scaled(50000);
+  std::vector<std::thread> threads;
+  for (std::size_t p = 0; p < 2; ++p) {
+    threads.emplace_back([&, p] {
+      for (std::size_t i = 1; i <= per_producer; ++i) {
+        const std::size_t k = (i * 31 + p) % strands;
+        // Per strand, this producer's sequence numbers must rise: count per strand.
+        s[k]->submit([c = checks[k].get(), p, i] { c->task(p, i); });
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  rt.wait_idle();
+  std::size_t ran = 0;
+  for (auto& c : checks) {
+    CHECK(c->overlaps.load() == 0);
+    ran += c->ran.load();
+  }
+  CHECK(ran == 2 * per_producer);
+
+  // From inside tasks (a worker submits): one strand fed by a chain of tasks, in order.
+  order_check chain(1);
+  magpie::strand one(rt);
+  magpie::task_group g(rt);
+  g.spawn([&] {
+    for (std::size_t i = 1; i <= 1000; ++i)
+      one.submit([&chain, i] { chain.task(0, i); });
+  });
+  g.wait();
+  rt.wait_idle();
+  CHECK(chain.out_of_order.load() == 0);
+  CHECK(chain.ran.load() == 1000);
+  CHECK(rt.stats().strand_queued == 0);
+}
+
+TEST_CASE("per-strand order holds across interleaved strands" * doctest::timeout(60)) {
+  // Sequence numbers per (strand, producer) pair, so the order check is exact.
+  magpie::runtime rt(with_workers(2));
+  constexpr std::size_t strands = 8;
+  std::vector<std::unique_ptr<magpie::strand>> s;
+  std::vector<std::unique_ptr<order_check>> checks;
+  for (std::size_t i = 0; i < strands; ++i) {
+    s.push_back(std::make_unique<magpie::strand>(rt));
+    checks.push_back(std::make_unique<order_check>(2));
+  }
+  std::vector<std::thread> threads;
+  for (std::size_t p = 0; p < 2; ++p) {
+    threads.emplace_back([&, p] {
+      std::vector<std::size_t> seq(strands, 0);
+      for (std::size_t i = 0; i < scaled(40000); ++i) {
+        const std::size_t k = (i * 5 + p * 3) % strands;
+        const std::size_t n = ++seq[k];
+        s[k]->submit([c = checks[k].get(), p, n] { c->task(p, n); });
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  rt.wait_idle();
+  for (auto& c : checks) {
+    CHECK(c->overlaps.load() == 0);
+    CHECK(c->out_of_order.load() == 0);
+  }
+}
+
+TEST_CASE("async returns the value or the exception; try_submit; closed runtime" *
+          doctest::timeout(30)) {
+  magpie::runtime rt(with_workers(2));
+  magpie::strand s(rt, magpie::priority::high);
+  int shared = 0;  // touched only by the strand's tasks
+  auto a = s.async([&] { return ++shared; });
+  auto b = s.async([&] { return ++shared; });
+  auto c = s.async([]() -> int { throw std::runtime_error("strand"); });
+  CHECK(s.try_submit([&] { ++shared; }));
+  auto d = s.async([&] { return shared; });
+  CHECK(a.get() == 1);
+  CHECK(b.get() == 2);
+  CHECK_THROWS_WITH_AS(c.get(), "strand", std::runtime_error);
+  CHECK(d.get() == 3);
+  void (*null_fn)() = nullptr;
+  CHECK_THROWS_AS(s.submit(null_fn), std::invalid_argument);
+  rt.shutdown();
+  CHECK_THROWS_AS(s.submit([] {}), magpie::runtime_closed);
+  CHECK_FALSE(s.try_submit([] {}));
+  CHECK_THROWS_AS(s.async([] { return 1; }), magpie::runtime_closed);
+}
+
+TEST_CASE("an exception goes to on_exception and the strand goes on" * doctest::timeout(30)) {
+  std::atomic<int> reported{0};
+  magpie::config cfg = with_workers(2);
+  cfg.on_exception = [&](std::exception_ptr) { reported.fetch_add(1); };
+  magpie::runtime rt(cfg);
+  magpie::strand s(rt);
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 300; ++i) {
+    s.submit([&, i] {
+      ran.fetch_add(1);
+      if (i % 3 == 0) throw std::runtime_error("x");
+    });
+  }
+  rt.wait_idle();
+  CHECK(ran.load() == 300);
+  CHECK(reported.load() == 100);
+  const magpie::shutdown_report r = rt.shutdown();
+  CHECK(r.ran == 300);  // strand tasks, not runners
+  CHECK(r.exceptions == 100);
+}
+
+TEST_CASE("a hot strand yields its worker after a batch" * doctest::timeout(30)) {
+  magpie::runtime rt(with_workers(1));
+  magpie::strand s(rt);
+  gate hold;
+  rt.submit([&] { hold.pass(); });
+  hold.wait_entered();
+  std::atomic<std::size_t> done{0};
+  constexpr std::size_t n = 1000;
+  for (std::size_t i = 0; i < n; ++i)
+    s.submit([&] { done.fetch_add(1); });
+  std::atomic<std::size_t> seen_at{n + 1};
+  rt.submit([&] { seen_at.store(done.load()); });  // queued after the strand's runner
+  hold.release();
+  rt.wait_idle();
+  CHECK(done.load() == n);
+  // One worker: the probe ran between two batches, not after the whole strand.
+  CHECK(seen_at.load() < n);
+  CHECK(seen_at.load() % magpie::strand::batch == 0);
+}
+
+TEST_CASE("shutdown(drain) runs queued strand tasks; a destroyed strand's tasks still run" *
+          doctest::timeout(60)) {
+  magpie::runtime rt(with_workers(2));
+  gate hold;
+  std::atomic<int> ran{0};
+  {
+    magpie::strand s(rt);
+    s.submit([&] { hold.pass(); });
+    hold.wait_entered();
+    for (int i = 0; i < 500; ++i)
+      s.submit([&] { ran.fetch_add(1); });
+  }  // destroyed with 500 queued
+  std::uint64_t probes = 0;
+  std::thread opener([&] {
+    probes = wait_closed(rt);
+    hold.release();
+  });
+  const magpie::shutdown_report r = rt.shutdown();
+  opener.join();
+  CHECK(ran.load() == 500);
+  CHECK(r.ran == 501 + probes);
+  CHECK(r.discarded == 0);
+}
+
+TEST_CASE("shutdown(cancel) discards queued strand tasks, counting each once" *
+          doctest::timeout(60)) {
+  std::atomic<int> discards{0};
+  magpie::config cfg = with_workers(2);
+  cfg.on_discard = [&](magpie::priority) { discards.fetch_add(1); };
+  magpie::runtime rt(cfg);
+  magpie::strand s(rt);
+  gate hold;
+  std::atomic<int> ran{0};
+  s.submit([&] { hold.pass(); });
+  hold.wait_entered();
+  for (int i = 0; i < 500; ++i)
+    s.submit([&] { ran.fetch_add(1); });
+  auto f = s.async([] { return 7; });
+  std::uint64_t probes = 0;
+  std::thread opener([&] {
+    probes = wait_closed(rt);
+    hold.release();
+  });
+  const magpie::shutdown_report r = rt.shutdown(magpie::shutdown_mode::cancel);
+  opener.join();
+  CHECK(ran.load() == 0);
+  // The gate task ran; the probes ran or were discarded; every strand task was discarded.
+  CHECK(r.ran + r.discarded == 1 + 501 + probes);
+  CHECK(r.discarded >= 501);
+  CHECK(discards.load() == r.discarded);
+  CHECK_THROWS_AS(f.get(), magpie::runtime_closed);
+  CHECK(s.queued() == 0);
+}
+
+TEST_CASE("past shutdown_for's deadline, shutdown's own thread discards a strand's queue" *
+          doctest::timeout(30)) {
+  magpie::runtime rt(with_workers(1));
+  magpie::strand s(rt);
+  gate hold;
+  rt.submit([&] { hold.pass(); });  // the only worker is stuck: the queues are shutdown's
+  hold.wait_entered();
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 100; ++i)
+    s.submit([&] { ran.fetch_add(1); });
+  CHECK(rt.stats().strand_queued == 100);
+  const magpie::shutdown_report early = rt.shutdown_for(std::chrono::milliseconds(1));
+  CHECK(early.still_running == 1);
+  CHECK(s.queued() == 0);
+  hold.release();
+  const magpie::shutdown_report r = rt.shutdown();
+  CHECK(ran.load() == 0);
+  CHECK(r.ran == 1);
+  CHECK(r.discarded == 100);
+}
