@@ -158,9 +158,8 @@ class worker : public worker_base {
   std::uint32_t tick_ = 0;        // dispatches since the injector's last fair look
   std::uint32_t fair_countdown_;  // dispatches until the next fair turn
   bool low_turn_ = false;         // whose fair turn was the last
-  bool searching_ = false;
-  bool latency_mode_;      // one of config.latency_workers: searches instead of parking
-  bool hand_off_ = false;  // woken beside the waker: let a worker elsewhere do the searching
+  bool latency_mode_;             // one of config.latency_workers: searches instead of parking
+  bool hand_off_ = false;         // woken beside the waker: let a worker elsewhere do the searching
   std::unique_ptr<trace_ring> trace_;  // config.trace; null (one branch per event site) if off
   // Written by wakers.
   parker parker_;

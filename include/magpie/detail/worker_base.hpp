@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "magpie/detail/cache_line.hpp"
+#include "magpie/detail/debug_check.hpp"
 #include "magpie/detail/fence.hpp"
 #include "magpie/detail/group_state.hpp"
 #include "magpie/detail/lanes.hpp"
@@ -63,7 +64,10 @@ struct worker_base {
   /// After publishing a task: wake one sleeper if nobody is searching. The light side of the
   /// pair with idle_set::prepare_park (fence.hpp): the push's store of bottom is ordered before
   /// the load of the idle word for the compiler only; a parker's membarrier does the rest.
+  /// Only a running worker may push this way: parkers skip the membarrier when every worker is
+  /// counted as searching or sleeping (idle_set::may_have_light_pushers).
   void notify_after_push() noexcept {
+    MAGPIE_DEBUG_CHECK(!searching_);
     light_barrier(asymmetric_);
     // relaxed: ordered by the barrier pair; a stale read costs a spare wake-up, or nothing (the
     // parker's re-check after its heavy barrier sees the task).
@@ -136,6 +140,8 @@ struct worker_base {
   std::uint32_t countdown_ = 1;
   std::uint32_t budget_ = 1;                    // the countdown's last starting value
   const group_state* current_group_ = nullptr;  // the group of the task this worker runs
+  // Counted as searching in the idle set (worker.cpp's transitions keep it so).
+  bool searching_ = false;
 
  private:
   const std::atomic<std::uint64_t>* const idle_state_;
