@@ -49,8 +49,13 @@ class idle_set {
 
   /// Whether parkers use membarrier, so that pushers may use light_barrier (fence.hpp).
   bool asymmetric() const noexcept { return asymmetric_; }
-  /// The word pushers read after publishing a task (searching | sleeping << 32).
-  const std::atomic<std::uint64_t>& state_word() const noexcept { return state_; }
+  /// The word a worker reads after pushing a task with only a light barrier: the state word
+  /// (searching | sleeping << 32) where parkers use membarrier; else a constant that looks like
+  /// "nobody searches, someone sleeps", so that every push takes the out-of-line path, which
+  /// fences and reads the state word (worker_base::wake_one). The push path has no branch on it.
+  const std::atomic<std::uint64_t>& push_word() const noexcept {
+    return asymmetric_ ? state_ : always_look_;
+  }
   /// The rare side of the asymmetric pair: membarrier, or a full fence without it.
   void heavy_barrier() const noexcept;
 
@@ -143,7 +148,8 @@ class idle_set {
 
   const std::size_t workers_;
   const bool asymmetric_;
-  std::atomic<std::size_t> active_;  // written under mu_
+  std::atomic<std::size_t> active_;                             // written under mu_
+  const std::atomic<std::uint64_t> always_look_{one_sleeping};  // see push_word
   // Searching workers (low 32 bits) and sleeping workers (high 32 bits).
   alignas(cache_line) std::atomic<std::uint64_t> state_{0};
   alignas(cache_line) std::mutex mu_;
