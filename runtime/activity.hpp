@@ -15,6 +15,7 @@
 
 #include "clock.hpp"
 #include "magpie/detail/cache_line.hpp"
+#include "magpie/detail/single_writer.hpp"
 
 namespace magpie::detail {
 
@@ -76,8 +77,7 @@ class alignas(cache_line) activity {
 
  private:
   void change() noexcept {
-    // Single writer: a load and a store (no RMW); relaxed: the monitor only compares values.
-    changes_.store(changes_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    single_writer_add(changes_);  // relaxed: the monitor only compares values
   }
 
   const std::atomic<std::uint64_t>& ran_;

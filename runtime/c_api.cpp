@@ -176,7 +176,7 @@ magpie_status magpie_runtime_stats_json(magpie_runtime* rt, char** out) {
     // The shutdown report's totals first (what a C caller most often wants), then the whole
     // snapshot as magpie::to_json writes it.
     const magpie::runtime_stats s = rt->rt.stats();
-    std::uint64_t ran = 0, discarded = 0, canceled = 0, exceptions = 0;
+    std::uint64_t ran = 0, discarded = s.discarded_by_shutdown, canceled = 0, exceptions = 0;
     for (const magpie::worker_stats& w : s.workers) {
       ran += w.tasks_run;
       discarded += w.discarded;

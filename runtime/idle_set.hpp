@@ -76,7 +76,8 @@ class idle_set {
   /// `always` (a latency-mode worker).
   bool try_begin_search(bool always = false) noexcept;
   /// A searcher stops searching (found work, or leaves to do something else). Returns true if
-  /// it was the last searcher: the caller should then notify_one() so work keeps spreading.
+  /// it was the last searcher: the caller should then fence, and wake_if_no_searcher if work is
+  /// still visible (worker::stop_searching), so that work keeps spreading.
   bool end_search() noexcept;
 
   /// Lists `p` as sleeping (leaving `searching` state if it was searching), then orders the

@@ -25,8 +25,7 @@ namespace magpie::detail {
 struct producer {
   using queue = moodycamel::ConcurrentQueue<task>;
   explicit producer(std::array<queue, lane_count>& q)
-      : tokens{{moodycamel::ProducerToken(q[0]), moodycamel::ProducerToken(q[1]),
-                moodycamel::ProducerToken(q[2])}} {}
+      : tokens(per_lane([&q](unsigned lane) { return moodycamel::ProducerToken(q[lane]); })) {}
   std::array<moodycamel::ProducerToken, lane_count> tokens;  // one per lane
   // Submits between their `closed` check and the end of their enqueue. Written by the owning
   // thread only (RMWs on a line of its own), summed by shutdown.
@@ -112,7 +111,10 @@ class injector {
     return n > 0 ? static_cast<std::uint64_t>(n) : 0;
   }
 
-  queue& raw(unsigned lane) noexcept { return queues_[lane]; }
+  /// A worker's token for taking from `lane` (pop_bulk).
+  moodycamel::ConsumerToken consumer_token(unsigned lane) {
+    return moodycamel::ConsumerToken(queues_[lane]);
+  }
 
   /// The bits of a hint word that count tasks (the rest of the urgent word holds flags).
   static constexpr std::int64_t hint_mask = (std::int64_t{1} << 40) - 1;

@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "magpie/detail/single_writer.hpp"
+
 namespace magpie::detail {
 
 class latency_recorder {
@@ -16,9 +18,9 @@ class latency_recorder {
   static constexpr std::size_t bucket_count = 4 * 47 + 4;
 
   void record(std::uint64_t ticks) noexcept {
-    bump(counts_[bucket_of(ticks)]);
+    single_writer_add(counts_[bucket_of(ticks)]);
     // relaxed: single writer (see bump); the exact sum makes Prometheus' _sum exact.
-    sum_.store(sum_.load(std::memory_order_relaxed) + ticks, std::memory_order_relaxed);
+    single_writer_add(sum_, ticks);
     // relaxed: single writer; readers want a recent value, not an ordering.
     if (ticks > max_.load(std::memory_order_relaxed)) max_.store(ticks, std::memory_order_relaxed);
   }
@@ -43,9 +45,6 @@ class latency_recorder {
   }
 
  private:
-  static void bump(std::atomic<std::uint64_t>& c) noexcept {
-    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
   std::array<std::atomic<std::uint64_t>, bucket_count> counts_{};
   std::atomic<std::uint64_t> max_{0};
   std::atomic<std::uint64_t> sum_{0};

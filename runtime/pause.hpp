@@ -1,17 +1,12 @@
-// Pausing while spinning: the one place for the pause instruction and how many a search waits.
+// Pausing while spinning: how many pauses a search waits between rounds, and how often a wait
+// that nobody can wake looks again. The pause itself is detail/cpu_relax.hpp.
 #pragma once
 
 #include <chrono>
 
-namespace magpie::detail {
+#include "magpie/detail/cpu_relax.hpp"
 
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
+namespace magpie::detail {
 
 // Pauses between two rounds of a search (a worker's, or an outside waiter's spin). A pause is
 // ~65 cycles on AMD Zen 2 and ~140 on recent Intel cores, and each one is latency added to a

@@ -105,27 +105,5 @@ void check_not_own_future(const group_state& g, const char* who) {
   }
 }
 
-reservation reserve_slot(runtime_core& core, bool wait_for_room, bool detached) {
-  return core.reserve(wait_for_room ? std::chrono::steady_clock::time_point::max()
-                                    : std::chrono::steady_clock::time_point::min(),
-                      detached);
-}
-
-reservation reserve_slot_until(runtime_core& core, std::chrono::steady_clock::time_point deadline) {
-  return core.reserve(deadline);
-}
-
-void release_slot(runtime_core& core, reservation r) noexcept {
-  core.release(r);
-}
-
-void submit_local(runtime_core& core, task* t, priority p) noexcept {
-  core.submit_local(t, p);
-}
-
-void submit_injected(runtime_core& core, task& t, reservation r, priority p) {
-  core.submit_injected(t, r, p);
-}
-
 }  // namespace detail
 }  // namespace magpie

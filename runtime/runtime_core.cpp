@@ -184,70 +184,6 @@ runtime_core::~runtime_core() {
   }
 }
 
-reservation runtime_core::reserve(std::chrono::steady_clock::time_point deadline, bool detached) {
-  if (worker* w = worker_of(*this)) {
-    if (detached && closed()) return {slot::closed, {}};
-    reservation r{slot::local, {}};
-    r.block = w->reserve_task();
-    return r;
-  }
-  return reserve_injected(deadline);
-}
-
-// Out of line: a spawn on a worker (the hot path above) then pays for no stack frame.
-reservation runtime_core::reserve_injected(std::chrono::steady_clock::time_point deadline) {
-  producer& p = inj.this_thread_producer();
-  if (cfg_.max_pending != 0 && !take_capacity(deadline)) {
-    return {closed() ? slot::closed : slot::full, {}};
-  }
-  // seq_cst: Dekker with shutdown, which stores `closed` and then sums in_flight: either we see
-  // closed here, or shutdown sees this submit in flight and waits for its enqueue.
-  p.in_flight.fetch_add(1, std::memory_order_seq_cst);
-  if (closed()) {
-    release({slot::injector, {&p}});
-    return {slot::closed, {}};
-  }
-  return {slot::injector, {&p}};
-}
-
-// Blocks until a max_pending slot is free or `deadline` passes; false if full then, or closed.
-bool runtime_core::take_capacity(std::chrono::steady_clock::time_point deadline) {
-  using clock = std::chrono::steady_clock;
-  for (;;) {
-    if (inj.try_take_capacity(cfg_.max_pending)) return true;
-    if (closed() || deadline == clock::time_point::min()) return false;
-    const bool forever = deadline == clock::time_point::max();
-    if (!forever && clock::now() >= deadline) return false;
-    // seq_cst: Dekker with made_room (workers give capacity back, then read room_waiters_).
-    room_waiters_.fetch_add(1, std::memory_order_seq_cst);
-    const std::uint32_t seen = room_.read();
-    const bool taken = inj.try_take_capacity(cfg_.max_pending);
-    if (!taken && !closed()) {
-      if (forever) {
-        room_.wait(seen);
-      } else {
-        room_.wait_until(seen, deadline);
-      }
-    }
-    room_waiters_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: only a hint for made_room
-    if (taken) return true;
-  }
-}
-
-void runtime_core::release(reservation r) noexcept {
-  if (r.kind == slot::local) free_task(r.block);  // never built
-  if (r.kind != slot::injector) return;
-  if (cfg_.max_pending != 0) inj.give_capacity(1);
-  end_submit(*r.from);
-}
-
-void runtime_core::end_submit(producer& p) noexcept {
-  // seq_cst: if shutdown's store of `closed` is not seen below, its later sum of in_flight sees
-  // this decrement (both are in the single total order); otherwise we wake it to look again.
-  p.in_flight.fetch_sub(1, std::memory_order_seq_cst);
-  if (closed() || idle_awaited()) quiesce_.signal_all();
-}
-
 void runtime_core::set_spin(std::chrono::microseconds d) {
   validate_spin("magpie::runtime::set_spin", d);
   // relaxed: read at each search's start
@@ -268,31 +204,6 @@ void runtime_core::set_active_workers(std::size_t n) {
   }
   idle.set_active(n);
   idle.notify_one();  // work queued while fewer workers were active may want the new ones
-}
-
-void runtime_core::submit_local(task* t, priority p) noexcept {
-  if (t->group() == nullptr) t->stamp(lane_of(p), clock_ticks());
-  this_worker()->push_local(t, lane_of(p));  // wakes a sleeper if needed
-}
-
-void runtime_core::submit_injected(task& t, reservation r, priority p) {
-  if (t.group() == nullptr) t.stamp(lane_of(p), clock_ticks());
-  if (!inj.push(*r.from, std::move(t), lane_of(p))) {
-    group_state* g = t.group();
-    t.discard();
-    release(r);
-    if (g != nullptr) finish_group_task(*g);
-    throw std::bad_alloc();
-  }
-  idle.notify_one();
-  end_submit(*r.from);
-}
-
-void runtime_core::made_room(std::size_t n) noexcept {
-  if (cfg_.max_pending == 0) return;
-  inj.give_capacity(n);
-  // seq_cst: Dekker with take_capacity (see there).
-  if (room_waiters_.load(std::memory_order_seq_cst) != 0) room_.signal_all();
 }
 
 bool runtime_core::has_visible_work() const noexcept {
@@ -430,68 +341,10 @@ std::uint64_t runtime_core::running_tasks() const noexcept {
   return n;
 }
 
-void runtime_core::discard_queued() noexcept {
-  for (unsigned lane = 0; lane < lane_count; ++lane) {
-    task t;
-    while (inj.try_pop(lane, t)) {
-      made_room(1);
-      discard(t, static_cast<priority>(lane));
-    }
-    for (const auto& w : workers_) {
-      for (;;) {
-        const auto r = w->thief(lane).steal();
-        if (r.status == ext::steal_status::empty) break;
-        if (r.status != ext::steal_status::success) continue;
-        discard(*r.value, static_cast<priority>(lane));
-        task_pool::release_unpooled(r.value);  // blocks are plain operator new allocations
-      }
-    }
-  }
-}
-
-// Destroys t's callable unrun and accounts for it as discarded (the caller frees t's block).
-void runtime_core::discard(task& t, priority lane) noexcept {
-  group_state* g = t.group();
-  t.discard();
-  // relaxed: read by tally() under the same mutex as this write (shutdown_mu_).
-  discarded_by_shutdown_.store(discarded_by_shutdown_.load(std::memory_order_relaxed) + 1,
-                               std::memory_order_relaxed);
-  report_discard(lane);
-  if (g != nullptr) {
-    g->request_cancel(group_state::by_user);  // advisory, as in execute()
-    finish_group_task(*g);  // never the home's own count: this thread is not a worker
-  }
-}
-
 void runtime_core::start_canceling() noexcept {
   flags_.canceling.store(true, std::memory_order_seq_cst);
   // relaxed: a hint for dispatch; the wake_all that follows every call publishes it too.
   attention_.fetch_or(attention_canceling, std::memory_order_relaxed);
-}
-
-void runtime_core::report_discard(priority p) noexcept {
-  if (!cfg_.on_discard) return;
-  // relaxed: exchanged by the shutdown thread, which needs the count, not an ordering.
-  undelivered_discards_[lane_of(p)].fetch_add(1, std::memory_order_relaxed);
-}
-
-// config.on_discard, once per discard counted so far, on the shutdown thread and outside any
-// lock: a handler may call shutdown() or stats(), and a task it submits here is refused with
-// runtime_closed instead of being discarded in turn (which would never end).
-void runtime_core::deliver_discards() noexcept {
-  if (!cfg_.on_discard) return;
-  for (unsigned lane = 0; lane < lane_count; ++lane) {
-    for (std::uint64_t n = undelivered_discards_[lane].exchange(0, std::memory_order_relaxed);
-         n != 0; --n) {
-      try {
-        cfg_.on_discard(static_cast<priority>(lane));
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "magpie: config.on_discard threw: %s; ignored\n", e.what());
-      } catch (...) {
-        std::fprintf(stderr, "magpie: config.on_discard threw a non-standard exception; ignored\n");
-      }
-    }
-  }
 }
 
 void runtime_core::stop_and_join() noexcept {
@@ -520,80 +373,6 @@ shutdown_report runtime_core::tally() const noexcept {
     r.exceptions += w->counters.exceptions.load(std::memory_order_relaxed);
   }
   return r;
-}
-
-runtime_stats runtime_core::stats() const {
-  runtime_stats out;
-  const double ns_per_tick = ticks_.ns_per_tick();
-  const auto to_ns = [ns_per_tick](std::uint64_t ticks) {
-    return static_cast<std::uint64_t>(static_cast<double>(ticks) * ns_per_tick + 0.5);
-  };
-  for (unsigned lane = 0; lane < lane_count; ++lane) {
-    latency_histogram& h = out.latency[lane];
-    std::uint64_t max_ticks = 0;
-    for (std::size_t b = 0; b < latency_recorder::bucket_count; ++b) {
-      std::uint64_t n = 0;
-      for (const auto& w : workers_)
-        n += w->counters.latency[lane].count(b);
-      if (n != 0) h.buckets.push_back({to_ns(latency_recorder::upper_edge(b)), n});
-      h.count += n;
-    }
-    std::uint64_t sum_ticks = 0;
-    for (const auto& w : workers_) {
-      max_ticks = std::max(max_ticks, w->counters.latency[lane].max());
-      sum_ticks += w->counters.latency[lane].sum();
-    }
-    h.sum_ns = to_ns(sum_ticks);
-    h.max_ns = to_ns(max_ticks);
-    out.queued[lane] = inj.size_approx(lane);
-    for (const auto& w : workers_)
-      out.queued[lane] += w->queued(lane);
-  }
-  out.pending = cfg_.max_pending != 0
-                    ? inj.pending()
-                    : inj.size_approx(0) + inj.size_approx(1) + inj.size_approx(2);
-  const std::uint64_t now = clock_ticks();
-  for (std::size_t i = 0; i < workers_.size(); ++i) {
-    const worker_counters& c = workers_[i]->counters;
-    // relaxed: a snapshot of single-writer counters; each value is recent, not a consistent cut.
-    const auto get = [](const std::atomic<std::uint64_t>& v) {
-      return v.load(std::memory_order_relaxed);
-    };
-    worker_stats s;
-    s.cpu = workers_[i]->bound_cpu;
-    s.tasks_run = get(c.ran);
-    s.stolen = get(c.stolen);
-    s.injected = get(c.injected);
-    s.parks = get(c.parks);
-    s.discarded = get(c.discarded);
-    s.canceled = get(c.canceled);
-    s.exceptions = get(c.exceptions);
-    s.spawned = get(workers_[i]->spawned);
-    s.steal_attempts = get(c.steal_attempts);
-    s.wakeups = get(c.wakeups);
-    s.busy_ns = to_ns(c.doing.busy_ticks(now));
-    s.steals_near = get(c.steals_near);
-    s.steals_far = get(c.steals_far);
-    s.active = i < idle.active();
-    s.asleep = c.asleep.load(std::memory_order_relaxed);  // relaxed: a statistic
-    if (monitor_) {
-      const stall_monitor::view v = monitor_->look(i);
-      s.stalled = v.stalled;
-      s.current_task_ns = v.running_ns;
-    }
-    out.workers.push_back(s);
-  }
-  return out;
-}
-
-void runtime_core::write_chrome_trace(const std::string& path) const {
-  if (!cfg_.trace) {
-    throw std::logic_error("magpie::runtime::write_chrome_trace: config.trace is off");
-  }
-  std::vector<const trace_ring*> rings;
-  for (const auto& w : workers_)
-    rings.push_back(w->trace());
-  detail::write_chrome_trace(path, rings, ticks_.origin(), ticks_.ns_per_tick());
 }
 
 std::vector<int> runtime_core::worker_cpus() const {

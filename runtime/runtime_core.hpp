@@ -1,4 +1,6 @@
-// The runtime's shared state: configuration, workers, injector, idle set, shutdown.
+// The runtime's shared state: configuration, workers, injector, idle set, shutdown. Its members
+// are defined by concept: lifecycle in runtime_core.cpp, reservation and hand-over in submit.cpp,
+// discards in discard.cpp, the stats snapshot in stats.cpp, the trace export in trace.cpp.
 #pragma once
 
 #include <array>
@@ -109,9 +111,11 @@ class runtime_core {
   /// switches to cancel and returns without joining if only running tasks are left.
   shutdown_report shutdown(shutdown_mode mode,
                            std::chrono::steady_clock::time_point drain_deadline);
-  /// A task of lane `p` was discarded: counted for config.on_discard, which shutdown calls
-  /// later on its own thread. Never calls user code.
-  void report_discard(priority p) noexcept;
+  /// The bookkeeping of every task dropped unrun by shutdown (by a worker or by shutdown's own
+  /// thread): counted for config.on_discard, which shutdown calls later on its own thread, and
+  /// its group `g` (if any) marked canceled so that its waiters learn of it. Never calls user
+  /// code. The caller destroys the callable and finishes the task in its group.
+  void note_discard(group_state* g, priority lane) noexcept;
   std::vector<int> worker_cpus() const;
 
   alignas(cache_line) std::atomic<std::int64_t> attention_{0};

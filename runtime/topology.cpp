@@ -163,13 +163,41 @@ const char* to_string(steal_distance d) noexcept {
   return "?";
 }
 
+namespace {
+
+// The shared domains below the machine, innermost first: the workers sharing the first `depth`
+// fields of (package, numa, l3, core).
+struct level {
+  int depth;
+  steal_distance distance;
+};
+constexpr std::array<level, 4> levels{{{4, steal_distance::core},
+                                       {3, steal_distance::l3},
+                                       {2, steal_distance::numa},
+                                       {1, steal_distance::package}}};
+
+// Whether workers at `x` and `y` share level `depth`'s domain. An unbound worker shares no
+// domain below the machine with anyone.
+bool same_domain(const placement& x, const placement& y, int depth) {
+  if (!x.bound() || !y.bound()) return false;
+  const std::array<int, 4> kx{x.package, x.numa, x.l3, x.core};
+  const std::array<int, 4> ky{y.package, y.numa, y.l3, y.core};
+  return std::equal(kx.begin(), kx.begin() + depth, ky.begin());
+}
+
+}  // namespace
+
 victim_rings::victim_rings(std::vector<placement> where) : where_(std::move(where)) {
-  const std::size_t n = where_.size();
-  if (n >= std::numeric_limits<std::uint32_t>::max())
+  if (where_.size() >= std::numeric_limits<std::uint32_t>::max())
     throw std::length_error("victim_rings: too many workers");
-  // Sorted by package, NUMA node, L3, core, PU (unbound workers last), every domain below is a
-  // run of consecutive entries, so a worker's rings are differences of nested ranges.
-  order_.resize(n);
+  sort_by_placement();
+  build_nests(domain_runs());
+}
+
+// Sorted by package, NUMA node, L3, core, PU (unbound workers last), every domain is a run of
+// consecutive entries, so a worker's rings are differences of nested ranges.
+void victim_rings::sort_by_placement() {
+  order_.resize(where_.size());
   std::iota(order_.begin(), order_.end(), 0u);
   const auto key = [this](std::uint32_t w) {
     const placement& p = where_[w];
@@ -178,39 +206,30 @@ victim_rings::victim_rings(std::vector<placement> where) : where_(std::move(wher
   };
   std::sort(order_.begin(), order_.end(),
             [&](std::uint32_t a, std::uint32_t b) { return key(a) < key(b); });
+}
 
-  // Domains by level: the workers sharing the first `depth` fields of (package, numa, l3, core).
-  // An unbound worker shares no domain below the machine with anyone.
-  const auto same = [this](std::uint32_t a, std::uint32_t b, int depth) {
-    const placement& x = where_[a];
-    const placement& y = where_[b];
-    if (!x.bound() || !y.bound()) return false;
-    const std::array<int, 4> kx{x.package, x.numa, x.l3, x.core};
-    const std::array<int, 4> ky{y.package, y.numa, y.l3, y.core};
-    return std::equal(kx.begin(), kx.begin() + depth, ky.begin());
-  };
-  struct level {
-    int depth;
-    steal_distance distance;
-  };
-  constexpr std::array<level, 4> levels{{{4, steal_distance::core},
-                                         {3, steal_distance::l3},
-                                         {2, steal_distance::numa},
-                                         {1, steal_distance::package}}};
-  // runs[l][pos]: the range of level l's domain holding the worker at position pos.
+// runs[l][pos]: the range of order_ that is level l's domain around the worker at position pos.
+std::array<std::vector<victim_rings::range>, 4> victim_rings::domain_runs() const {
+  const auto n = static_cast<std::uint32_t>(order_.size());
   std::array<std::vector<range>, 4> runs;
   for (std::size_t l = 0; l < levels.size(); ++l) {
     runs[l].resize(n);
     for (std::uint32_t b = 0; b < n;) {
       std::uint32_t e = b + 1;
-      while (e < n && same(order_[b], order_[e], levels[l].depth))
+      while (e < n && same_domain(where_[order_[b]], where_[order_[e]], levels[l].depth))
         ++e;
       for (std::uint32_t i = b; i < e; ++i)
         runs[l][i] = {b, e, levels[l].distance};
       b = e;
     }
   }
+  return runs;
+}
 
+// Each worker's nest: its own slot, then every domain around it that is strictly larger than
+// the one before (an equal one would make an empty ring), then the machine.
+void victim_rings::build_nests(const std::array<std::vector<range>, 4>& runs) {
+  const auto n = static_cast<std::uint32_t>(order_.size());
   nests_.resize(n);
   for (std::uint32_t pos = 0; pos < n; ++pos) {
     const std::uint32_t w = order_[pos];
@@ -224,7 +243,7 @@ victim_rings::victim_rings(std::vector<placement> where) : where_(std::move(wher
       if (r.end - r.begin > last.end - last.begin) s.ranges[s.count++] = r;
     }
     if (n > s.ranges[s.count - 1].end - s.ranges[s.count - 1].begin)
-      s.ranges[s.count++] = {0, static_cast<std::uint32_t>(n), steal_distance::machine};
+      s.ranges[s.count++] = {0, n, steal_distance::machine};
   }
 }
 
@@ -240,14 +259,15 @@ victim_ring victim_rings::ring(std::size_t worker, std::size_t k) const noexcept
   return r;
 }
 
+// Read off the rings, so that the distance a steal is counted at is the one its ring has: the
+// smallest range of the thief's nest holding the victim's position.
 steal_distance victim_rings::distance(std::size_t thief, std::size_t victim) const noexcept {
-  const placement& a = where_[thief];
-  const placement& b = where_[victim];
-  if (!a.bound() || !b.bound() || a.package != b.package) return steal_distance::machine;
-  if (a.numa != b.numa) return steal_distance::package;
-  if (a.core == b.core) return steal_distance::core;
-  if (a.l3 >= 0 && a.l3 == b.l3) return steal_distance::l3;
-  return steal_distance::numa;
+  const std::uint32_t pos = nests_[victim].ranges[0].begin;
+  const nest& s = nests_[thief];
+  for (std::size_t k = 0; k < s.count; ++k) {
+    if (pos >= s.ranges[k].begin && pos < s.ranges[k].end) return s.ranges[k].distance;
+  }
+  return steal_distance::machine;  // unreachable: the last range is the machine
 }
 
 std::vector<std::vector<std::uint32_t>> victim_rings::lists(std::size_t worker) const {
@@ -263,6 +283,16 @@ std::vector<std::vector<std::uint32_t>> victim_rings::lists(std::size_t worker) 
 }
 
 // --- topology ---------------------------------------------------------------------------------
+
+namespace {
+
+std::runtime_error bad_xml_file(const char* path) {
+  return std::runtime_error(std::string("magpie: hwloc cannot load the topology named by the "
+                                        "environment variable HWLOC_XMLFILE=\"") +
+                            path + "\"; unset it or point it at a valid hwloc XML export");
+}
+
+}  // namespace
 
 topology::topology(const std::string& description) : synthetic_(!description.empty()) {
   hwloc_topology* raw = nullptr;
@@ -286,14 +316,14 @@ topology::topology(const std::string& description) : synthetic_(!description.emp
       throw bad("hwloc cannot parse");
   } else if (const char* s = env("HWLOC_SYNTHETIC")) {
     check_synthetic_size(s, "HWLOC_SYNTHETIC");  // hwloc reads it when loading "this" machine
+  } else if (const char* x = env("HWLOC_XMLFILE")) {
+    // Set it ourselves: hwloc's own reading of the variable silently falls back to this machine
+    // when its libxml2 parser (libhwloc-plugins) rejects the file.
+    if (hwloc_topology_set_xml(t.get(), x) != 0) throw bad_xml_file(x);
   }
   if (hwloc_topology_load(t.get()) != 0) {
     if (synthetic_) throw bad("hwloc cannot load the topology");
-    if (const char* x = env("HWLOC_XMLFILE")) {
-      throw std::runtime_error(std::string("magpie: hwloc cannot load the topology named by the "
-                                           "environment variable HWLOC_XMLFILE=\"") +
-                               x + "\"; unset it or point it at a valid hwloc XML export");
-    }
+    if (const char* x = env("HWLOC_XMLFILE")) throw bad_xml_file(x);
     throw std::runtime_error("magpie: hwloc_topology_load failed");
   }
   if (synthetic_) {

@@ -84,7 +84,8 @@ class victim_rings {
   std::size_t ring_count(std::size_t worker) const noexcept { return nests_[worker].count - 1u; }
   /// Ring k < ring_count(worker) of `worker`.
   victim_ring ring(std::size_t worker, std::size_t k) const noexcept;
-  /// Distance from thief to victim; O(1), for the steals_near/steals_far counters.
+  /// Distance from thief to victim: the distance of the ring of `thief` that holds `victim`
+  /// (steals count the ring's own distance; this is for tools and tests).
   steal_distance distance(std::size_t thief, std::size_t victim) const noexcept;
   /// The rings as lists of worker indexes, each sorted ascending (for tools and tests).
   std::vector<std::vector<std::uint32_t>> lists(std::size_t worker) const;
@@ -100,6 +101,10 @@ class victim_rings {
     std::array<range, 6> ranges{};
     std::uint8_t count = 0;
   };
+  void sort_by_placement();
+  std::array<std::vector<range>, 4> domain_runs() const;
+  void build_nests(const std::array<std::vector<range>, 4>& runs);
+
   std::vector<placement> where_;
   std::vector<std::uint32_t> order_;  // workers sorted so that every domain is one range
   std::vector<nest> nests_;

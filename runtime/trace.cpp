@@ -6,6 +6,8 @@
 #include <memory>
 #include <system_error>
 
+#include "runtime_core.hpp"
+
 namespace magpie::detail {
 
 trace_ring::trace_ring(std::size_t capacity)
@@ -41,8 +43,6 @@ std::vector<trace_event> trace_ring::snapshot(std::uint64_t& lost) const {
 }
 
 namespace {
-
-constexpr const char* lane_names[] = {"high", "normal", "low", "?"};
 
 // Streams text to a FILE, throwing std::system_error naming the path on any failure.
 class json_file {
@@ -89,61 +89,76 @@ micros to_micros(std::uint64_t ns) {
   return {static_cast<unsigned long long>(ns / 1000), static_cast<unsigned>(ns % 1000)};
 }
 
+// Ticks to nanoseconds since `origin`; a clock read on another CPU may be slightly behind it.
+struct ns_since {
+  std::uint64_t origin;
+  double ns_per_tick;
+  std::uint64_t operator()(std::uint64_t ticks) const noexcept {
+    if (ticks <= origin) return 0;
+    return static_cast<std::uint64_t>(
+        std::llround(static_cast<double>(ticks - origin) * ns_per_tick));
+  }
+};
+
+// Worker w's thread row: its name and its place in the viewer.
+void write_thread_names(json_file& out, std::size_t w) {
+  out.print(
+      ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%zu,"
+      "\"args\":{\"name\":\"magpie worker %zu\"}}",
+      w, w);
+  out.print(
+      ",\n{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":1,\"tid\":%zu,"
+      "\"args\":{\"sort_index\":%zu}}",
+      w, w);
+}
+
+// One event of worker w: a task as a complete event, the others as instants.
+void write_event(json_file& out, const trace_event& e, std::size_t w, const ns_since& ns_at) {
+  const std::uint64_t start_ns = ns_at(e.start);
+  const micros ts = to_micros(start_ns);
+  switch (e.kind) {
+    case trace_kind::task: {
+      const std::uint64_t end_ns = ns_at(e.end);
+      const micros dur = to_micros(end_ns > start_ns ? end_ns - start_ns : 0);
+      const char* lane = lane_name(e.arg);
+      out.print(
+          ",\n{\"name\":\"task\",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%llu.%03u,"
+          "\"dur\":%llu.%03u,\"pid\":1,\"tid\":%zu,\"args\":{\"lane\":\"%s\"}}",
+          lane, ts.whole, ts.frac, dur.whole, dur.frac, w, lane);
+      break;
+    }
+    case trace_kind::steal:
+      out.print(
+          ",\n{\"name\":\"steal\",\"cat\":\"steal\",\"ph\":\"i\",\"s\":\"t\",\"ts\":%llu.%03u,"
+          "\"pid\":1,\"tid\":%zu,\"args\":{\"victim\":%u,\"lane\":\"%s\"}}",
+          ts.whole, ts.frac, w, e.arg >> 2, lane_name(e.arg & 3));
+      break;
+    case trace_kind::park:
+    case trace_kind::wake:
+      out.print(
+          ",\n{\"name\":\"%s\",\"cat\":\"idle\",\"ph\":\"i\",\"s\":\"t\",\"ts\":%llu.%03u,"
+          "\"pid\":1,\"tid\":%zu}",
+          e.kind == trace_kind::park ? "park" : "wake", ts.whole, ts.frac, w);
+      break;
+  }
+}
+
 }  // namespace
 
 void write_chrome_trace(const std::string& path, const std::vector<const trace_ring*>& rings,
                         std::uint64_t origin, double ns_per_tick) {
-  // Ticks to nanoseconds since `origin`; a clock read on another CPU may be slightly behind it.
-  const auto ns_at = [origin, ns_per_tick](std::uint64_t ticks) -> std::uint64_t {
-    if (ticks <= origin) return 0;
-    return static_cast<std::uint64_t>(
-        std::llround(static_cast<double>(ticks - origin) * ns_per_tick));
-  };
   json_file out(path);
   out.text("{\"traceEvents\":[\n");
   out.text(
       "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"tid\":0,"
       "\"args\":{\"name\":\"magpie\"}}");
+  const ns_since ns_at{origin, ns_per_tick};
   std::uint64_t lost_total = 0;
   for (std::size_t w = 0; w < rings.size(); ++w) {
-    out.print(
-        ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%zu,"
-        "\"args\":{\"name\":\"magpie worker %zu\"}}",
-        w, w);
-    out.print(
-        ",\n{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":1,\"tid\":%zu,"
-        "\"args\":{\"sort_index\":%zu}}",
-        w, w);
+    write_thread_names(out, w);
     std::uint64_t lost = 0;
-    for (const trace_event& e : rings[w]->snapshot(lost)) {
-      const std::uint64_t start_ns = ns_at(e.start);
-      const micros ts = to_micros(start_ns);
-      switch (e.kind) {
-        case trace_kind::task: {
-          const std::uint64_t end_ns = ns_at(e.end);
-          const micros dur = to_micros(end_ns > start_ns ? end_ns - start_ns : 0);
-          const char* lane = lane_names[e.arg < 3 ? e.arg : 3];
-          out.print(
-              ",\n{\"name\":\"task\",\"cat\":\"%s\",\"ph\":\"X\",\"ts\":%llu.%03u,"
-              "\"dur\":%llu.%03u,\"pid\":1,\"tid\":%zu,\"args\":{\"lane\":\"%s\"}}",
-              lane, ts.whole, ts.frac, dur.whole, dur.frac, w, lane);
-          break;
-        }
-        case trace_kind::steal:
-          out.print(
-              ",\n{\"name\":\"steal\",\"cat\":\"steal\",\"ph\":\"i\",\"s\":\"t\",\"ts\":%llu.%03u,"
-              "\"pid\":1,\"tid\":%zu,\"args\":{\"victim\":%u,\"lane\":\"%s\"}}",
-              ts.whole, ts.frac, w, e.arg >> 2, lane_names[e.arg & 3]);
-          break;
-        case trace_kind::park:
-        case trace_kind::wake:
-          out.print(
-              ",\n{\"name\":\"%s\",\"cat\":\"idle\",\"ph\":\"i\",\"s\":\"t\",\"ts\":%llu.%03u,"
-              "\"pid\":1,\"tid\":%zu}",
-              e.kind == trace_kind::park ? "park" : "wake", ts.whole, ts.frac, w);
-          break;
-      }
-    }
+    for (const trace_event& e : rings[w]->snapshot(lost))
+      write_event(out, e, w, ns_at);
     lost_total += lost;
   }
   out.print(
@@ -151,6 +166,16 @@ void write_chrome_trace(const std::string& path, const std::vector<const trace_r
       "\"otherData\":{\"producer\":\"magpie\",\"lost_events\":\"%llu\"}}\n",
       static_cast<unsigned long long>(lost_total));
   out.close();
+}
+
+void runtime_core::write_chrome_trace(const std::string& path) const {
+  if (!cfg_.trace) {
+    throw std::logic_error("magpie::runtime::write_chrome_trace: config.trace is off");
+  }
+  std::vector<const trace_ring*> rings;
+  for (const auto& w : workers_)
+    rings.push_back(w->trace());
+  detail::write_chrome_trace(path, rings, ticks_.origin(), ticks_.ns_per_tick());
 }
 
 }  // namespace magpie::detail

@@ -40,8 +40,7 @@ void worker_base::wake_one() noexcept {
 worker::worker(runtime_core& c, std::size_t i)
     : worker_base(c, c.idle.push_word()),
       index(i),
-      consumers_{{moodycamel::ConsumerToken(c.inj.raw(0)), moodycamel::ConsumerToken(c.inj.raw(1)),
-                  moodycamel::ConsumerToken(c.inj.raw(2))}},
+      consumers_(per_lane([&c](unsigned lane) { return c.inj.consumer_token(lane); })),
       rng_(0x9e3779b97f4a7c15ull * (i + 1)),
       fair_countdown_(static_cast<std::uint32_t>(c.starvation_limit() / 2)),
       latency_mode_(i < c.cfg().latency_workers) {
@@ -453,9 +452,8 @@ void worker::record_latency(const task& t) noexcept {
 [[gnu::noinline, gnu::cold]] void worker::skip(task* t, group_state* g) noexcept {
   const bool discarding = core->canceling();
   const priority lane = g != nullptr ? g->lane : static_cast<priority>(t->lane());
-  if (discarding) core->report_discard(lane);
+  if (discarding) core->note_discard(g, lane);
   worker_counters::bump(discarding ? counters.discarded : counters.canceled);
-  if (g != nullptr && discarding) g->request_cancel(group_state::by_user);
   current_group_ = g;  // the callable's destructor is user code, as a task is (see run)
   finish(t, g);        // destroys the callable unrun
 }
@@ -577,14 +575,6 @@ void finish_group_task(group_state& g) noexcept {
   idle_set& idle = g.core->idle;  // read before the decrement: `g` may die right after it
   const group_state* key = &g;
   if (g.finish_shared()) idle.notify_group(key);
-}
-
-void free_task(task* t) noexcept {
-  if (worker* w = this_worker()) {
-    w->free_task(t);
-  } else {
-    task_pool::release_unpooled(t);
-  }
 }
 
 }  // namespace magpie::detail

@@ -50,11 +50,9 @@ struct worker_counters {
   activity doing{ran, discarded, canceled};  // stall marker and busy time (activity.hpp)
 
   static void add(std::atomic<std::uint64_t>& c, std::uint64_t n) noexcept {
-    // relaxed: single writer; readers want a recent value, not an ordering.
     single_writer_add(c, n);
   }
-
-  static void bump(std::atomic<std::uint64_t>& c) noexcept { add(c, 1); }
+  static void bump(std::atomic<std::uint64_t>& c) noexcept { single_writer_add(c); }
 };
 
 class worker : public worker_base {
@@ -172,15 +170,13 @@ class worker : public worker_base {
   parker parker_;
 };
 
-/// The worker the calling thread is, or null. One pointer per thread, not per runtime: a thread
-/// is a worker of at most one runtime, and callers compare worker->core to tell runtimes apart.
+/// The worker the calling thread is (of any runtime), or null.
 inline worker* this_worker() noexcept {
   return static_cast<worker*>(tls_worker);
 }
-/// The worker the calling thread is if it belongs to `core`, else null.
+/// The worker the calling thread is if it belongs to `core`, else null (worker_base_of).
 inline worker* worker_of(const runtime_core& core) noexcept {
-  worker_base* w = tls_worker;
-  return w != nullptr && w->core == &core ? static_cast<worker*>(w) : nullptr;
+  return static_cast<worker*>(worker_base_of(core));
 }
 
 /// Marks one task of `g` counted in its word finished; wakes its waiters if it was the last.

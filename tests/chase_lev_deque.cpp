@@ -5,7 +5,9 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "test_support.hpp"
@@ -14,6 +16,19 @@ using magpie::ext::chase_lev_deque;
 using magpie::ext::deque_owner;
 using magpie::ext::deque_thief;
 using magpie::ext::steal_status;
+
+static_assert(!std::is_copy_constructible_v<deque_owner<int>> &&
+              !std::is_copy_assignable_v<deque_owner<int>>);
+
+TEST_CASE("a deque has one owner: a second deque_owner throws" * doctest::timeout(10)) {
+  chase_lev_deque<int> d;
+  deque_owner<int> owner(d);
+  CHECK_THROWS_AS(deque_owner<int>{d}, std::logic_error);
+  owner.push(7);  // the first owner still works
+  int v = 0;
+  REQUIRE(owner.pop(v));
+  CHECK(v == 7);
+}
 
 TEST_CASE("owner pops LIFO and thieves steal FIFO") {
   chase_lev_deque<std::uint64_t> d(4);

@@ -2,13 +2,14 @@
 #include <doctest/doctest.h>
 
 #include <array>
-#include <functional>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <latch>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "magpie/magpie.hpp"
@@ -126,6 +127,17 @@ TEST_CASE("past its deadline shutdown_for discards the rest and reports a stuck 
   CHECK(discarded_by_lane[1].load() == 10);
   CHECK(discarded_by_lane[2].load() == 20);
   CHECK(group.is_canceled());
+  // The tasks queued behind the stuck worker were discarded by this thread, not a worker: the
+  // snapshot counts them too, so it agrees with the report.
+  const magpie::runtime_stats st = rt.stats();
+  std::uint64_t by_workers = 0;
+  for (const magpie::worker_stats& w : st.workers)
+    by_workers += w.discarded;
+  CHECK(st.discarded_by_shutdown == 40);
+  CHECK(st.discarded_by_shutdown + by_workers == early.discarded);
+  CHECK(magpie::to_json(st).find("\"discarded_by_shutdown\":40") != std::string::npos);
+  CHECK(magpie::to_prometheus(st).find("\nmagpie_tasks_discarded_by_shutdown_total 40\n") !=
+        std::string::npos);
 
   g.release();
   const magpie::shutdown_report last = rt.shutdown();  // joins; final counts

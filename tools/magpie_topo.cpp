@@ -202,6 +202,8 @@ void print_text(const options& o, const topology& t, const std::vector<int>& pla
   const auto n = t.counts();
   if (t.is_synthetic() && o.synthetic.front() == '<') {
     std::printf("topology: described by XML text\n");
+  } else if (t.is_synthetic() && o.synthetic.empty()) {
+    std::printf("topology: described by %s\n", t.source());
   } else if (t.is_synthetic()) {
     std::printf("topology: described by \"%s\"\n", o.synthetic.c_str());
   } else {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "magpie/config.hpp"
+#include "magpie/detail/lanes.hpp"
 #include "magpie/export.hpp"
 
 namespace magpie {
@@ -62,14 +63,18 @@ struct worker_stats {
 
 struct runtime_stats {
   /// Indexed by priority: latency[static_cast<std::size_t>(priority::high)] and so on.
-  std::array<latency_histogram, 3> latency;
+  std::array<latency_histogram, detail::lane_count> latency;
   /// Tasks queued and not started, per lane (approximate while the runtime is busy).
-  std::array<std::uint64_t, 3> queued{};
+  std::array<std::uint64_t, detail::lane_count> queued{};
   /// External tasks (submit / try_submit from outside the workers) queued in the injector and
   /// not yet taken by a worker. With config.max_pending this is the count the bound applies to
   /// (it includes submits between their reservation and their enqueue); without, it is the
   /// injector's queue length. Approximate while the runtime is busy.
   std::uint64_t pending = 0;
+  /// Tasks dropped unrun by the thread that called shutdown_for, once its deadline passed (the
+  /// tasks queued behind a stuck worker), rather than by a worker. A worker's discards are in its
+  /// worker_stats::discarded; this plus their sum is the shutdown_report's `discarded`.
+  std::uint64_t discarded_by_shutdown = 0;
   std::vector<worker_stats> workers;
 
   const latency_histogram& latency_of(priority p) const noexcept {

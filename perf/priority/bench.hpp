@@ -16,8 +16,8 @@
 
 #include "adapter.hpp"
 #include "common/config.hpp"
-#include "common/cpu_relax.hpp"
 #include "common/failure.hpp"
+#include "magpie/detail/cpu_relax.hpp"
 #include "wakeup/sampler.hpp"
 
 namespace perf {
@@ -31,7 +31,7 @@ struct flood_state {
 inline void busy_for(std::chrono::microseconds d) {
   const auto until = steady::now() + d;
   while (steady::now() < until)
-    cpu_relax();
+    magpie::detail::cpu_relax();
 }
 
 template <class A>

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "common/config.hpp"
-#include "common/cpu_relax.hpp"
 #include "common/failure.hpp"
 #include "common/samples.hpp"
+#include "magpie/detail/cpu_relax.hpp"
 
 namespace perf {
 
@@ -59,7 +59,7 @@ inline void idle_gap(regime r) {
   }
   const auto until = steady::now() + spinning_gap;
   while (steady::now() < until)
-    cpu_relax();
+    magpie::detail::cpu_relax();
 }
 
 // Nearest rank: the smallest sample with at least q of all samples at or below it.

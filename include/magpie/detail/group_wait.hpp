@@ -3,8 +3,8 @@
 
 #include <chrono>
 
+#include "magpie/detail/deadline.hpp"
 #include "magpie/detail/group_state.hpp"
-#include "magpie/detail/submit.hpp"  // deadline_after
 #include "magpie/export.hpp"
 
 namespace magpie::detail {

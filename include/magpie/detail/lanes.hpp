@@ -1,7 +1,10 @@
-// Lanes: one queue per priority, indexed high (0), normal (1), low (2).
+// Lanes: one queue per priority, indexed high (0), normal (1), low (2). A `priority` is what users
+// pass; a lane is its index into per-lane arrays, and lane_of is the one conversion.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <utility>
 
 #include "magpie/config.hpp"
 
@@ -12,5 +15,22 @@ inline constexpr unsigned lane_of(priority p) noexcept {
   return static_cast<unsigned>(p);
 }
 inline constexpr unsigned normal_lane = lane_of(priority::normal);
+
+/// The lanes' names, as stats and traces print them.
+inline constexpr std::array<const char*, lane_count> lane_names{"high", "normal", "low"};
+/// lane_names[lane], or "?" for an index that is no lane (a damaged trace record).
+inline constexpr const char* lane_name(unsigned lane) noexcept {
+  return lane < lane_count ? lane_names[lane] : "?";
+}
+
+/// {make(0), make(1), ...}: a per-lane array of things that cannot be default-constructed (queue
+/// tokens), built in place.
+template <class Make>
+auto per_lane(Make&& make) {
+  return [&]<std::size_t... L>(std::index_sequence<L...>) {
+    return std::array<decltype(make(0u)), lane_count>{make(static_cast<unsigned>(L))...};
+  }
+  (std::make_index_sequence<lane_count>{});
+}
 
 }  // namespace magpie::detail

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "magpie/config.hpp"
+#include "magpie/detail/deadline.hpp"  // deadline_after, for the timed submits
 #include "magpie/detail/group_state.hpp"
 #include "magpie/detail/task.hpp"
 #include "magpie/export.hpp"
@@ -43,18 +44,6 @@ MAGPIE_API reservation reserve_slot(runtime_core& core, bool wait_for_room, bool
 MAGPIE_API reservation reserve_slot_until(runtime_core& core,
                                           std::chrono::steady_clock::time_point deadline);
 
-/// now + timeout, saturating instead of overflowing for huge timeouts.
-template <class Rep, class Period>
-std::chrono::steady_clock::time_point deadline_after(std::chrono::duration<Rep, Period> timeout) {
-  using clock = std::chrono::steady_clock;
-  const auto now = clock::now();
-  if (timeout <= timeout.zero()) return now;
-  if (timeout >= std::chrono::duration_cast<std::chrono::duration<Rep, Period>>(
-                     clock::time_point::max() - now)) {
-    return clock::time_point::max();
-  }
-  return now + std::chrono::ceil<clock::duration>(timeout);
-}
 /// Gives back a reservation whose task was never built. Never throws.
 MAGPIE_API void release_slot(runtime_core& core, reservation r) noexcept;
 /// Pushes a pooled task onto the calling worker's deque (r.kind == local) and wakes a worker if

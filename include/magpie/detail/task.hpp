@@ -95,10 +95,6 @@ struct alignas(16) task {
 };
 static_assert(sizeof(task) == 64);
 
-/// Destroys `t` (discarding a callable it still holds) and returns its block to the calling
-/// worker's free list.
-MAGPIE_API void free_task(task* t) noexcept;
-
 template <class D>
 void run_inline(task* t) {
   D* f = std::launder(reinterpret_cast<D*>(t->storage));

@@ -98,10 +98,7 @@ struct worker_base {
     return std::exchange(current_group_, g);
   }
 
-  static void bump(std::atomic<std::uint64_t>& c) noexcept {
-    // relaxed: single writer; readers want a recent value, not an ordering.
-    single_writer_add(c, std::uint64_t{1});
-  }
+  static void bump(std::atomic<std::uint64_t>& c) noexcept { single_writer_add(c); }
 
   runtime_core* const core;
   std::atomic<std::uint64_t> spawned{0};  // a statistic, written by this worker only
@@ -172,8 +169,16 @@ struct worker_base {
 /// access.
 MAGPIE_API extern constinit thread_local worker_base* tls_worker;
 
+/// The calling thread's worker if it is one of `c`'s workers, else null: the one test of "is
+/// this thread a worker of this runtime". One pointer per thread, not per runtime: a thread is a
+/// worker of at most one runtime.
+inline worker_base* worker_base_of(const runtime_core& c) noexcept {
+  worker_base* w = tls_worker;
+  return w != nullptr && w->core == &c ? w : nullptr;
+}
+
 inline group_state::group_state(runtime_core& c, priority p)
-    : group_state(c, p, tls_worker != nullptr && tls_worker->core == &c ? tls_worker : nullptr,
+    : group_state(c, p, worker_base_of(c),
                   tls_worker != nullptr ? tls_worker->current_group_ : nullptr) {}
 
 }  // namespace magpie::detail

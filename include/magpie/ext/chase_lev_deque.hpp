@@ -49,7 +49,8 @@ class deque_owner;
 template <class T>
 class deque_thief;
 
-/// Shared state of one deque. Create it, take exactly one owner() and any number of thief()s.
+/// Shared state of one deque. Create it, then construct exactly one deque_owner on it (a second
+/// throws std::logic_error) and any number of deque_thief handles.
 /// T must be trivially copyable and lock-free as an atomic (pointers, small integers).
 template <class T>
 class chase_lev_deque {
@@ -233,15 +234,23 @@ class chase_lev_deque {
   // ring pointer: written by the owner on growth, read by thieves.
   alignas(detail::cache_line) std::atomic<ring*> ring_{nullptr};
   // Owner-only.
+  bool has_owner_ = false;                    // set by the one deque_owner, at construction
   std::vector<std::unique_ptr<ring>> rings_;  // the live ring and all retired ones
   std::int64_t top_seen_ = 0;                 // top as last read by the owner (a lower bound)
 };
 
-/// The owner's handle: push and pop at the bottom. Not thread-safe: one thread at a time.
+/// The owner's handle: push and pop at the bottom. Not thread-safe: one thread at a time. One per
+/// deque, and not copyable, so the owner-only operations cannot be reached from two handles.
 template <class T>
 class deque_owner {
  public:
-  explicit deque_owner(chase_lev_deque<T>& d) : d_(&d) {}
+  /// Throws std::logic_error if `d` already has an owner. Not thread-safe (set-up time).
+  explicit deque_owner(chase_lev_deque<T>& d) : d_(&d) {
+    if (d.has_owner_) throw std::logic_error("magpie::ext::deque_owner: the deque has an owner");
+    d.has_owner_ = true;
+  }
+  deque_owner(const deque_owner&) = delete;
+  deque_owner& operator=(const deque_owner&) = delete;
   /// May allocate (when the ring grows). Never blocks.
   void push(T v) { d_->push(v); }
   /// Grows the ring now if the next push would have to (may throw std::bad_alloc, changing
