@@ -42,6 +42,10 @@ void idle_set::heavy_barrier() const noexcept {
   }
 }
 
+bool idle_set::may_have_light_pushers(std::uint64_t after) const noexcept {
+  return searching(after) + sleeping(after) < workers_;
+}
+
 void idle_set::notify_one() noexcept {
   // seq_cst fence: the producer's half of the Dekker pair with prepare_park (see the header).
   // Producers that are not the pushing worker (the injector, batch moves) use a full fence.
@@ -125,6 +129,7 @@ bool idle_set::end_search() noexcept {
 
 bool idle_set::prepare_park(parker& p, bool was_searching, const group_state* waiting_on) {
   bool inactive = false;
+  bool heavy = false;
   {
     std::lock_guard lock(mu_);
     p.waiting_on = waiting_on;
@@ -140,11 +145,19 @@ bool idle_set::prepare_park(parker& p, bool was_searching, const group_state* wa
       const std::uint64_t before = state_.fetch_add(delta, std::memory_order_seq_cst);
       MAGPIE_DEBUG_CHECK(!was_searching || searching(before) >= 1);
       MAGPIE_DEBUG_CHECK(sleeping(before) < workers_);
+      heavy = may_have_light_pushers(before + delta);
     }
   }
-  // The re-check of the queues that follows is ordered after the announcement, also against
-  // pushers that used only a light barrier.
-  heavy_barrier();
+  // The re-check of the queues that follows is ordered after the announcement: against
+  // full-fence producers by a full fence, and against workers that pushed with only a light
+  // barrier by the heavy one, needed only while some worker runs (may_have_light_pushers). An
+  // outside thread's re-check is the group word's CAS (announce_waiter), an RMW against the
+  // finishers' RMWs: it needs no barrier at all.
+  if (heavy) {
+    heavy_barrier();
+  } else if (p.is_worker) {
+    full_fence();
+  }
   return inactive;
 }
 

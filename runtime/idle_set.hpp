@@ -11,8 +11,9 @@
 // The producer's barrier and the parker's RMW + barrier form a Dekker pair: either the producer
 // sees the sleeper, or the sleeper's re-check sees the task. The pair is asymmetric where the
 // kernel has membarrier (fence.hpp): a worker pushing to its own deque (the fork-join hot path)
-// pays only a compiler barrier, and the parker a membarrier call, once per sleep. Producers off
-// the workers (the injector) use a full fence. The mutex guards only the lists.
+// pays only a compiler barrier, and the parker a membarrier call, once per sleep, and only while
+// another worker runs (may_have_light_pushers). Producers off the workers (the injector) use a
+// full fence. The mutex guards only the lists.
 #pragma once
 
 #include <atomic>
@@ -48,10 +49,19 @@ class idle_set {
 
   /// Whether parkers use membarrier, so that pushers may use light_barrier (fence.hpp).
   bool asymmetric() const noexcept { return asymmetric_; }
-  /// The word pushers read after publishing a task (searching | sleeping << 32).
-  const std::atomic<std::uint64_t>& state_word() const noexcept { return state_; }
+  /// The word a worker reads after pushing a task with only a light barrier: the state word
+  /// (searching | sleeping << 32) where parkers use membarrier; else a constant that looks like
+  /// "nobody searches, someone sleeps", so that every push takes the out-of-line path, which
+  /// fences and reads the state word (worker_base::wake_one). The push path has no branch on it.
+  const std::atomic<std::uint64_t>& push_word() const noexcept {
+    return asymmetric_ ? state_ : always_look_;
+  }
   /// The rare side of the asymmetric pair: membarrier, or a full fence without it.
   void heavy_barrier() const noexcept;
+  /// How many workers are searching now. relaxed: a hint (the loop board's "is anybody there").
+  std::uint32_t searching_now() const noexcept {
+    return static_cast<std::uint32_t>(searching(state_.load(std::memory_order_relaxed)));
+  }
 
   /// Workers with an index below this take part in scheduling (runtime::set_active_workers).
   std::size_t active() const noexcept {
@@ -74,8 +84,10 @@ class idle_set {
   /// still visible (worker::stop_searching), so that work keeps spreading.
   bool end_search() noexcept;
 
-  /// Lists `p` as sleeping (leaving `searching` state if it was searching). The caller must
-  /// then re-check for work and call either cancel_park or commit_park.
+  /// Lists `p` as sleeping (leaving `searching` state if it was searching), then orders the
+  /// caller's re-check after that announcement (the heavy barrier while another worker runs, a
+  /// full fence otherwise, nothing for an outside thread). The caller must then re-check for
+  /// work and call either cancel_park or commit_park.
   /// Returns whether `p` was listed as inactive (a worker beyond the active count): its re-check
   /// then concerns only its own deques, since becoming active wakes it explicitly.
   bool prepare_park(parker& p, bool was_searching, const group_state* waiting_on);
@@ -120,6 +132,16 @@ class idle_set {
   static std::uint64_t searching(std::uint64_t s) noexcept { return s & 0xffffffffu; }
   static std::uint64_t sleeping(std::uint64_t s) noexcept { return s >> 32; }
 
+  /// Whether, with the state word at `after` (a parker's announcement included), some worker
+  /// may be running, and so may have pushed a task with only a light barrier whose store the
+  /// parker's re-check cannot see yet. A worker counted as searching or sleeping made an RMW on
+  /// the state word after its last light push (running -> searching or sleeping always goes
+  /// through one, and nothing pushes with a light barrier while counted so), and that RMW
+  /// precedes the parker's in the word's modification order: it is released to the parker's
+  /// RMW (a release sequence of RMWs), so its push is visible to the re-check. A push after
+  /// its next RMW (leaving that state) is followed by a load of the word that sees the parker
+  /// listed (coherence), so it wakes one. Only running workers need the heavy barrier.
+  bool may_have_light_pushers(std::uint64_t after) const noexcept;
   void wake_locked(std::size_t index, bool beside_waker = false) noexcept;
   std::size_t idle_workers_locked() const noexcept {
     std::size_t idle = 0;
@@ -131,7 +153,8 @@ class idle_set {
 
   const std::size_t workers_;
   const bool asymmetric_;
-  std::atomic<std::size_t> active_;  // written under mu_
+  std::atomic<std::size_t> active_;                             // written under mu_
+  const std::atomic<std::uint64_t> always_look_{one_sleeping};  // see push_word
   // Searching workers (low 32 bits) and sleeping workers (high 32 bits).
   alignas(cache_line) std::atomic<std::uint64_t> state_{0};
   alignas(cache_line) std::mutex mu_;

@@ -166,8 +166,7 @@ std::size_t broadcast_piece_count(std::size_t n, std::size_t grain,
 bool broadcast_possible(runtime_core& core) noexcept {
   // relaxed: a hint. Stale either way, the loop is still right: posted with nobody coming, the
   // caller runs every piece; not posted, it takes the ordinary path.
-  const std::uint64_t idle = core.idle.state_word().load(std::memory_order_relaxed);
-  return (idle & 0xffffffffu) != 0 && core.loops.is_free();  // low half: searching workers
+  return core.idle.searching_now() != 0 && core.loops.is_free();
 }
 
 bool broadcast_post(runtime_core& core, broadcast_job& job) noexcept {

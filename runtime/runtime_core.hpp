@@ -89,6 +89,7 @@ class runtime_core {
   static constexpr std::int64_t attention_inactive = std::int64_t{1} << 40;   // fewer active
   static constexpr std::int64_t attention_canceling = std::int64_t{1} << 41;  // discard all
   static constexpr std::int64_t attention_stopping = std::int64_t{1} << 42;   // workers exit
+  static constexpr std::int64_t attention_tracing = std::int64_t{1} << 43;    // config.trace
   std::int64_t attention() const noexcept {
     // relaxed: a hint; each flag is also published through the idle set's lock or a wake-up
     // where a worker must not miss it (see set_active_workers and shutdown).

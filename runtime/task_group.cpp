@@ -54,6 +54,7 @@ void task_group::set_limit(std::size_t limit) {
   }
   if (limiter_ == nullptr) {
     limiter_ = std::make_unique<detail::group_limiter>(state_, limit);
+    state_.local_spawner = nullptr;  // spawns now go through the limiter
   } else {
     limiter_->set_limit(limit);
   }

@@ -31,17 +31,25 @@ void worker_base::push_side(task* t, unsigned lane) noexcept {
 }
 
 void worker_base::wake_one() noexcept {
+  // Without membarrier a push reads idle_set::push_word's constant and lands here every time:
+  // this fence is then its half of a symmetric Dekker pair with the parkers' full fence.
+  if (!core->idle.asymmetric()) full_fence();
   core->idle.wake_if_no_searcher();
 }
 
 worker::worker(runtime_core& c, std::size_t i)
-    : worker_base(c, c.idle.state_word(), c.idle.asymmetric()),
+    : worker_base(c, c.idle.push_word()),
       index(i),
       consumers_(per_lane([&c](unsigned lane) { return c.inj.consumer_token(lane); })),
       rng_(0x9e3779b97f4a7c15ull * (i + 1)),
       fair_countdown_(static_cast<std::uint32_t>(c.starvation_limit() / 2)),
       latency_mode_(i < c.cfg().latency_workers) {
-  if (c.cfg().trace) trace_ = std::make_unique<trace_ring>(c.cfg().trace_capacity);
+  if (c.cfg().trace) {
+    trace_ = std::make_unique<trace_ring>(c.cfg().trace_capacity);
+    // Tracing is "unusual" for execute's one test (and sends dispatch to its slow path, which
+    // a traced run can afford). relaxed: the workers start after their construction.
+    c.attention_.fetch_or(runtime_core::attention_tracing, std::memory_order_relaxed);
+  }
 }
 
 bool worker::has_local_work() const noexcept {
@@ -66,18 +74,22 @@ void worker::run_until_stopped(int bound, std::latch& started) {
 }
 
 void worker::help_until_done(group_state& g) {
+  const group_state* outer = current_group_;  // the waiting task's: the tasks run here change it
   run_until([&g] { return g.outstanding() == 0; }, &g);
+  current_group_ = outer;
   // A wake-up counted us as searching; we go back to the task that waited, so stop searching.
   stop_searching();
   counters.doing.got_busy();  // back in the waiting task (if we searched or parked meanwhile)
 }
 
 bool worker::help_until(group_state& g, time_point deadline) {
+  const group_state* outer = current_group_;  // as in help_until_done
   run_until(
       [&g, deadline] {
         return g.outstanding() == 0 || std::chrono::steady_clock::now() >= deadline;
       },
       &g, deadline);
+  current_group_ = outer;
   stop_searching();
   counters.doing.got_busy();  // back in the waiting task, also after the search's done() exit
   return g.outstanding() == 0;
@@ -87,13 +99,16 @@ template <class Done>
 void worker::run_until(const Done& done, group_state* waiting_on, time_point deadline) {
   for (;;) {
     if (done()) return;
-    if (task* t = next_task(done)) {
-      // A woken worker counts as searching; it must stop before running anything, or producers
-      // would trust a busy "searcher" to pick up their work and wake nobody.
-      stop_searching();
+    task* t = nullptr;
+    if (next_own_task(t)) [[likely]] {
+      execute_own(t);
+    } else if ((t = next_task_slow(done)) != nullptr) {
       execute(t);
     } else if (!done()) {
       park(done, waiting_on, deadline);
+      // Counted as searching now (woken or re-check found work): let the next dispatch go to
+      // the slow path, which stops searching before it returns a task.
+      to_slow_path();
     }
   }
 }
@@ -101,23 +116,27 @@ void worker::run_until(const Done& done, group_state* waiting_on, time_point dea
 // The fast path: one owner-only countdown, one load of the attention word, the pop. Every
 // policy (fair turns, urgent and side lanes, inactive workers, the injector's turn, searching)
 // lives in the slow path, which the countdown or the word sends the worker to.
-template <class Done>
-inline task* worker::next_task(const Done& done) {
-  task* t = nullptr;
-  if (--countdown_ != 0 && core->attention() == 0 && lanes_[normal_lane].owner.pop(t)) [[likely]] {
-    return t;
+// The fast path: one owner-only countdown, one load of the attention word, the pop. Never
+// taken while searching (see to_slow_path). False: take next_task_slow.
+inline bool worker::next_own_task(task*& t) {
+  if (--countdown_ != 0 && core->attention() == 0 && lanes_[normal_lane].owner.pop(t)) {
+    MAGPIE_DEBUG_CHECK(!searching_);
+    return true;
   }
-  return next_task_slow(done);
+  return false;
 }
 
 // Accounts the fast dispatches since the last visit, picks a task by every policy, and sets the
 // countdown to the dispatches until a policy next needs a look (1 while side lanes hold tasks).
+// A woken worker counts as searching: it stops before it runs anything, or producers would trust
+// a busy "searcher" to pick up their work and wake nobody.
 template <class Done>
 task* worker::next_task_slow(const Done& done) {
   const std::uint32_t used = budget_ - countdown_;  // >= 1: this dispatch included
   fair_countdown_ -= used;
   tick_ += used;
   task* t = pick(done);
+  if (t != nullptr) stop_searching();
   budget_ = side_tasks_ != 0 ? 1 : std::min(fair_countdown_, injector_fairness_period - tick_);
   countdown_ = budget_;
   return t;
@@ -436,22 +455,49 @@ void worker::record_latency(const task& t) noexcept {
   const priority lane = g != nullptr ? g->lane : static_cast<priority>(t->lane());
   if (discarding) core->note_discard(g, lane);
   worker_counters::bump(discarding ? counters.discarded : counters.canceled);
-  finish(t, g);  // destroys the callable unrun
+  current_group_ = g;  // the callable's destructor is user code, as a task is (see run)
+  finish(t, g);        // destroys the callable unrun
 }
 
 // One branch for everything unusual: a detached task (timed), tracing, a canceled tree or a
 // runtime that discards. The plain case runs the task and finishes it.
 inline void worker::execute(task* t) {
-  group_state* g = t->group();
+  // The origin word holds the group's address, or a detached task's stamp with bit 0 set;
+  // tracing is a flag of the attention word.
+  const std::uint64_t origin = t->origin;
+  auto* g = reinterpret_cast<group_state*>(origin & ~std::uint64_t{7});
+  // A null group with bit 0 clear: a coroutine's resumption (push_untimed), run untimed.
   const bool unusual =
-      g == nullptr || trace_ != nullptr || core->attention() != 0 || g->tree_may_be_canceled();
+      (origin & 1) != 0 || g == nullptr || core->attention() != 0 || g->tree_may_be_canceled();
   if (unusual) [[unlikely]] {
-    execute_unusual(t, g);
+    execute_unusual(t, t->group());
     return;
   }
   run(t, g);
   worker_counters::bump(counters.ran);  // also the stall monitor's marker (activity.hpp)
-  finish_ran(t, g);
+  finish_ran(t, g, (origin & 2) != 0);
+}
+
+// execute() for a task that next_own_task just popped: the attention word was zero (so no
+// tracing, no discarding), and a home-counted task in this worker's own deque was spawned here,
+// by its group's home (build() marks only the home's spawns, and only the owner pushes to or
+// pops from its deque), so it is counted back down locally without comparing homes.
+inline void worker::execute_own(task* t) {
+  const std::uint64_t origin = t->origin;
+  auto* g = reinterpret_cast<group_state*>(origin & ~std::uint64_t{7});
+  if ((origin & 1) != 0 || g == nullptr || g->tree_may_be_canceled()) [[unlikely]] {
+    execute_unusual(t, t->group());
+    return;
+  }
+  run(t, g);
+  worker_counters::bump(counters.ran);  // also the stall monitor's marker (activity.hpp)
+  pool_.release_empty(t);
+  if ((origin & 2) != 0) {
+    MAGPIE_DEBUG_CHECK(g->home == this);
+    g->finish_home();
+  } else {
+    finish_group_task(*g);
+  }
 }
 
 void worker::execute_unusual(task* t, group_state* g) {
@@ -475,8 +521,9 @@ void worker::execute_unusual(task* t, group_state* g) {
   finish(t, g);
 }
 
+// Leaves current_group_ at g: it is read only inside tasks, each of which sets it first, so the
+// waits that run tasks inside a task restore it once when they return (help_until_done).
 inline void worker::run(task* t, group_state* g) {
-  const group_state* outer = current_group_;
   current_group_ = g;
   worker_counters::bump(counters.begun);
   try {
@@ -484,12 +531,10 @@ inline void worker::run(task* t, group_state* g) {
   } catch (...) {
     on_exception(g, std::current_exception());
   }
-  current_group_ = outer;
 }
 
-// finish() for a group task that ran (its callable is gone already).
-inline void worker::finish_ran(task* t, group_state* g) noexcept {
-  const bool local = t->home_counted();
+// finish() for a group task that ran (its callable is gone already); `local`: home-counted.
+inline void worker::finish_ran(task* t, group_state* g, bool local) noexcept {
   pool_.release_empty(t);
   if (local && g->home == this) {
     g->finish_home();

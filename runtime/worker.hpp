@@ -18,6 +18,7 @@
 #include "latency_recorder.hpp"
 #include "magpie/detail/cache_line.hpp"
 #include "magpie/detail/group_state.hpp"
+#include "magpie/detail/single_writer.hpp"
 #include "magpie/detail/task.hpp"
 #include "magpie/detail/worker_base.hpp"
 #include "magpie/ext/chase_lev_deque.hpp"
@@ -105,8 +106,7 @@ class worker : public worker_base {
   template <class Done>
   void run_until(const Done& done, group_state* waiting_on,
                  time_point deadline = time_point::max());
-  template <class Done>
-  task* next_task(const Done& done);
+  bool next_own_task(task*& t);
   template <class Done>
   [[gnu::noinline]] task* next_task_slow(const Done& done);
   template <class Done>
@@ -142,12 +142,19 @@ class worker : public worker_base {
   /// listed -> searching: sleeps until woken (true) or `deadline` (false). Either way the worker
   /// counts as searching on return.
   bool sleep(time_point deadline);
+  /// The next dispatch takes the slow path (next_task_slow); the dispatches counted so far stay
+  /// counted.
+  void to_slow_path() noexcept {
+    budget_ -= countdown_ - 1;
+    countdown_ = 1;
+  }
   [[gnu::always_inline]] void execute(task* t);
+  [[gnu::always_inline]] void execute_own(task* t);
   [[gnu::noinline]] void execute_unusual(task* t, group_state* g);
   void skip(task* t, group_state* g) noexcept;
   void run(task* t, group_state* g);
   void finish(task* t, group_state* g) noexcept;
-  void finish_ran(task* t, group_state* g) noexcept;
+  void finish_ran(task* t, group_state* g, bool local) noexcept;
   void note_steal(std::size_t victim, unsigned lane, steal_distance d) noexcept;
   void record_latency(const task& t) noexcept;
   void on_exception(group_state* g, std::exception_ptr e);
@@ -159,9 +166,8 @@ class worker : public worker_base {
   std::uint32_t tick_ = 0;        // dispatches since the injector's last fair look
   std::uint32_t fair_countdown_;  // dispatches until the next fair turn
   bool low_turn_ = false;         // whose fair turn was the last
-  bool searching_ = false;
-  bool latency_mode_;      // one of config.latency_workers: searches instead of parking
-  bool hand_off_ = false;  // woken beside the waker: let a worker elsewhere do the searching
+  bool latency_mode_;             // one of config.latency_workers: searches instead of parking
+  bool hand_off_ = false;         // woken beside the waker: let a worker elsewhere do the searching
   std::unique_ptr<trace_ring> trace_;  // config.trace; null (one branch per event site) if off
   // Written by wakers.
   parker parker_;

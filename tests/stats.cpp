@@ -419,3 +419,38 @@ TEST_CASE("without a stall threshold a blocked task is never flagged") {
   }
   g.release();
 }
+
+TEST_CASE("a task that timed out in wait_for counts as busy again once it is back" *
+          doctest::timeout(60)) {
+  // With a spin budget longer than the wait, the waiting worker searches until the deadline
+  // and leaves through the search's own exit, which marked it idle: the wait must mark it busy
+  // again, or busy_ns stops counting (and the stall monitor stops looking) for the rest of the
+  // task. busy_ns must keep growing while the task stays blocked after the wait.
+  magpie::config c = with_workers(2);
+  c.spin = std::chrono::seconds(1);
+  magpie::runtime rt(c);
+  gate child, after_wait;
+  std::atomic<int> waiter{-1};
+  std::atomic<int> timed_out{-1};
+  rt.submit([&] {
+    magpie::task_group g(rt);
+    g.spawn([&] { child.pass(); });  // stolen by the other worker, held there
+    child.wait_entered();
+    waiter.store(magpie::current_worker());
+    // The first wait may park instead (a worker woken beside its waker hands searching over
+    // once); the second one searches.
+    const bool first = g.wait_for(std::chrono::milliseconds(5));
+    timed_out.store(first || g.wait_for(std::chrono::milliseconds(20)) ? 0 : 1);
+    after_wait.pass();  // back in the task, blocked: busy by definition
+    child.release();
+  });
+  after_wait.wait_entered();
+  CHECK(timed_out.load() == 1);
+  const auto w = static_cast<std::size_t>(waiter.load());
+  // busy_ns converts clock ticks with a rate re-measured at each snapshot, so a frozen count
+  // may wobble by a few nanoseconds: look for milliseconds of growth.
+  const std::uint64_t before = rt.stats().workers[w].busy_ns;
+  CHECK(eventually([&] { return rt.stats().workers[w].busy_ns > before + 5'000'000; }));
+  after_wait.release();
+  rt.shutdown();
+}

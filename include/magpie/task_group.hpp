@@ -51,14 +51,13 @@ class MAGPIE_API task_group {
   template <class F>
   void spawn(F&& f) {
     detail::require_callable(f, "magpie::task_group::spawn");
-    // On a worker of the group's runtime: inlined into the caller, no call into the library.
-    // The test is worker_base_of's, spelt out: folded with the limiter test it lays out better.
+    // On the group's home (the usual case): inlined into the caller, no call into the library.
     detail::worker_base* w = detail::tls_worker;
-    if (w != nullptr && w->core == state_.core && limiter_ == nullptr) [[likely]] {
-      w->spawn(state_, std::forward<F>(f));
+    if (w == state_.local_spawner && w != nullptr) [[likely]] {
+      w->spawn_local(state_, std::forward<F>(f));
       return;
     }
-    spawn_elsewhere(std::forward<F>(f));
+    spawn_elsewhere(w, std::forward<F>(f));
   }
 
   /// Starts the coroutine `t` as a task of the group (defined in magpie/coro.hpp): wait()
@@ -90,8 +89,14 @@ class MAGPIE_API task_group {
  private:
   friend class semaphore;  // semaphore::spawn counts its tasks in the group
   void wait_and_drop() noexcept;
+  // Another worker of the runtime (a local push, counted in the shared word), a limited group,
+  // a high or low lane, or a thread off the runtime's workers (the injector).
   template <class F>
-  void spawn_elsewhere(F&& f) {
+  [[gnu::noinline]] void spawn_elsewhere(detail::worker_base* w, F&& f) {
+    if (w != nullptr && w->core == state_.core && limiter_ == nullptr) {
+      w->spawn(state_, std::forward<F>(f));
+      return;
+    }
     if (limiter_ != nullptr) {
       detail::task item;  // type-erased here; the limiter decides when it runs
       detail::build_task(item, std::forward<F>(f), nullptr);

@@ -78,6 +78,8 @@ reject no_recheck "the parker sleeps without re-checking the queues" \
   -DW=2 -DP=1 -DTASKS=1 -DBUG_NO_RECHECK
 reject light_parker "the parker's membarrier replaced by a fence that drains only its own store buffer" \
   -DW=2 -DL=1 -DLTASKS=1 -DBUG_LIGHT_PARKER
+reject skip_ignores_light "the membarrier skipped while a light producer still runs" \
+  -DW=2 -DL=1 -DLTASKS=1 -DBUG_SKIP_IGNORES_LIGHT
 reject timeout_drops_wake "a timed-out parker that a waker unlisted first goes on as not searching" \
   -DW=2 -DP=1 -DTASKS=2 -DTIMED -DBUG_TIMEOUT_DROPS_WAKE
 reject fold_before_list "the home folds and sets the waiter bit before it is listed as a sleeper" \

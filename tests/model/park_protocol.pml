@@ -39,7 +39,11 @@
  *    process), is visible to the producer itself at once (store forwarding), and is drained by
  *    any locked instruction of its own (mutex, RMW, the fence in the deque's pop) and by a
  *    parker's membarrier (heavy barrier: every buffer drains at once). The producer's load of
- *    the state word may happen while its store is still buffered;
+ *    the state word may happen while its store is still buffered. A parker pays the membarrier
+ *    only when its announcement leaves some worker running (neither searching nor sleeping):
+ *    every other worker made an RMW on the state word since its last light push, which drained
+ *    its buffer (idle_set::may_have_light_pushers). A light producer counts as running until it
+ *    stops (an RMW that drains its buffer) or for good;
  *  - the group: home_pending (home only), the shared word (count and waiter bit), thieves'
  *    finish_shared (RMW, wake the waiter when the value before had the bit and count 1), the
  *    home's fold (one CAS: word += home_pending, set the bit; home_pending = 0) after it is
@@ -53,10 +57,10 @@
  *  - inactive workers: the last worker may be made inactive (and maybe active again); it then
  *    runs only its own deque, leaves search before it parks, is listed as inactive (wakes skip
  *    it) and set_active_workers(W) wakes it. After its barrier it looks at every queue and, if
- *    it sees work, wakes an active sleeper when nobody searches. runtime/worker.cpp's park()
- *    does not do that yet (its inactive re-check covers its own deques only), and Spin rejects
- *    that form (BUG_INACTIVE_NO_RECHECK): the inactive worker may have been the searcher a
- *    producer counted on, and nobody else looks for that producer's task.
+ *    it sees work, wakes an active sleeper when nobody searches, as runtime/worker.cpp's park()
+ *    does; Spin rejects the form that re-checks its own deques only (BUG_INACTIVE_NO_RECHECK):
+ *    the inactive worker may have been the searcher a producer counted on, and nobody else
+ *    looks for that producer's task.
  *
  * Properties:
  *  - whenever the whole system is blocked (Promela's `timeout`: every worker sleeps, every
@@ -72,7 +76,8 @@
  *
  * Seeded bugs (each must be rejected): BUG_NO_RECHECK (no re-check before sleeping),
  * BUG_LIGHT_PARKER (the parker's membarrier replaced by a fence that drains only its own
- * buffer), BUG_TIMEOUT_DROPS_WAKE (a timed-out parker that a waker unlisted first goes on as
+ * buffer), BUG_SKIP_IGNORES_LIGHT (the membarrier skipped when every worker process searches or
+ * sleeps, forgetting the light producers that still run), BUG_TIMEOUT_DROPS_WAKE (a timed-out parker that a waker unlisted first goes on as
  * not searching), BUG_FOLD_BEFORE_LIST (the home folds and sets the waiter bit before it is
  * listed), BUG_NO_FOLD (the waiter bit without the fold of home_pending), BUG_INACTIVE_NO_RECHECK
  * (an inactive parker re-checks only its own deque), BUG_DONE_HOME_ONLY (the home's wait
@@ -110,6 +115,9 @@ bool token[W];           /* per-worker futex word */
 bool waiting[W];         /* parker::waiting_on == the group */
 bool inactive[W];        /* parker::inactive, guarded by the mutex */
 byte nactive = W;         /* idle_set::active_ */
+byte lrun = L;           /* light producers still running: no RMW on the state word since their
+                            last push (a worker process is running when it is counted neither
+                            searching nor sleeping) */
 
 /* the group made on the home (worker 0) */
 byte gvis = 0;           /* its tasks in the home's deque, visible to thieves */
@@ -209,7 +217,10 @@ proctype producer() {
 
 /* A worker pushing to its own deque (notify_after_push): publish into its store buffer;
  * compiler barrier; read state, possibly before the store is visible; wake one if nobody
- * searches (wake_one_slow's mutex drains the buffer). Then it stays busy in its task for good. */
+ * searches (wake_one_slow's mutex drains the buffer). Then it stays busy in its task for good,
+ * or it stops running: its RMW on the state word (start_searching or prepare_park) drains its
+ * buffer, after which parkers need not count it as running. It then leaves the model, so a
+ * task it pushed must still be picked up by the others. */
 proctype lproducer(byte k) {
   byte n = 0;
   do
@@ -225,7 +236,11 @@ proctype lproducer(byte k) {
      };
      n++
   :: n == LTASKS -> break
-  od
+  od;
+  if
+  :: skip                                              /* busy for good */
+  :: atomic { tasks = tasks + pend[k]; pend[k] = 0; lrun-- }  /* stops running */
+  fi
 }
 
 proctype worker(byte me) {
@@ -236,6 +251,7 @@ proctype worker(byte me) {
   bool in_group = false;   /* the home, inside its group wait (help_until_done) */
   bool notify = false;
   bool last = false;
+  bool heavy = false;
   byte n;
 #ifdef TIMED
   bool may_time_out = true;
@@ -341,7 +357,8 @@ park_prepare:
   fi;
 #endif
   /* prepare_park: list ourselves (inactive or not), searching -> sleeping, in one critical
-   * section; its RMW drains our own buffer */
+   * section; its RMW drains our own buffer. From the value it leaves, may_have_light_pushers:
+   * some worker (or light producer) is running, i.e. counted neither searching nor sleeping. */
   atomic {
     drain_own();
     listed[me] = true;
@@ -352,12 +369,21 @@ park_prepare:
     if
     :: is_searching -> searching--; is_searching = false
     :: else -> skip
-    fi
+    fi;
+#ifdef BUG_SKIP_IGNORES_LIGHT
+    heavy = (searching + sleeping < W)   /* forgets workers that run and push */
+#else
+    heavy = (searching + sleeping < W || lrun > 0)
+#endif
   }
 #ifdef BUG_LIGHT_PARKER
   skip;                  /* a plain fence: drains only our own buffer (done above) */
 #else
-  heavy_barrier();
+  /* the membarrier only while some worker runs; else a full fence (our own buffer: done) */
+  if
+  :: heavy -> heavy = false; heavy_barrier()
+  :: else -> skip
+  fi;
 #endif
   /* re-check after the announcement (BUG_NO_RECHECK: no re-check) */
   if
@@ -372,8 +398,7 @@ park_prepare:
    * is best effort against a light producer, and set_active_workers may have come between
    * park's check and prepare_park's lock, so that it parks straight from searching), and it
    * will not come back to the queues until it is made active. So it looks at every queue after
-   * its barrier and wakes an active sleeper if nobody searches. NOT IN runtime/worker.cpp YET:
-   * BUG_INACTIVE_NO_RECHECK is the code as it stands. */
+   * its barrier and wakes an active sleeper if nobody searches (worker.cpp's park). */
   if
   :: inactive[me] && (tasks > 0 || gvis > 0) -> wake_if_no_searcher()
   :: else -> skip

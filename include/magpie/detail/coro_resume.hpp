@@ -73,7 +73,7 @@ class resume_job {
   }
   /// Whether `t` is a resumption of `r` (only the owner of `r` may then take it back).
   static bool resumes(const task& t, const resumable& r) noexcept {
-    return t.thunk == &thunk_inline<resume_job> &&
+    return t.ops == &inline_ops<resume_job> &&
            std::launder(reinterpret_cast<const resume_job*>(t.storage))->r_ == &r;
   }
 

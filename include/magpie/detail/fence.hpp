@@ -12,7 +12,8 @@
 //    runs a full barrier on every CPU that is running one of the process's threads. So for any
 //    thread T, T's stores before its light barrier are visible after the heavy one returns, or
 //    T's loads after its light barrier see what the heavy side stored before calling it.
-//    Where membarrier is unavailable the runtime reports it and both sides use full_fence().
+//    Where membarrier is unavailable the runtime reports it and both sides use full_fence()
+//    (the light side's caller adds it, see idle_set::push_word).
 #pragma once
 
 #include <atomic>
@@ -40,9 +41,6 @@ inline std::atomic<unsigned> tsan_fence_word{0};
 inline void full_fence() noexcept {
   tsan_fence_word.fetch_add(1, std::memory_order_seq_cst);
 }
-inline void light_barrier(bool /*asymmetric*/) noexcept {
-  full_fence();
-}
 #else
 inline void full_fence() noexcept {
 #if defined(__x86_64__)
@@ -51,16 +49,15 @@ inline void full_fence() noexcept {
   std::atomic_thread_fence(std::memory_order_seq_cst);
 #endif
 }
-/// The frequent side of an asymmetric pair: `asymmetric` says whether the rare side really
-/// calls membarrier (runtime_core::asymmetric_fences); if not, a full fence.
-inline void light_barrier(bool asymmetric) noexcept {
-  if (asymmetric) {
-    std::atomic_signal_fence(std::memory_order_seq_cst);  // the compiler keeps store, then load
-  } else {
-    full_fence();
-  }
-}
 #endif
+
+/// The frequent side of an asymmetric pair: the compiler keeps the store before it and the load
+/// after it in that order. Enough only where the rare side really calls membarrier; where it
+/// does not (no kernel support, ThreadSanitizer), the caller must fence before relying on the
+/// load (idle_set::push_word sends every pusher to a path that does).
+inline void light_barrier() noexcept {
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+}
 
 /// The fence of a symmetric Dekker pair (both sides rare or both frequent).
 inline void dekker_fence() noexcept {

@@ -23,6 +23,7 @@
 #include "magpie/config.hpp"
 #include "magpie/detail/cache_line.hpp"
 #include "magpie/detail/debug_check.hpp"
+#include "magpie/detail/single_writer.hpp"
 #include "magpie/export.hpp"
 
 namespace magpie::detail {
@@ -43,6 +44,7 @@ struct group_state {
               const group_state* parent_group) noexcept
       : core(&c),
         home(home_worker),
+        local_spawner(p == priority::normal ? home_worker : nullptr),
         lane(p),
         parent(parent_group),
         root(parent_group != nullptr ? parent_group->root : this) {}
@@ -63,16 +65,15 @@ struct group_state {
   }
   /// The home only: one more task, counted locally.
   void add_home() noexcept {
-    // relaxed load and store: single writer; foreign readers acquire-load it (see outstanding).
-    home_pending.store(home_pending.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    // release: single writer; foreign readers acquire-load it (see outstanding).
+    single_writer_add_release(home_pending, std::int64_t{1});
   }
   /// The home only, for a task it counted locally and ran itself.
   void finish_home() noexcept {
-    const std::int64_t h = home_pending.load(std::memory_order_relaxed);
     // A home-counted task cannot outlive a fold: the home folds only when its deques are empty.
-    MAGPIE_DEBUG_CHECK(h >= 1);
+    MAGPIE_DEBUG_CHECK(home_pending.load(std::memory_order_relaxed) >= 1);
     // release: a foreign poller that sees the lower count sees the task's effects.
-    home_pending.store(h - 1, std::memory_order_release);
+    single_writer_add_release(home_pending, std::int64_t{-1});
   }
   /// Any other finisher. Returns true if the caller must wake the group's sleeping waiters
   /// (idle_set::notify_group). Touches nothing in the group after its RMW.
@@ -176,7 +177,10 @@ struct group_state {
   char pad_after_home_[cache_line - sizeof(std::int64_t)];
   // Read-mostly: read by every task of the group (and, on the root, of its tree).
   runtime_core* const core;
-  worker_base* const home;          // null: no home (made off the runtime's workers)
+  worker_base* const home;  // null: no home (made off the runtime's workers)
+  // The home while the group's tasks go to the normal lane and it has no limit, else null: a
+  // spawn from it takes the shortest path (worker_base::spawn_local).
+  worker_base* local_spawner;
   const priority lane;              // the lane its tasks are queued in
   const group_state* const parent;  // null for a root
   const group_state* const root;    // outermost ancestor (this for a root)

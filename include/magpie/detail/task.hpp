@@ -1,5 +1,6 @@
 // A task: a type-erased callable in a fixed 64-byte block with inline storage, run or destroyed
-// exactly once through one function pointer. Worker-made tasks live in blocks recycled per
+// exactly once through a table of two functions (run; destroy or relocate), so that running it
+// is one indirect call with nothing to decide. Worker-made tasks live in blocks recycled per
 // worker (task_pool); tasks from outside threads travel by value through the injector, so an
 // external submit allocates nothing for a small callable.
 #pragma once
@@ -23,18 +24,21 @@ struct group_state;
 struct task;
 
 enum class task_op : unsigned char {
-  run,       ///< invoke the callable, then destroy it (also when it throws)
   destroy,   ///< destroy it without invoking (cancellation, shutdown)
   relocate,  ///< move it into `dst` (an empty task) and destroy the source
 };
-using task_thunk = void (*)(task* self, task_op op, task* dst);
+/// What a task's callable type can do: one static table per type.
+struct task_ops {
+  void (*run)(task* self);  ///< invoke the callable, then destroy it (also when it throws)
+  void (*manage)(task* self, task_op op, task* dst);
+};
 
 inline constexpr std::size_t task_inline_bytes = 48;
 
 // 16-byte aligned, not 64: blocks come from plain operator new when a pool is empty, whose
 // small-size fast path an over-aligned new would bypass.
 struct alignas(16) task {
-  task_thunk thunk = nullptr;  // null: empty (never built, already run, or moved away)
+  const task_ops* ops = nullptr;  // null: empty (never built, already run, or moved away)
   // A group task: its group_state's address (low bit 0). A detached task: its submit time stamp,
   // lane and a low 1 bit (set when it is handed over), so that the stamp costs no extra space.
   std::uint64_t origin = 0;
@@ -45,8 +49,8 @@ struct alignas(16) task {
   }
   void set_group(group_state* g) noexcept { origin = reinterpret_cast<std::uint64_t>(g); }
   bool detached() const noexcept { return (origin & 1) != 0; }
-  /// A group task counted in its home worker's local count (group_state.hpp): bit 1.
-  void mark_home_counted() noexcept { origin |= 2; }
+  /// A group task counted in its home worker's local count (group_state.hpp): bit 1, set by
+  /// build_task.
   bool home_counted() const noexcept { return (origin & 3) == 2; }
   /// Stamps a detached task with its lane and submit time (clock ticks, see clock.hpp).
   void stamp(unsigned lane, std::uint64_t ticks) noexcept { origin = ticks << 3 | lane << 1 | 1; }
@@ -69,53 +73,68 @@ struct alignas(16) task {
 
   /// Invokes the callable once and destroys it; the task is empty afterwards even if it threw.
   void run() {
-    const task_thunk th = thunk;
-    thunk = nullptr;
-    th(this, task_op::run, nullptr);
+    const task_ops* o = ops;
+    ops = nullptr;
+    o->run(this);
   }
   /// Destroys the callable without invoking it (no-op when empty).
   void discard() noexcept {
-    if (thunk == nullptr) return;
-    const task_thunk th = thunk;
-    thunk = nullptr;
-    th(this, task_op::destroy, nullptr);
+    if (ops == nullptr) return;
+    const task_ops* o = ops;
+    ops = nullptr;
+    o->manage(this, task_op::destroy, nullptr);
   }
 
  private:
   void relocate_to(task& dst) noexcept {
-    if (thunk == nullptr) return;
-    thunk(this, task_op::relocate, &dst);
-    dst.thunk = thunk;
+    if (ops == nullptr) return;
+    ops->manage(this, task_op::relocate, &dst);
+    dst.ops = ops;
     dst.origin = origin;
-    thunk = nullptr;
+    ops = nullptr;
   }
 };
 static_assert(sizeof(task) == 64);
 
 template <class D>
-void thunk_inline(task* t, task_op op, task* dst) {
+void run_inline(task* t) {
   D* f = std::launder(reinterpret_cast<D*>(t->storage));
   struct destroy {
     D* f;
     ~destroy() { f->~D(); }
   } guard{f};
-  if (op == task_op::run) {
-    std::invoke(*f);
-  } else if (op == task_op::relocate) {
-    ::new (static_cast<void*>(dst->storage)) D(std::move(*f));  // noexcept: fits_inline
-  }
+  std::invoke(*f);
 }
 
 template <class D>
-void thunk_heap(task* t, task_op op, task* dst) {
+void manage_inline(task* t, task_op op, task* dst) noexcept {
+  D* f = std::launder(reinterpret_cast<D*>(t->storage));
+  if (op == task_op::relocate) {
+    ::new (static_cast<void*>(dst->storage)) D(std::move(*f));  // noexcept: fits_inline
+  }
+  f->~D();
+}
+
+template <class D>
+void run_heap(task* t) {
+  std::unique_ptr<D> f(*std::launder(reinterpret_cast<D**>(t->storage)));
+  std::invoke(*f);
+}
+
+template <class D>
+void manage_heap(task* t, task_op op, task* dst) noexcept {
   D** slot = std::launder(reinterpret_cast<D**>(t->storage));
   if (op == task_op::relocate) {
     ::new (static_cast<void*>(dst->storage)) D*(*slot);
     return;
   }
-  std::unique_ptr<D> f(*slot);
-  if (op == task_op::run) std::invoke(*f);
+  delete *slot;
 }
+
+template <class D>
+inline constexpr task_ops inline_ops{&run_inline<D>, &manage_inline<D>};
+template <class D>
+inline constexpr task_ops heap_ops{&run_heap<D>, &manage_heap<D>};
 
 template <class F>
 constexpr bool fits_inline = sizeof(F) <= task_inline_bytes &&
@@ -132,19 +151,20 @@ void require_callable(const F& f, const char* where) {
 }
 
 /// Builds, in the empty `t`, a decayed copy of f: inline when it fits in 48 bytes, else on the
-/// heap. Throws what allocation or F's constructor throws, leaving `t` empty.
+/// heap; `home_counted` sets the task's home-counted bit in the same store as its group. Throws
+/// what allocation or F's constructor throws, leaving `t` empty.
 template <class F>
-void build_task(task& t, F&& f, group_state* group) {
+void build_task(task& t, F&& f, group_state* group, bool home_counted = false) {
   using D = std::decay_t<F>;
   if constexpr (fits_inline<D>) {
     ::new (static_cast<void*>(t.storage)) D(std::forward<F>(f));
-    t.thunk = &thunk_inline<D>;
+    t.ops = &inline_ops<D>;
   } else {
     auto heap = std::make_unique<D>(std::forward<F>(f));
     ::new (static_cast<void*>(t.storage)) D*(heap.release());
-    t.thunk = &thunk_heap<D>;
+    t.ops = &heap_ops<D>;
   }
-  t.set_group(group);
+  t.origin = reinterpret_cast<std::uint64_t>(group) | (home_counted ? 2 : 0);
 }
 
 }  // namespace magpie::detail

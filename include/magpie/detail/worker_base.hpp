@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "magpie/detail/cache_line.hpp"
+#include "magpie/detail/debug_check.hpp"
 #include "magpie/detail/fence.hpp"
 #include "magpie/detail/frame_pool.hpp"
 #include "magpie/detail/group_state.hpp"
@@ -27,10 +28,11 @@ namespace magpie::detail {
 class runtime_core;
 
 struct worker_base {
-  /// `idle_state` is the runtime's idle_set word (searching | sleeping << 32); `asymmetric`
-  /// whether its parkers use the heavy barrier (fence.hpp).
-  worker_base(runtime_core& c, const std::atomic<std::uint64_t>& idle_state, bool asymmetric)
-      : core(&c), idle_state_(&idle_state), asymmetric_(asymmetric) {}
+  /// `push_word` is what a push reads after its light barrier (idle_set::push_word): the idle
+  /// set's state word (searching | sleeping << 32), or, where parkers have no heavy barrier, a
+  /// word that always sends the push to wake_one, which fences first.
+  worker_base(runtime_core& c, const std::atomic<std::uint64_t>& push_word)
+      : core(&c), idle_state_(&push_word) {}
   worker_base(const worker_base&) = delete;
   worker_base& operator=(const worker_base&) = delete;
 
@@ -39,15 +41,22 @@ struct worker_base {
   /// the task throws, with nothing accepted.
   template <class F>
   void spawn(group_state& g, F&& f) {
-    if (g.lane != priority::normal) [[unlikely]] {
+    if (this == g.local_spawner) {
+      spawn_local(g, std::forward<F>(f));
+    } else if (g.lane != priority::normal) {
       spawn_side(g, std::forward<F>(f));
-      return;
+    } else {
+      lanes_[normal_lane].owner.reserve();  // grow first: the push must not throw
+      push_normal(build(g, std::forward<F>(f), g.home == this));
     }
-    ext::deque_owner<task*>& d = lanes_[normal_lane].owner;
-    d.reserve();  // grow first: the push below must not throw
-    task* t = build(g, std::forward<F>(f));
+  }
+  /// spawn() from g.local_spawner (the home of a normal-lane group without a limit): the
+  /// shortest path, with nothing to decide.
+  template <class F>
+  void spawn_local(group_state& g, F&& f) {
+    MAGPIE_DEBUG_CHECK(this == g.local_spawner);
+    lanes_[normal_lane].owner.push_made([&] { return build(g, std::forward<F>(f), true); });
     bump(spawned);
-    d.push_reserved(t);
     notify_after_push();
   }
 
@@ -66,8 +75,11 @@ struct worker_base {
   /// After publishing a task: wake one sleeper if nobody is searching. The light side of the
   /// pair with idle_set::prepare_park (fence.hpp): the push's store of bottom is ordered before
   /// the load of the idle word for the compiler only; a parker's membarrier does the rest.
+  /// Only a running worker may push this way: parkers skip the membarrier when every worker is
+  /// counted as searching or sleeping (idle_set::may_have_light_pushers).
   void notify_after_push() noexcept {
-    light_barrier(asymmetric_);
+    MAGPIE_DEBUG_CHECK(!searching_);
+    light_barrier();
     // relaxed: ordered by the barrier pair; a stale read costs a spare wake-up, or nothing (the
     // parker's re-check after its heavy barrier sees the task).
     const std::uint64_t s = idle_state_->load(std::memory_order_relaxed);
@@ -85,7 +97,6 @@ struct worker_base {
     d.reserve();
     task* t = pool_.allocate();
     build_task(*t, std::forward<F>(f), nullptr);
-    t->origin = std::uint64_t{normal_lane} << 1;  // no group, not detached, lane normal
     bump(spawned);
     d.push_reserved(t);
     notify_after_push();
@@ -106,9 +117,17 @@ struct worker_base {
       notify_after_push();
       return false;
     }
-    t->thunk = nullptr;
+    t->ops = nullptr;
     pool_.release_empty(t);
     return true;
+  }
+
+  /// Pushes t, built after reserve() made room in the normal deque, and wakes a sleeper if
+  /// nobody searches. Never throws.
+  void push_normal(task* t) noexcept {
+    bump(spawned);
+    lanes_[normal_lane].owner.push_reserved(t);
+    notify_after_push();
   }
 
   /// Makes `g` the group of the task this worker runs (run_and_wait); returns the previous one.
@@ -123,24 +142,24 @@ struct worker_base {
   frame_pool frames;                      // coroutine frames (magpie/coro.hpp); owner-only
 
  protected:
-  // A task of g in a block of this worker's pool, counted in g (locally when this is g's home).
+  // A task of g in a block of this worker's pool, counted in g: locally when `home` (this is
+  // g's home), else in its shared word.
   template <class F>
-  task* build(group_state& g, F&& f) {
+  task* build(group_state& g, F&& f, bool home) {
     task* t = pool_.allocate();
     if constexpr (fits_inline<std::decay_t<F>> &&
                   std::is_nothrow_constructible_v<std::decay_t<F>, F>) {
-      build_task(*t, std::forward<F>(f), &g);
+      build_task(*t, std::forward<F>(f), &g, home);
     } else {
       MAGPIE_TRY {
-        build_task(*t, std::forward<F>(f), &g);
+        build_task(*t, std::forward<F>(f), &g, home);
       }
       MAGPIE_CATCH(...) {
         pool_.release(t);
         MAGPIE_RETHROW;
       }
     }
-    if (g.home == this) {
-      t->mark_home_counted();
+    if (home) {
       g.add_home();
     } else {
       g.add_shared();
@@ -151,12 +170,13 @@ struct worker_base {
   [[gnu::noinline]] void spawn_side(group_state& g, F&& f) {
     const unsigned lane = lane_of(g.lane);
     lanes_[lane].owner.reserve();
-    push(build(g, std::forward<F>(f)), lane);
+    push(build(g, std::forward<F>(f), g.home == this), lane);
   }
 
   /// Out of line and cold: a task for the high or low lane (counted so that dispatch looks).
   [[gnu::noinline]] MAGPIE_API void push_side(task* t, unsigned lane) noexcept;
-  /// Out of line: wakes one sleeper (idle_set::wake_if_no_searcher).
+  /// Out of line: wakes one sleeper if nobody searches (after a full fence where the parkers
+  /// have no heavy barrier).
   [[gnu::noinline]] MAGPIE_API void wake_one() noexcept;
 
   struct lane_deque {
@@ -172,12 +192,14 @@ struct worker_base {
   std::size_t side_tasks_ = 0;
   // Dispatches left before the next look at the slow path (worker::next_task).
   std::uint32_t countdown_ = 1;
-  std::uint32_t budget_ = 1;                    // the countdown's last starting value
-  const group_state* current_group_ = nullptr;  // the group of the task this worker runs
+  std::uint32_t budget_ = 1;  // the countdown's last starting value
+  // The group of the task this worker runs (innermost); between tasks, the last one's.
+  const group_state* current_group_ = nullptr;
+  // Counted as searching in the idle set (worker.cpp's transitions keep it so).
+  bool searching_ = false;
 
  private:
   const std::atomic<std::uint64_t>* const idle_state_;
-  const bool asymmetric_;
 
   friend struct group_state;
 };

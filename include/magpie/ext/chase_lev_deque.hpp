@@ -134,6 +134,24 @@ class chase_lev_deque {
     if (!has_room(b, r)) grow(r, top_seen_, b);
   }
 
+  // Owner-only: makes room, then pushes make()'s item; bottom and the ring are read once, before
+  // make() runs (only the owner writes them). If make() throws, nothing is pushed.
+  template <class Make>
+  void push_made(Make&& make) {
+    const std::int64_t b = bottom_.load(std::memory_order_relaxed);  // relaxed: owner-only
+    ring* r = ring_.load(std::memory_order_relaxed);                 // relaxed: owner-only
+    if (!has_room(b, r)) [[unlikely]]
+      r = grow(r, top_seen_, b);
+    r->store(b, make());
+#if defined(MAGPIE_TSAN)
+    bottom_.store(b + 1, std::memory_order_seq_cst);
+#else
+    // release fence: as in push, the slot write happens-before a thief that reads bottom b+1.
+    std::atomic_thread_fence(std::memory_order_release);
+    bottom_.store(b + 1, std::memory_order_relaxed);  // relaxed: ordered by the fence above
+#endif
+  }
+
   void push(T v, bool reserved = false) {
     // relaxed: only the owner writes bottom.
     const std::int64_t b = bottom_.load(std::memory_order_relaxed);
@@ -242,6 +260,13 @@ class deque_owner {
   void reserve() { d_->reserve(); }
   /// Pushes after reserve() made room: never allocates, never throws.
   void push_reserved(T v) noexcept { d_->push(v, true); }
+  /// Makes room (may throw std::bad_alloc), then pushes the item that make() returns; if make()
+  /// throws, nothing is pushed. Building the item between the two costs no second look at the
+  /// deque's state. Never blocks.
+  template <class Make>
+  void push_made(Make&& make) {
+    d_->push_made(std::forward<Make>(make));
+  }
   /// Takes the most recently pushed item (LIFO). Never allocates or blocks.
   bool pop(T& out) { return d_->pop(out); }
   bool empty_approx() const noexcept { return d_->empty_approx(); }
