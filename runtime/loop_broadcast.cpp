@@ -170,7 +170,9 @@ bool broadcast_possible(runtime_core& core) noexcept {
 }
 
 bool broadcast_post(runtime_core& core, broadcast_job& job) noexcept {
-  return job.pieces > 1 && core.loops.post(job);  // the caller asked broadcast_possible
+  if (job.pieces <= 1) return false;
+  job.group = tls_worker != nullptr ? tls_worker->current_group() : nullptr;
+  return core.loops.post(job);  // the caller asked broadcast_possible
 }
 
 void broadcast_finish(runtime_core& core, broadcast_job& job) {
@@ -188,6 +190,9 @@ bool worker::join_loop() {
   broadcast_job* job = core->loops.join();
   if (job == nullptr) return false;
   stop_searching();
+  // Pieces are not tasks, so they do not set the current group; between tasks it is the last
+  // task's, which may be gone. A group made in a piece takes the poster's as its parent.
+  current_group_ = job->group;
   counters.doing.got_busy();
   // More than one piece left: a sleeping worker would find something to take when it searches.
   if (job->next.load(std::memory_order_relaxed) + 1 < job->pieces) core->idle.wake_if_no_searcher();

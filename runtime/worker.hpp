@@ -78,8 +78,6 @@ class worker : public worker_base {
     return pool_.allocate();
   }
   void free_task(task* t) noexcept { pool_.release(t); }
-  /// The group of the task this worker is running (innermost), or null.
-  const group_state* current_group() const noexcept { return current_group_; }
   bool has_local_work() const noexcept;
   /// Tasks this worker is inside of (more than one when a task waits and helps).
   std::uint64_t running_tasks() const noexcept {

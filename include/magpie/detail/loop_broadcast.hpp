@@ -15,6 +15,8 @@
 
 namespace magpie::detail {
 
+struct group_state;
+
 class runtime_core;
 
 /// One loop over the offsets [0, n): how it is cut and what runs a piece. Pieces come in rounds
@@ -31,6 +33,10 @@ struct broadcast_job {
   std::size_t grain = 1;
   std::size_t participants = 1;
   std::size_t pieces = 0;  // broadcast_piece_count(n, grain, participants)
+  // The poster's current group (set by broadcast_post): the parent of groups made inside pieces
+  // that joiners run, as inside the poster's own. It outlives the job: the poster waits for
+  // every joiner to leave.
+  const group_state* group = nullptr;
   // The next piece to claim. relaxed: claims only divide the pieces; what a piece writes is
   // published by its participant leaving the board (release) before the caller returns.
   alignas(cache_line) std::atomic<std::size_t> next{0};

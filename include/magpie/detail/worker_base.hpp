@@ -134,6 +134,8 @@ struct worker_base {
   const group_state* enter_group(const group_state* g) noexcept {
     return std::exchange(current_group_, g);
   }
+  /// The group of the task this worker runs (innermost); between tasks, the last one's.
+  const group_state* current_group() const noexcept { return current_group_; }
 
   static void bump(std::atomic<std::uint64_t>& c) noexcept { single_writer_add(c); }
 
