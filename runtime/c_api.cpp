@@ -9,6 +9,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "c_status.hpp"
@@ -37,7 +38,19 @@ struct c_task {
   void operator()() const { fn(arg); }
 };
 
-bool to_priority(magpie_priority in, magpie::priority& out) noexcept {
+// A C caller may pass any int as an enum; C++ may not load an enum object holding a value
+// outside the enum's range (UBSan: invalid enum load). So the bytes are read as the underlying
+// integer, without an enum-typed load, and checked as an integer.
+template <class E>
+std::underlying_type_t<E> raw_value(const E& e) noexcept {
+  std::underlying_type_t<E> v{};
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
+
+using priority_value = std::underlying_type_t<magpie_priority>;
+
+bool to_priority(priority_value in, magpie::priority& out) noexcept {
   switch (in) {
     case MAGPIE_PRIORITY_NORMAL:
       out = magpie::priority::normal;
@@ -67,7 +80,7 @@ magpie_status convert(const magpie_config& in, magpie::config& out) {
     return c_invalid(create_with,
                      "config.struct_size is not sizeof(magpie_config): call "
                      "magpie_config_init before setting fields");
-  switch (in.pin) {
+  switch (raw_value(in.pin)) {
     case MAGPIE_PIN_COMPACT:
       out.pin = magpie::pinning::compact;
       break;
@@ -103,7 +116,7 @@ magpie_status query(const char* function, const magpie_runtime* rt, T* out, Get 
 
 // The checks every submit makes; MAGPIE_OK with `p` set when the call may go on.
 magpie_status check_submit(const char* function, const magpie_runtime* rt, magpie_task_fn fn,
-                           magpie_priority priority, magpie::priority& p) noexcept {
+                           priority_value priority, magpie::priority& p) noexcept {
   if (rt == nullptr) return c_invalid(function, "rt is NULL");
   if (fn == nullptr) return c_invalid(function, "fn is NULL");
   if (!to_priority(priority, p)) return c_invalid(function, "priority is not a magpie_priority");
@@ -113,7 +126,7 @@ magpie_status check_submit(const char* function, const magpie_runtime* rt, magpi
 // submit, try_submit and group_create for the C functions with and without a priority, each
 // reporting errors under the name of the function the user called.
 magpie_status submit(const char* function, magpie_runtime* rt, magpie_task_fn fn, void* arg,
-                     magpie_priority priority) {
+                     priority_value priority) {
   magpie::priority p{};
   if (const magpie_status s = check_submit(function, rt, fn, priority, p); s != MAGPIE_OK) return s;
   return c_guarded(function, [&] {
@@ -123,7 +136,7 @@ magpie_status submit(const char* function, magpie_runtime* rt, magpie_task_fn fn
 }
 
 magpie_status try_submit(const char* function, magpie_runtime* rt, magpie_task_fn fn, void* arg,
-                         magpie_priority priority) {
+                         priority_value priority) {
   magpie::priority p{};
   if (const magpie_status s = check_submit(function, rt, fn, priority, p); s != MAGPIE_OK) return s;
   return c_guarded(function, [&] {
@@ -135,7 +148,7 @@ magpie_status try_submit(const char* function, magpie_runtime* rt, magpie_task_f
   });
 }
 
-magpie_status group_create(const char* function, magpie_runtime* rt, magpie_priority priority,
+magpie_status group_create(const char* function, magpie_runtime* rt, priority_value priority,
                            magpie_group** out) {
   magpie::priority p{};
   if (rt == nullptr) return c_invalid(function, "rt is NULL");
@@ -261,7 +274,7 @@ magpie_status magpie_submit(magpie_runtime* rt, magpie_task_fn fn, void* arg) {
 
 magpie_status magpie_submit_priority(magpie_runtime* rt, magpie_task_fn fn, void* arg,
                                      magpie_priority priority) {
-  return submit("magpie_submit_priority", rt, fn, arg, priority);
+  return submit("magpie_submit_priority", rt, fn, arg, raw_value(priority));
 }
 
 magpie_status magpie_try_submit(magpie_runtime* rt, magpie_task_fn fn, void* arg) {
@@ -270,14 +283,16 @@ magpie_status magpie_try_submit(magpie_runtime* rt, magpie_task_fn fn, void* arg
 
 magpie_status magpie_try_submit_priority(magpie_runtime* rt, magpie_task_fn fn, void* arg,
                                          magpie_priority priority) {
-  return try_submit("magpie_try_submit_priority", rt, fn, arg, priority);
+  return try_submit("magpie_try_submit_priority", rt, fn, arg, raw_value(priority));
 }
 
 magpie_status magpie_submit_for(magpie_runtime* rt, magpie_task_fn fn, void* arg,
                                 uint64_t timeout_ns, magpie_priority priority) {
   constexpr const char* function = "magpie_submit_for";
   magpie::priority p{};
-  if (const magpie_status s = check_submit(function, rt, fn, priority, p); s != MAGPIE_OK) return s;
+  if (const magpie_status s = check_submit(function, rt, fn, raw_value(priority), p);
+      s != MAGPIE_OK)
+    return s;
   return c_guarded(function, [&] {
     if (rt->rt.submit_for(c_task{fn, arg}, to_duration(timeout_ns), p)) return MAGPIE_OK;
     return c_error(MAGPIE_ERROR_TIMEOUT, function, "no room in the queue (max_pending) in time");
@@ -290,7 +305,7 @@ magpie_status magpie_group_create(magpie_runtime* rt, magpie_group** out) {
 
 magpie_status magpie_group_create_priority(magpie_runtime* rt, magpie_priority priority,
                                            magpie_group** out) {
-  return group_create("magpie_group_create_priority", rt, priority, out);
+  return group_create("magpie_group_create_priority", rt, raw_value(priority), out);
 }
 
 magpie_status magpie_group_spawn(magpie_group* g, magpie_task_fn fn, void* arg) {
