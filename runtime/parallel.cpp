@@ -1,4 +1,6 @@
-#include "magpie/parallel.hpp"
+// The non-template parts of parallel loops (magpie/detail/lazy_split.hpp, on_runtime.hpp).
+#include "magpie/detail/lazy_split.hpp"
+#include "magpie/detail/on_runtime.hpp"
 
 #include "runtime_core.hpp"
 
