@@ -264,3 +264,77 @@ TEST_CASE("caller_joins with one searching worker: every index once, the sum exa
   CHECK(wrong == 0);
   CHECK(bad_sums == 0);
 }
+
+TEST_CASE("2-D loops while the others search: every cell once, from a worker and joining" *
+          doctest::timeout(300)) {
+  runtime rt(searching_workers(3));
+  const loop_options joins{0, partitioner::adaptive, true};
+  std::size_t wrong = 0;
+  const auto run = [&](std::size_t call, const loop_options& opts) {
+    const std::size_t rows = 1 + (call * 7919) % 97, cols = 1 + (call * 104'729) % 131;
+    std::vector<std::atomic<std::uint8_t>> seen(rows * cols);
+    parallel_for(rt, range2d{0, rows, 0, cols, 1 + call % 7, 1 + call % 11}, opts,
+                 [&](std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1) {
+                   for (std::size_t i = r0; i < r1; ++i)
+                     for (std::size_t j = c0; j < c1; ++j)
+                       seen[i * cols + j].fetch_add(1);
+                 });
+    for (auto& s : seen)
+      wrong += s.load() != 1 ? 1 : 0;
+  };
+  task_group g(rt);
+  g.spawn([&] {
+    for (std::size_t call = 0; call < scaled(1000); ++call)
+      run(call, {});
+  });
+  g.wait();
+  for (std::size_t call = 0; call < scaled(1000); ++call)
+    run(call, joins);
+  CHECK(wrong == 0);
+}
+
+TEST_CASE("parallel_invoke while the others search: every call once, exceptions, nesting" *
+          doctest::timeout(300)) {
+  runtime rt(searching_workers(3));
+  const loop_options joins{0, partitioner::adaptive, true};
+  std::size_t wrong = 0, caught = 0;
+  const auto run = [&](const loop_options& opts) {
+    for (std::size_t call = 0; call < scaled(1000); ++call) {
+      std::atomic<int> a{0}, b{0}, c{0}, d{0};
+      parallel_invoke(
+          rt, opts, [&] { a.fetch_add(1); }, [&] { b.fetch_add(1); }, [&] { c.fetch_add(1); },
+          [&] { d.fetch_add(1); });
+      wrong += (a.load() == 1 && b.load() == 1 && c.load() == 1 && d.load() == 1) ? 0 : 1;
+      try {
+        parallel_invoke(
+            rt, opts, [] {},
+            [call] {
+              if (call % 2 == 0) throw std::runtime_error("call");
+            });
+      } catch (const std::runtime_error&) {
+        ++caught;
+      }
+    }
+  };
+  task_group g(rt);
+  g.spawn([&] { run({}); });
+  g.wait();
+  run(joins);
+  CHECK(wrong == 0);
+  CHECK(caught == scaled(1000));
+  // Calls that run loops, and loops whose bodies invoke: the serial totals.
+  for (int rep = 0; rep < 20; ++rep) {
+    std::atomic<std::uint64_t> total{0};
+    parallel_invoke(
+        rt, joins,
+        [&] { parallel_for(rt, 0, 1000, [&](int i) { total.fetch_add(std::uint64_t(i)); }); },
+        [&] {
+          parallel_for(rt, range2d{0, 8, 0, 8, 1, 1},
+                       [&](std::size_t, std::size_t, std::size_t, std::size_t) {
+                         parallel_invoke(
+                             rt, [&] { total.fetch_add(1); }, [&] { total.fetch_add(2); });
+                       });
+        });
+    CHECK(total.load() == 999 * 1000 / 2 + 64 * 3);
+  }
+}

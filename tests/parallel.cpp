@@ -626,3 +626,199 @@ TEST_CASE("caller_joins after shutdown: the caller runs every piece itself" *
   CHECK(on_caller.load() == 10'000);
   CHECK_THROWS_AS(parallel_for(rt, 0, 10'000, 100, [](int) {}), runtime_closed);
 }
+
+TEST_CASE("2-D loops take the 1-D paths: every cell once on a worker, outside, and joining" *
+          doctest::timeout(120)) {
+  const loop_options joins{0, partitioner::adaptive, true};
+  const loop_options fixed_joins{0, partitioner::fixed, true};
+  for (std::size_t w : {1, 2, 5}) {
+    CAPTURE(w);
+    runtime rt(with_workers(w, pinning::none));
+    for (auto [rows, cols] :
+         {std::pair<std::size_t, std::size_t>{1, 1}, {1, 1000}, {1000, 1}, {3, 700}, {257, 129}}) {
+      CAPTURE(rows);
+      CAPTURE(cols);
+      run_tiles(rt, range2d{0, rows, 0, cols}, joins);
+      run_tiles(rt, range2d{2 % rows, rows, 1 % cols, cols}, fixed_joins);
+      for (const tile& t : run_tiles(rt, range2d{0, rows, 0, cols, 16, 8}, joins)) {
+        CHECK(t.r1 - t.r0 <= 16);
+        CHECK(t.c1 - t.c0 <= 8);
+      }
+      rt.async([&] { run_tiles(rt, range2d{0, rows, 0, cols, 4, 4}, joins); }).get();
+    }
+  }
+}
+
+TEST_CASE("caller_joins: a 2-D loop runs tiles on the calling thread too" * doctest::timeout(120)) {
+  runtime rt(with_workers(1, pinning::none));
+  gate busy;  // holds the only worker, so the caller must start the loop itself
+  rt.submit([&] { busy.pass(); });
+  busy.wait_entered();
+  const std::size_t rows = 300, cols = 200;
+  std::vector<std::atomic<int>> seen(rows * cols);
+  std::atomic<int> on_caller{0}, on_worker{0};
+  parallel_for(rt, range2d{0, rows, 0, cols, 10, 20}, loop_options{0, partitioner::adaptive, true},
+               [&](std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1) {
+                 for (std::size_t i = r0; i < r1; ++i)
+                   for (std::size_t j = c0; j < c1; ++j)
+                     seen[i * cols + j].fetch_add(1);
+                 if (current_worker() == -1) {
+                   if (on_caller.fetch_add(1) == 0) busy.release();  // now the worker may help
+                 } else {
+                   on_worker.fetch_add(1);
+                 }
+               });
+  int wrong = 0;
+  for (auto& s : seen)
+    wrong += s.load() != 1 ? 1 : 0;
+  CHECK(wrong == 0);
+  CHECK(on_caller.load() >= 1);
+  CHECK(on_caller.load() + on_worker.load() == 30 * 10);  // grain-sized tiles
+}
+
+TEST_CASE("2-D loops: a throwing tile reaches a joining caller; nested 2-D loops complete" *
+          doctest::timeout(120)) {
+  runtime rt(with_workers(2, pinning::none));
+  const loop_options joins{0, partitioner::adaptive, true};
+  std::atomic<int> ran{0};
+  CHECK_THROWS_WITH_AS(parallel_for(rt, range2d{0, 1000, 0, 1000, 10, 10}, joins,
+                                    [&](std::size_t r0, std::size_t, std::size_t c0, std::size_t) {
+                                      ran.fetch_add(1);
+                                      if (r0 == 500 && c0 == 500)
+                                        throw std::runtime_error("tile failed");
+                                    }),
+                       "tile failed", std::runtime_error);
+  CHECK(ran.load() <= 100 * 100);
+  CHECK_THROWS_WITH_AS(
+      parallel_for(rt, range2d{0, 10, 0, 10}, loop_options{4, partitioner::adaptive, true},
+                   [](std::size_t, std::size_t, std::size_t, std::size_t) {}),
+      "magpie::parallel_for: loop_options::grain must be 0 for a range2d (set "
+      "row_grain and col_grain)",
+      std::invalid_argument);
+  // Every outer tile runs an inner 2-D loop: the serial count of cells.
+  std::atomic<std::uint64_t> cells{0};
+  parallel_for(rt, range2d{0, 16, 0, 16, 4, 4}, joins,
+               [&](std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1) {
+                 parallel_for(rt, range2d{0, (r1 - r0) * 8, 0, (c1 - c0) * 8, 2, 2},
+                              [&](std::size_t a, std::size_t b, std::size_t c, std::size_t d) {
+                                cells.fetch_add((b - a) * (d - c));
+                              });
+               });
+  CHECK(cells.load() == 16 * 16 * 64);
+}
+
+namespace {
+
+// parallel_invoke of `count` calls (1 to 6) that each count themselves in `calls`.
+void invoke_counted(runtime& rt, loop_options opts, int count,
+                    std::vector<std::atomic<int>>& calls) {
+  const auto c = [&calls](std::size_t k) { return [&calls, k] { calls[k].fetch_add(1); }; };
+  switch (count) {
+    case 1:
+      parallel_invoke(rt, opts, c(0));
+      break;
+    case 2:
+      parallel_invoke(rt, opts, c(0), c(1));
+      break;
+    case 3:
+      parallel_invoke(rt, opts, c(0), c(1), c(2));
+      break;
+    case 4:
+      parallel_invoke(rt, opts, c(0), c(1), c(2), c(3));
+      break;
+    case 5:
+      parallel_invoke(rt, opts, c(0), c(1), c(2), c(3), c(4));
+      break;
+    default:
+      parallel_invoke(rt, opts, c(0), c(1), c(2), c(3), c(4), c(5));
+      break;
+  }
+}
+
+// Every one of 1 to 6 calls runs once per parallel_invoke, `rounds` times over.
+std::size_t invoke_wrong(runtime& rt, loop_options opts, std::size_t rounds) {
+  std::size_t wrong = 0;
+  for (std::size_t round = 0; round < rounds; ++round) {
+    for (int count = 1; count <= 6; ++count) {
+      std::vector<std::atomic<int>> calls(static_cast<std::size_t>(count));
+      invoke_counted(rt, opts, count, calls);
+      for (auto& k : calls)
+        wrong += k.load() != 1 ? 1 : 0;
+    }
+  }
+  return wrong;
+}
+
+}  // namespace
+
+TEST_CASE("parallel_invoke: every call once on a worker, outside, and joining" *
+          doctest::timeout(120)) {
+  const loop_options joins{0, partitioner::adaptive, true};
+  for (std::size_t w : {1, 2, 5}) {
+    CAPTURE(w);
+    runtime rt(with_workers(w, pinning::none));
+    CHECK(invoke_wrong(rt, {}, 50) == 0);
+    CHECK(invoke_wrong(rt, joins, 50) == 0);
+    CHECK(rt.async([&] { return invoke_wrong(rt, {}, 50); }).get() == 0);
+    CHECK(rt.async([&] { return invoke_wrong(rt, joins, 50); }).get() == 0);
+  }
+}
+
+TEST_CASE("parallel_invoke: exceptions in every path, a 1-D grain refused, nesting" *
+          doctest::timeout(120)) {
+  runtime rt(with_workers(2, pinning::none));
+  const loop_options joins{0, partitioner::adaptive, true};
+  const auto throws = [] { throw std::runtime_error("call failed"); };
+  for (const loop_options& opts : {loop_options{}, joins}) {
+    CHECK_THROWS_WITH_AS(parallel_invoke(
+                             rt, opts, [] {}, throws),
+                         "call failed", std::runtime_error);
+    CHECK_THROWS_WITH_AS(parallel_invoke(
+                             rt, opts, throws, [] {}, [] {}),
+                         "call failed", std::runtime_error);
+    CHECK_THROWS_WITH_AS(parallel_invoke(rt, opts, throws), "call failed", std::runtime_error);
+    CHECK_THROWS_WITH_AS(rt.async([&] {
+                             parallel_invoke(
+                                 rt, opts, [] {}, throws);
+                           }).get(),
+                         "call failed", std::runtime_error);
+  }
+  CHECK_THROWS_WITH_AS(parallel_invoke(
+                           rt, loop_options{8}, [] {}, [] {}),
+                       "magpie::parallel_invoke: loop_options::grain must be 0 (each function is "
+                       "one piece)",
+                       std::invalid_argument);
+  // Loops inside calls and calls inside loops: the serial totals.
+  std::atomic<long> total{0};
+  parallel_invoke(
+      rt, joins, [&] { parallel_for(rt, 0, 1000, [&](int i) { total.fetch_add(i); }); },
+      [&] {
+        parallel_for(rt, 0, 100, [&](int) {
+          parallel_invoke(
+              rt, [&] { total.fetch_add(1); }, [&] { total.fetch_add(2); });
+        });
+      });
+  CHECK(total.load() == 999 * 1000 / 2 + 300);
+}
+
+TEST_CASE("parallel_invoke with caller_joins runs calls on the calling thread" *
+          doctest::timeout(120)) {
+  runtime rt(with_workers(1, pinning::none));
+  gate busy;  // holds the only worker: the caller must run the first call itself
+  rt.submit([&] { busy.pass(); });
+  busy.wait_entered();
+  std::atomic<int> on_caller{0}, runs{0};
+  const auto call = [&] {
+    runs.fetch_add(1);
+    if (current_worker() == -1 && on_caller.fetch_add(1) == 0) busy.release();
+  };
+  parallel_invoke(rt, loop_options{0, partitioner::adaptive, true}, call, call, call);
+  CHECK(runs.load() == 3);
+  CHECK(on_caller.load() >= 1);
+  rt.shutdown();  // afterwards a joining caller runs every call; a waiting one is refused
+  on_caller.store(0);
+  parallel_invoke(rt, loop_options{0, partitioner::adaptive, true}, call, call);
+  CHECK(on_caller.load() == 2);
+  CHECK_THROWS_WITH_AS(parallel_invoke(rt, call, call),
+                       "magpie::parallel_invoke: runtime is shut down", runtime_closed);
+}

@@ -123,26 +123,16 @@ void parallel_for(runtime& rt, R&& range, Body&& body) {
   parallel_for(rt, std::forward<R>(range), loop_options{}, std::forward<Body>(body));
 }
 
-/// body(row_begin, row_end, col_begin, col_end) on tiles covering `r`. `opts.part` chooses the
-/// partitioner; tile sizes come from r.row_grain / r.col_grain, so opts.grain must be 0.
+/// body(row_begin, row_end, col_begin, col_end) on tiles covering `r`, taking the paths of a 1-D
+/// loop: inline for one tile, the loop board when a worker searches, a joining caller with
+/// `opts.caller_joins`. `opts.part` chooses the partitioner; tile sizes come from r.row_grain /
+/// r.col_grain, so opts.grain must be 0.
 template <class Body>
 void parallel_for(runtime& rt, range2d r, loop_options opts, Body&& body) {
   static_assert(std::is_invocable_v<Body&, std::size_t, std::size_t, std::size_t, std::size_t>,
                 "magpie::parallel_for over a range2d: the body takes (row_begin, row_end, "
                 "col_begin, col_end)");
-  if (r.row_end < r.row_begin) {
-    MAGPIE_THROW(
-        std::invalid_argument("magpie::parallel_for: range2d rows reversed (row_end < row_begin)"));
-  }
-  if (r.col_end < r.col_begin) {
-    MAGPIE_THROW(
-        std::invalid_argument("magpie::parallel_for: range2d cols reversed (col_end < col_begin)"));
-  }
-  if (opts.grain != 0) {
-    MAGPIE_THROW(std::invalid_argument(
-        "magpie::parallel_for: loop_options::grain must be 0 for a range2d (set row_grain and "
-        "col_grain)"));
-  }
+  detail::check_range2d(r, opts);
   if (r.rows() == 0 || r.cols() == 0) return;
   const std::size_t workers = rt.worker_count();
   detail::tile_state t{
@@ -154,7 +144,7 @@ void parallel_for(runtime& rt, range2d r, loop_options opts, Body&& body) {
     body(r.row_begin, r.row_end, r.col_begin, r.col_end);  // one tile, inline
     return;
   }
-  detail::on_runtime(rt, "magpie::parallel_for", [&] { detail::for_tiles(t, r, body); });
+  detail::run_range2d(rt, t, r, opts.caller_joins, body);
 }
 
 template <class Body>
