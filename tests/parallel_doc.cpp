@@ -131,6 +131,35 @@ magpie::parallel_for(rt, magpie::range2d{0, rows, 0, cols, 32, 64},
   CHECK(wrong == 0);
 }
 
+TEST_CASE("guide: 2-D loops with a joining caller" * doctest::timeout(120)) {
+  magpie::runtime rt(with_workers(2, magpie::pinning::none));
+  // clang-format off
+const std::size_t rows = 300, cols = 200;
+std::vector<int> hits(rows * cols, 0);
+magpie::loop_options joins{0, magpie::partitioner::adaptive, true};
+magpie::parallel_for(rt, magpie::range2d{0, rows, 0, cols, 10, 20}, joins,
+                     [&](std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1) {
+                       // a 10 x 20 tile (the grid's), run by the caller or a worker
+                       for (std::size_t r = r0; r < r1; ++r)
+                         for (std::size_t c = c0; c < c1; ++c) ++hits[r * cols + c];
+                     });
+  // clang-format on
+  CHECK(std::all_of(hits.begin(), hits.end(), [](int h) { return h == 1; }));
+}
+
+TEST_CASE("guide: parallel_invoke with a joining caller" * doctest::timeout(120)) {
+  magpie::runtime rt(with_workers(2, magpie::pinning::none));
+  // clang-format off
+std::vector<int> a{5, 3, 4}, b{2, 9, 1}, c{8, 6, 7};
+magpie::loop_options joins{0, magpie::partitioner::adaptive, true};
+magpie::parallel_invoke(rt, joins, [&] { std::ranges::sort(a); }, [&] { std::ranges::sort(b); },
+                        [&] { std::ranges::sort(c); });
+  // clang-format on
+  CHECK(a == std::vector<int>{3, 4, 5});
+  CHECK(b == std::vector<int>{1, 2, 9});
+  CHECK(c == std::vector<int>{6, 7, 8});
+}
+
 TEST_CASE("guide: the calling thread taking part" * doctest::timeout(120)) {
   magpie::runtime rt(with_workers(2, magpie::pinning::none));
   // clang-format off
