@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -646,6 +647,28 @@ TEST_CASE("2-D loops take the 1-D paths: every cell once on a worker, outside, a
       }
       rt.async([&] { run_tiles(rt, range2d{0, rows, 0, cols, 4, 4}, joins); }).get();
     }
+  }
+}
+
+TEST_CASE("fixed 2-D loops with a joining caller: the same grain-sized grid on any worker count" *
+          doctest::timeout(120)) {
+  for (std::size_t w : {1, 2, 5}) {
+    CAPTURE(w);
+    runtime rt(with_workers(w, pinning::none));
+    std::vector<tile> t =
+        run_tiles(rt, range2d{0, 100, 0, 70, 16, 8}, loop_options{0, partitioner::fixed, true});
+    std::sort(t.begin(), t.end(), [](const tile& a, const tile& b) {
+      return a.r0 != b.r0 ? a.r0 < b.r0 : a.c0 < b.c0;
+    });
+    REQUIRE(t.size() == 7 * 9);  // ceil(100 / 16) rows of ceil(70 / 8) tiles
+    std::size_t off_grid = 0;
+    for (std::size_t k = 0; k < t.size(); ++k) {
+      const std::size_t r0 = (k / 9) * 16, c0 = (k % 9) * 8;
+      const bool same = t[k].r0 == r0 && t[k].r1 == std::min<std::size_t>(100, r0 + 16) &&
+                        t[k].c0 == c0 && t[k].c1 == std::min<std::size_t>(70, c0 + 8);
+      off_grid += same ? 0 : 1;
+    }
+    CHECK(off_grid == 0);
   }
 }
 
