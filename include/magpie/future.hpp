@@ -427,7 +427,8 @@ class shared_future {
     return wait_for(deadline - Clock::now());
   }
   /// Waits, then returns the value (the same object for every caller) or rethrows.
-  std::conditional_t<std::is_void_v<T>, void, const T&> get() const {
+  // add_lvalue_reference_t: `const T&` would be formed, and ill-formed, for T = void too.
+  std::conditional_t<std::is_void_v<T>, void, std::add_lvalue_reference_t<const T>> get() const {
     wait();
     if (state_->error) std::rethrow_exception(state_->error);
     if constexpr (!std::is_void_v<T>) return *state_->value;
