@@ -54,7 +54,7 @@ worker::worker(runtime_core& c, std::size_t i)
 
 bool worker::has_local_work() const noexcept {
   for (const lane_deque& l : lanes_)
-    if (!l.deque.empty_approx()) return true;
+    if (!l.owner.empty_approx()) return true;
   return false;
 }
 

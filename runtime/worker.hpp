@@ -86,7 +86,7 @@ class worker : public worker_base {
            counters.ran.load(std::memory_order_relaxed);
   }
   /// Tasks in this worker's deque of `lane` (approximate unless the worker is idle).
-  std::size_t queued(unsigned lane) const noexcept { return lanes_[lane].deque.size_approx(); }
+  std::size_t queued(unsigned lane) const noexcept { return lanes_[lane].owner.size_approx(); }
   ext::deque_thief<task*>& thief(unsigned lane) noexcept { return lanes_[lane].thief; }
   /// This worker's event ring, or null when config.trace is off.
   const trace_ring* trace() const noexcept { return trace_.get(); }

@@ -93,7 +93,7 @@ struct worker_base {
   template <class F>
   task* push_untimed(F&& f) {
     static_assert(fits_inline<std::decay_t<F>>);
-    ext::deque_owner<task*>& d = lanes_[normal_lane].owner;
+    ext::owned_deque<task*>& d = lanes_[normal_lane].owner;
     d.reserve();
     task* t = pool_.allocate();
     build_task(*t, std::forward<F>(f), nullptr);
@@ -109,7 +109,7 @@ struct worker_base {
   /// otherwise leaves the deque as it was. Never throws.
   template <class Match>
   bool take_back(const Match& is_it) noexcept {
-    ext::deque_owner<task*>& d = lanes_[normal_lane].owner;
+    ext::owned_deque<task*>& d = lanes_[normal_lane].owner;
     task* t = nullptr;
     if (!d.pop(t)) return false;
     if (!is_it(*t)) [[unlikely]] {
@@ -182,9 +182,8 @@ struct worker_base {
   [[gnu::noinline]] MAGPIE_API void wake_one() noexcept;
 
   struct lane_deque {
-    ext::chase_lev_deque<task*> deque;
-    ext::deque_owner<task*> owner{deque};
-    ext::deque_thief<task*> thief{deque};
+    ext::owned_deque<task*> owner;  // holds the deque: no pointer to follow per push or pop
+    ext::deque_thief<task*> thief{owner.shared()};
   };
   // Owner-only state (thieves use lanes_[i].thief).
   std::array<lane_deque, lane_count> lanes_;
