@@ -475,7 +475,8 @@ inline void worker::execute(task* t) {
   }
   run(t, g);
   worker_counters::bump(counters.ran);  // also the stall monitor's marker (activity.hpp)
-  finish_ran(t, g, (origin & 2) != 0);
+  pool_.release_empty(t);
+  finish_ran(g, (origin & 2) != 0);
 }
 
 // execute() for a task that next_own_task just popped: the attention word was zero (so no
@@ -501,6 +502,7 @@ inline void worker::execute_own(task* t) {
 }
 
 void worker::execute_unusual(task* t, group_state* g) {
+  const std::uint64_t t_origin = t->origin;  // read before the block goes back to the pool
   if (core->canceling() || (g != nullptr && g->cancel_requested())) {
     // A racing cancel may let one more task start, which cancel() allows.
     skip(t, g);
@@ -518,24 +520,26 @@ void worker::execute_unusual(task* t, group_state* g) {
     run(t, g);
   }
   worker_counters::bump(counters.ran);
-  finish(t, g);
+  pool_.release_empty(t);  // run_then_release left `ops` set: not a task to destroy any more
+  if (g != nullptr) finish_ran(g, (t_origin & 2) != 0);
 }
 
 // Leaves current_group_ at g: it is read only inside tasks, each of which sets it first, so the
-// waits that run tasks inside a task restore it once when they return (help_until_done).
+// waits that run tasks inside a task restore it once when they return (help_until_done). The
+// caller gives t's block back with release_empty (run_then_release).
 inline void worker::run(task* t, group_state* g) {
   current_group_ = g;
   worker_counters::bump(counters.begun);
   try {
-    t->run();
+    t->run_then_release();
   } catch (...) {
     on_exception(g, std::current_exception());
   }
 }
 
-// finish() for a group task that ran (its callable is gone already); `local`: home-counted.
-inline void worker::finish_ran(task* t, group_state* g, bool local) noexcept {
-  pool_.release_empty(t);
+// Counts a group task that ran finished (its block is back in the pool already); `local`:
+// home-counted.
+inline void worker::finish_ran(group_state* g, bool local) noexcept {
   if (local && g->home == this) {
     g->finish_home();
   } else {

@@ -152,7 +152,7 @@ class worker : public worker_base {
   void skip(task* t, group_state* g) noexcept;
   void run(task* t, group_state* g);
   void finish(task* t, group_state* g) noexcept;
-  void finish_ran(task* t, group_state* g, bool local) noexcept;
+  void finish_ran(group_state* g, bool local) noexcept;
   void note_steal(std::size_t victim, unsigned lane, steal_distance d) noexcept;
   void record_latency(const task& t) noexcept;
   void on_exception(group_state* g, std::exception_ptr e);

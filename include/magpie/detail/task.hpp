@@ -77,6 +77,10 @@ struct alignas(16) task {
     ops = nullptr;
     o->run(this);
   }
+  /// run() for a task whose block goes back with task_pool::release_empty right after (also
+  /// when it threw): `ops` is left as it was, which saves run()'s store, so the block must not
+  /// be discarded or destroyed as a task afterwards.
+  void run_then_release() { ops->run(this); }
   /// Destroys the callable without invoking it (no-op when empty).
   void discard() noexcept {
     if (ops == nullptr) return;
