@@ -466,9 +466,9 @@ inline void worker::execute(task* t) {
   // tracing is a flag of the attention word.
   const std::uint64_t origin = t->origin;
   auto* g = reinterpret_cast<group_state*>(origin & ~std::uint64_t{7});
-  // A null group with bit 0 clear: a coroutine's resumption (push_untimed), run untimed.
-  const bool unusual =
-      (origin & 1) != 0 || g == nullptr || core->attention() != 0 || g->tree_may_be_canceled();
+  // Bit 0 clear: a group task (task.hpp), so g is not null.
+  MAGPIE_DEBUG_CHECK((origin & 1) != 0 || g != nullptr);
+  const bool unusual = (origin & 1) != 0 || core->attention() != 0 || g->tree_may_be_canceled();
   if (unusual) [[unlikely]] {
     execute_unusual(t, t->group());
     return;
@@ -486,7 +486,8 @@ inline void worker::execute(task* t) {
 inline void worker::execute_own(task* t) {
   const std::uint64_t origin = t->origin;
   auto* g = reinterpret_cast<group_state*>(origin & ~std::uint64_t{7});
-  if ((origin & 1) != 0 || g == nullptr || g->tree_may_be_canceled()) [[unlikely]] {
+  MAGPIE_DEBUG_CHECK((origin & 1) != 0 || g != nullptr);  // as in execute
+  if ((origin & 1) != 0 || g->tree_may_be_canceled()) [[unlikely]] {
     execute_unusual(t, t->group());
     return;
   }
@@ -508,7 +509,7 @@ void worker::execute_unusual(task* t, group_state* g) {
     skip(t, g);
     return;
   }
-  if (t->detached()) record_latency(*t);  // group tasks are not timed (see stats.hpp)
+  if (t->timed()) record_latency(*t);  // group tasks are not timed (see stats.hpp), nor resumptions
   if (trace_ != nullptr) {
     // A task is recorded when it ends, with its start: one event, and a task still running (or
     // stuck) is simply not in the trace yet.

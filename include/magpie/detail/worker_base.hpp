@@ -87,8 +87,8 @@ struct worker_base {
       wake_one();
   }
 
-  /// Pushes f as a task of no group, not timed, to this worker's normal deque: a coroutine's
-  /// resumption (magpie/coro.hpp). F must fit inline and be nothrow-movable. Throws
+  /// Pushes f as a task of no group, not timed (stamp 0), to this worker's normal deque: a
+  /// coroutine's resumption (magpie/coro.hpp). F must fit inline and be nothrow-movable. Throws
   /// std::bad_alloc with nothing accepted.
   template <class F>
   task* push_untimed(F&& f) {
@@ -97,6 +97,7 @@ struct worker_base {
     d.reserve();
     task* t = pool_.allocate();
     build_task(*t, std::forward<F>(f), nullptr);
+    t->stamp(normal_lane, 0);
     bump(spawned);
     d.push_reserved(t);
     notify_after_push();
