@@ -264,6 +264,7 @@ task* worker::search(const Done& done) {
   // waker for its CPU (on a machine with no spare core, a delay in every wake-up), so
   // wake a worker on another CPU to search instead, and park.
   counters.doing.went_idle();  // a run of work ends here (busy time is counted per run)
+  pool_.trim();                // back to the cap (release_own_empty may have passed it)
   if (hand_off_) {
     hand_off_ = false;
     if (!searching_ && core->idle.hand_off_search(bound_cpu)) return nullptr;
@@ -493,7 +494,7 @@ inline void worker::execute_own(task* t) {
   }
   run(t, g);
   worker_counters::bump(counters.ran);  // also the stall monitor's marker (activity.hpp)
-  pool_.release_empty(t);
+  pool_.release_own_empty(t);           // only this worker pushes to its deque, from its own pool
   if ((origin & 2) != 0) {
     MAGPIE_DEBUG_CHECK(g->home == this);
     g->finish_home();
