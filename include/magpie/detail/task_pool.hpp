@@ -14,7 +14,7 @@ namespace magpie::detail {
 
 class task_pool {
  public:
-  static constexpr std::size_t max_cached = 1024;  // 64 KiB per worker at most
+  static constexpr std::size_t max_cached = 1024;  // 64 KiB per idle worker at most (see above)
 
   task_pool() = default;
   task_pool(const task_pool&) = delete;
