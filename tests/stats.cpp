@@ -354,6 +354,7 @@ TEST_CASE("a task blocked past stall_threshold is reported once and flagged unti
     CHECK(log.get().size() == round);
     g.release();
     REQUIRE(eventually([&] { return !rt.stats().workers[w].stalled; }));
+    rt.wait_idle();  // the task may still be in g.pass(): let it end before `g` leaves scope
   }
   rt.shutdown();
   CHECK(log.get().size() == 2);
