@@ -368,9 +368,13 @@ class when_all_vector_awaiter {
   join_counter join_;
 };
 
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_empty_task(const char* who) {
+  MAGPIE_THROW(std::invalid_argument(std::string(who) + ": empty task (moved from?)"));
+}
+// The check inline, the message out of line (cold), so that when_all inlines into its caller.
 inline void require_task(bool nonempty, const char* who) {
-  if (!nonempty)
-    MAGPIE_THROW(std::invalid_argument(std::string(who) + ": empty task (moved from?)"));
+  if (!nonempty) [[unlikely]]
+    throw_empty_task(who);
 }
 
 }  // namespace detail
