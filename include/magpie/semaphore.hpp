@@ -8,12 +8,14 @@
 #include <type_traits>
 #include <utility>
 
+#include "magpie/detail/semaphore_acquire.hpp"
 #include "magpie/detail/semaphore_state.hpp"
 #include "magpie/detail/submit.hpp"
 #include "magpie/detail/task.hpp"
 #include "magpie/errors.hpp"
 #include "magpie/export.hpp"
 #include "magpie/runtime.hpp"
+#include "magpie/semaphore_units.hpp"
 #include "magpie/task_group.hpp"
 
 namespace magpie {
@@ -71,6 +73,18 @@ class MAGPIE_API semaphore {
     if (r.kind == detail::slot::closed)
       MAGPIE_THROW(runtime_closed("magpie::semaphore::spawn: runtime is shut down"));
     start(r, w, std::forward<F>(f), &g, g.lane, who);
+  }
+
+  /// For coroutines: `auto units = co_await sem.acquire(w);` suspends the coroutine (holding no
+  /// worker) until `weight` units are free, queued FIFO with the waiting tasks, and returns them
+  /// as a semaphore_units that gives them back when destroyed (also when the coroutine throws).
+  /// With units free and nobody waiting it does not suspend. The coroutine resumes on the
+  /// worker that gave the units back (lane `p`). If shutdown(cancel) discards the resumption,
+  /// the co_await throws runtime_closed. Throws std::invalid_argument for a weight of 0 or above
+  /// capacity().
+  [[nodiscard]] detail::sem_acquire_awaiter acquire(std::size_t weight,
+                                                    priority p = priority::normal) {
+    return {*state_, state_->checked_weight(weight, "magpie::semaphore::acquire"), p};
   }
 
   /// Units free now (0 while set_capacity's lowering waits for running tasks). Never blocks.

@@ -37,6 +37,13 @@ class sem_ticket {
     w_ = w;
   }
   void disarm() noexcept { s_ = nullptr; }
+  /// Hands the units to `to` (unarmed), leaving this one unarmed.
+  void move_to(sem_ticket& to) noexcept {
+    to.s_ = std::exchange(s_, nullptr);
+    to.w_ = w_;
+  }
+  bool armed() const noexcept { return s_ != nullptr; }
+  std::uint32_t weight() const noexcept { return s_ != nullptr ? w_ : 0; }
 
  private:
   semaphore_state* s_ = nullptr;
