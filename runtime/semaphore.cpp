@@ -92,9 +92,13 @@ bool semaphore_state::take_or_queue(task& t, std::uint32_t w, priority lane, tic
       // granted_locked and here did not: if the head fits now, pump below.
       const std::uint64_t u = word_.fetch_or(waiters_bit, std::memory_order_acq_rel);
       head_may_fit = used(u) + w <= cap(u);
+      // Counted as launching before we unlock: the bit then stays set until our pump ends, so
+      // the destructor waits for it (a coroutine queued here may be resumed, and free the
+      // semaphore, before this thread's pump starts).
+      if (head_may_fit) ++launching_;
     }
   }
-  if (head_may_fit) pump(0);
+  if (head_may_fit) pump(0, true);
   return true;
 }
 
@@ -107,10 +111,11 @@ bool semaphore_state::take_or_queue(task& t, std::uint32_t w, priority lane, tic
 // uses the semaphore once it is freed. (Meanwhile a fast-path acquirer sees the bit and takes
 // the slow path, which grants at once when the queue is empty.)
 // `returning`: units a ticket gives back, returned under the first hold of the mutex.
-void semaphore_state::pump(std::uint32_t returning) noexcept {
+// `counted`: the caller already counted this pump in launching_.
+void semaphore_state::pump(std::uint32_t returning, bool counted) noexcept {
   worker* const self = worker_of(core);
   std::array<waiter, pump_batch> granted;
-  bool launching = false;  // this pump is counted in launching_
+  bool launching = counted;  // this pump is counted in launching_
   for (;;) {
     std::size_t n = 0;
     {

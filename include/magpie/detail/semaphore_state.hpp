@@ -149,7 +149,7 @@ class MAGPIE_API semaphore_state final : public held_source {
   static std::uint64_t used(std::uint64_t u) noexcept { return u & 0xffffffffu; }
   static std::uint64_t cap(std::uint64_t u) noexcept { return (u >> 32) & max_capacity; }
   bool granted_locked(std::uint32_t w) noexcept;
-  void pump(std::uint32_t returning) noexcept;
+  void pump(std::uint32_t returning, bool counted = false) noexcept;
   /// On a worker, under mu_: queues a granted waiter on its deque; false if out of memory.
   bool launch_local(worker& self, waiter& next) noexcept;
   /// Queues a granted waiter (or discards it, its units returned: the pump looks again).

@@ -27,6 +27,9 @@ class strand_schedule_awaiter : resumable {
     if (r.kind == slot::closed)
       MAGPIE_THROW(runtime_closed(std::string(who) + ": runtime is shut down"));
     slot_guard guard(s_->core, r);
+    // Our resumption may run, and the coroutine free the strand, before push returns (another
+    // producer's count can release our node first): keep the state alive until then.
+    const std::shared_ptr<strand_state> keep = s_->shared_from_this();
     std::unique_ptr<strand_node> node(s_->make_node());
     build_task(node->item, resume_job(*this), nullptr);
     guard.disarm();
