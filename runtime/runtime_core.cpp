@@ -222,7 +222,7 @@ void runtime_core::set_active_workers(std::size_t n) {
     attention_.fetch_and(~attention_inactive, std::memory_order_relaxed);
   }
   idle.set_active(n);
-  idle.notify_one();  // work queued while fewer workers were active may want the new ones
+  idle.wake_after_publish();  // work queued while fewer workers were active may want the new ones
 }
 
 bool runtime_core::has_visible_work() const noexcept {

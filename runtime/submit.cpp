@@ -114,7 +114,7 @@ void runtime_core::submit_injected(task& t, reservation r, priority p) {
     if (g != nullptr) finish_group_task(*g);
     throw std::bad_alloc();
   }
-  idle.notify_one();
+  idle.wake_after_publish();
   end_submit(*r.from);
 }
 

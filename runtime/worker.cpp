@@ -27,10 +27,10 @@ constinit thread_local worker_base* tls_worker = nullptr;
 void worker_base::push_side(task* t, unsigned lane) noexcept {
   static_cast<worker*>(this)->note_side_push();
   lanes_[lane].owner.push_reserved(t);
-  notify_after_push();
+  wake_after_push();
 }
 
-void worker_base::wake_one() noexcept {
+void worker_base::wake_after_push_slow() noexcept {
   // Without membarrier a push reads idle_set::push_word's constant and lands here every time:
   // this fence is then its half of a symmetric Dekker pair with the parkers' full fence.
   if (!core->idle.asymmetric()) full_fence();
@@ -253,7 +253,7 @@ task* worker::from_injector(unsigned lane) {
     if (lane != normal_lane) ++side_tasks_;
     lanes_[lane].owner.push(batch[i]);  // may grow; the pool blocks are already taken
   }
-  if (n > 1) core->idle.notify_one();
+  if (n > 1) core->idle.wake_after_publish();
   core->made_room(n);
   return batch[0];
 }
@@ -355,7 +355,7 @@ void worker::stop_searching() noexcept {
   searching_ = false;
   // The last searcher wakes another if work is still visible, so a burst spreads one worker at
   // a time (Tokio, Go), but a lone task does not pay for a futex wake before it starts.
-  // The fence pairs with an injector producer's (idle_set::notify_one): either it saw us
+  // The fence pairs with an injector producer's (idle_set::wake_after_publish): either it saw us
   // searching and our re-check below sees its task, or it saw no searcher and woke someone
   // itself. Against a worker's light push it is best effort (docs/design.md): the task then
   // waits for its owner, or for the heavy barrier of the next worker that goes to sleep.
@@ -577,7 +577,7 @@ std::uint64_t worker::next_random() noexcept {
 void finish_group_task(group_state& g) noexcept {
   idle_set& idle = g.core->idle;  // read before the decrement: `g` may die right after it
   const group_state* key = &g;
-  if (g.finish_shared()) idle.notify_group(key);
+  if (g.finish_shared()) idle.wake_group_waiters(key);
 }
 
 }  // namespace magpie::detail

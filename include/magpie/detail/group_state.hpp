@@ -76,7 +76,7 @@ struct group_state {
     single_writer_add_release(home_pending, std::int64_t{-1});
   }
   /// Any other finisher. Returns true if the caller must wake the group's sleeping waiters
-  /// (idle_set::notify_group). Touches nothing in the group after its RMW.
+  /// (idle_set::wake_group_waiters). Touches nothing in the group after its RMW.
   [[nodiscard]] bool finish_shared() noexcept {
     // acq_rel: release publishes this task's effects to the waiter that sees the count reach
     // zero; acquire orders it after the waiter's announcement it read.
