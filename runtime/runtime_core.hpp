@@ -122,11 +122,11 @@ class runtime_core {
   /// thread): counted for config.on_discard, which shutdown calls later on its own thread, and
   /// its group `g` (if any) marked canceled so that its waiters learn of it. Never calls user
   /// code. The caller destroys the callable and finishes the task in its group.
-  void note_discard(group_state* g, priority lane) noexcept;
+  void note_discard(group_state* g, priority prio) noexcept;
   /// Drops a task that was accepted but held outside the queues (a semaphore's waiting task, a
   /// strand's queued task): destroys it unrun and counts it as discarded, as if shutdown had
   /// taken it from a queue. Any thread, any lock but the idle set's.
-  void discard_held(task& t, priority lane) noexcept;
+  void discard_held(task& t, priority prio) noexcept;
   std::vector<int> worker_cpus() const;
 
   alignas(cache_line) std::atomic<std::int64_t> attention_{0};
@@ -147,7 +147,7 @@ class runtime_core {
   shutdown_report tally() const noexcept;
   bool quiet();
   void discard_queued() noexcept;
-  void discard(task& t, priority lane) noexcept;
+  void discard(task& t, priority prio) noexcept;
   shutdown_report shutdown_locked(shutdown_mode mode,
                                   std::chrono::steady_clock::time_point drain_deadline,
                                   bool& joined);

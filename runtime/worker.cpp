@@ -452,8 +452,8 @@ void worker::record_latency(const task& t) noexcept {
 // Cold: kept out of execute's frame.
 [[gnu::noinline, gnu::cold]] void worker::skip(task* t, group_state* g) noexcept {
   const bool discarding = core->canceling();
-  const priority lane = g != nullptr ? g->lane : static_cast<priority>(t->lane());
-  if (discarding) core->note_discard(g, lane);
+  const priority prio = g != nullptr ? g->prio : priority_of(t->lane());
+  if (discarding) core->note_discard(g, prio);
   worker_counters::bump(discarding ? counters.discarded : counters.canceled);
   current_group_ = g;  // the callable's destructor is user code, as a task is (see run)
   finish(t, g);        // destroys the callable unrun
@@ -510,7 +510,7 @@ void worker::execute_unusual(task* t, group_state* g) {
   if (trace_ != nullptr) {
     // A task is recorded when it ends, with its start: one event, and a task still running (or
     // stuck) is simply not in the trace yet.
-    const unsigned lane = g != nullptr ? lane_of(g->lane) : t->lane();
+    const unsigned lane = g != nullptr ? lane_of(g->prio) : t->lane();
     const std::uint64_t from = clock_ticks();
     run(t, g);
     trace_->task(from, clock_ticks(), lane);

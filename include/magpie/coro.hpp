@@ -396,17 +396,17 @@ namespace detail {
 class schedule_awaiter : resumable {
  public:
   schedule_awaiter(runtime& rt, priority p) noexcept
-      : core_(&detail::runtime_access::core(rt)), lane_(p) {}
+      : core_(&detail::runtime_access::core(rt)), prio_(p) {}
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) {
     handle = h;
-    resume_on(*core_, *this, lane_, false, "magpie::schedule");
+    resume_on(*core_, *this, prio_, false, "magpie::schedule");
   }
   void await_resume() const { check_resumed("magpie::schedule"); }
 
  private:
   runtime_core* core_;
-  priority lane_;
+  priority prio_;
 };
 
 }  // namespace detail
@@ -502,7 +502,7 @@ inline void task_group::spawn(magpie::task<void> t) {
   p.done = &detail::group_root;
   state_.add_shared();
   MAGPIE_TRY {
-    detail::resume_on(*state_.core, p, state_.lane, false, "magpie::task_group::spawn");
+    detail::resume_on(*state_.core, p, state_.prio, false, "magpie::task_group::spawn");
   }
   MAGPIE_CATCH(...) {
     detail::end_group_task(state_);

@@ -70,7 +70,7 @@ class MAGPIE_API semaphore {
     const detail::reservation r = detail::reserve_slot(state_->core, true, false);
     if (r.kind == detail::slot::closed)
       MAGPIE_THROW(runtime_closed("magpie::semaphore::spawn: runtime is shut down"));
-    start(r, w, std::forward<F>(f), &g, g.lane, who);
+    start(r, w, std::forward<F>(f), &g, g.prio, who);
   }
 
   /// Units free now (0 while set_capacity's lowering waits for running tasks). Never blocks.

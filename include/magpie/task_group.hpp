@@ -106,7 +106,7 @@ class MAGPIE_API task_group {
     const detail::reservation r = detail::reserve_slot(*state_.core, true, false);
     if (r.kind == detail::slot::closed)
       MAGPIE_THROW(runtime_closed("magpie::task_group::spawn: runtime is shut down"));
-    detail::submit_callable(*state_.core, r, std::forward<F>(f), &state_, state_.lane);
+    detail::submit_callable(*state_.core, r, std::forward<F>(f), &state_, state_.prio);
   }
 
  public:

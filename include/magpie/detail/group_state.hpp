@@ -45,7 +45,7 @@ struct group_state {
       : core(&c),
         home(home_worker),
         local_spawner(p == priority::normal ? home_worker : nullptr),
-        lane(p),
+        prio(p),
         parent(parent_group),
         root(parent_group != nullptr ? parent_group->root : this) {}
   group_state(const group_state&) = delete;
@@ -181,7 +181,7 @@ struct group_state {
   // The home while the group's tasks go to the normal lane and it has no limit, else null: a
   // spawn from it takes the shortest path (worker_base::spawn_local).
   worker_base* local_spawner;
-  const priority lane;              // the lane its tasks are queued in
+  const priority prio;              // the priority its tasks are queued at (lane_of: the lane)
   const group_state* const parent;  // null for a root
   const group_state* const root;    // outermost ancestor (this for a root)
   // On the root: some group of this tree was canceled, so cancel_requested must walk the chain.

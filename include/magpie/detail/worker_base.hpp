@@ -43,7 +43,7 @@ struct worker_base {
   void spawn(group_state& g, F&& f) {
     if (this == g.local_spawner) {
       spawn_local(g, std::forward<F>(f));
-    } else if (g.lane != priority::normal) {
+    } else if (g.prio != priority::normal) {
       spawn_side(g, std::forward<F>(f));
     } else {
       lanes_[normal_lane].owner.reserve();  // grow first: the push must not throw
@@ -170,7 +170,7 @@ struct worker_base {
   }
   template <class F>
   [[gnu::noinline]] void spawn_side(group_state& g, F&& f) {
-    const unsigned lane = lane_of(g.lane);
+    const unsigned lane = lane_of(g.prio);
     lanes_[lane].owner.reserve();
     push(build(g, std::forward<F>(f), g.home == this), lane);
   }
