@@ -112,7 +112,7 @@ group_limiter::launched group_limiter::launch(task& item) noexcept {
   try {
     r = reserve_slot(core, true, false);
   } catch (...) {
-    item.discard();
+    item.reset();
     finish_group_task(group_);
     return launched::failed_slot_unused;
   }
@@ -123,7 +123,7 @@ group_limiter::launched group_limiter::launch(task& item) noexcept {
                     priority::normal);
   } catch (...) {
     // The job was destroyed unrun, and its ticket gave the slot back.
-    item.discard();
+    item.reset();
     result = launched::failed;
   }
   finish_group_task(group_);  // the waiting count; a launched job holds its own

@@ -391,8 +391,8 @@ void runtime_core::stop_and_join() noexcept {
 
 shutdown_report runtime_core::tally() const noexcept {
   shutdown_report r;
-  r.discarded = discarded_by_shutdown_.load(std::memory_order_relaxed);  // relaxed: see discard
-  r.discarded += discarded_held_.load(std::memory_order_relaxed);        // relaxed: see there
+  r.discarded = discarded_swept_.load(std::memory_order_relaxed);  // relaxed: see discard_swept
+  r.discarded += discarded_held_.load(std::memory_order_relaxed);  // relaxed: see there
   for (const auto& w : workers_) {
     // relaxed: the workers were joined, which orders their last writes before these reads.
     r.ran += w->counters.ran.load(std::memory_order_relaxed);

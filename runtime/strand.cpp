@@ -210,7 +210,7 @@ void strand_state::discard_all() noexcept {
     for (std::uint64_t i = 0; i < avail; ++i) {
       std::unique_ptr<strand_node> node(pop_wait());
       if (first) {
-        node->item.discard();
+        node->item.reset();
         first = false;
       } else {
         core.discard_held(node->item, prio);

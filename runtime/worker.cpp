@@ -450,7 +450,7 @@ void worker::record_latency(const task& t) noexcept {
 
 // Drops a task unrun: canceled (its group's tree was canceled) or discarded (shutdown(cancel)).
 // Cold: kept out of execute's frame.
-[[gnu::noinline, gnu::cold]] void worker::skip(task* t, group_state* g) noexcept {
+[[gnu::noinline, gnu::cold]] void worker::skip_or_discard(task* t, group_state* g) noexcept {
   const bool discarding = core->canceling();
   const priority prio = g != nullptr ? g->prio : priority_of(t->lane());
   if (discarding) core->note_discard(g, prio);
@@ -503,7 +503,7 @@ inline void worker::execute_own(task* t) {
 void worker::execute_unusual(task* t, group_state* g) {
   if (core->canceling() || (g != nullptr && g->cancel_requested())) {
     // A racing cancel may let one more task start, which cancel() allows.
-    skip(t, g);
+    skip_or_discard(t, g);
     return;
   }
   if (t->detached()) record_latency(*t);  // group tasks are not timed (see stats.hpp)

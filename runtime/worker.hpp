@@ -149,7 +149,7 @@ class worker : public worker_base {
   [[gnu::always_inline]] void execute(task* t);
   [[gnu::always_inline]] void execute_own(task* t);
   [[gnu::noinline]] void execute_unusual(task* t, group_state* g);
-  void skip(task* t, group_state* g) noexcept;
+  void skip_or_discard(task* t, group_state* g) noexcept;
   void run(task* t, group_state* g);
   void finish(task* t, group_state* g) noexcept;
   void finish_ran(task* t, group_state* g, bool local) noexcept;
