@@ -18,6 +18,7 @@
 #include "latency_recorder.hpp"
 #include "magpie/detail/cache_line.hpp"
 #include "magpie/detail/group_state.hpp"
+#include "magpie/detail/group_wait.hpp"  // finish_group_task, defined in worker.cpp
 #include "magpie/detail/single_writer.hpp"
 #include "magpie/detail/task.hpp"
 #include "magpie/detail/worker_base.hpp"
@@ -179,9 +180,5 @@ inline worker* this_worker() noexcept {
 inline worker* worker_of(const runtime_core& core) noexcept {
   return static_cast<worker*>(worker_base_of(core));
 }
-
-/// Marks one task of `g` counted in its word finished; wakes its waiters if it was the last.
-/// Never touches `g` after the decrement that may let a waiter return and destroy it.
-void finish_group_task(group_state& g) noexcept;
 
 }  // namespace magpie::detail

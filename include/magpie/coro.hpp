@@ -487,7 +487,7 @@ class group_completion final : public completion {
     group_state& g = const_cast<group_state&>(*p.scope);
     if (p.error) g.record_error(std::exchange(p.error, nullptr));
     p.handle.destroy();
-    end_group_task(g);  // touches nothing in g after the decrement
+    finish_group_task(g);  // touches nothing in g after the decrement
     return std::noop_coroutine();
   }
 };
@@ -505,7 +505,7 @@ inline void task_group::spawn(magpie::task<void> t) {
     detail::resume_on(*state_.core, p, state_.prio, false, "magpie::task_group::spawn");
   }
   MAGPIE_CATCH(...) {
-    detail::end_group_task(state_);
+    detail::finish_group_task(state_);
     MAGPIE_RETHROW;
   }
   static_cast<void>(t.release());  // the frame frees itself when it ends
