@@ -1,4 +1,4 @@
-#include "magpie/detail/group_limit.hpp"
+#include "group_limiter.hpp"
 
 #include "magpie/detail/submit.hpp"
 #include "magpie/errors.hpp"
@@ -28,6 +28,18 @@ struct limited_job {
 };
 
 }  // namespace
+
+void group_limiter_deleter::operator()(group_limiter* l) const noexcept {
+  std::default_delete<group_limiter>{}(l);
+}
+
+group_limiter_ptr make_group_limiter(group_state& g, std::size_t limit) {
+  return group_limiter_ptr(std::make_unique<group_limiter>(g, limit).release());
+}
+
+void spawn_limited(group_limiter& l, task&& item) {
+  l.spawn(std::move(item));
+}
 
 group_limiter::~group_limiter() = default;
 

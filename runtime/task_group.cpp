@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "group_limiter.hpp"
 #include "runtime_core.hpp"
 #include "wait_group.hpp"
 
@@ -53,7 +54,7 @@ void task_group::set_limit(std::size_t limit) {
     throw std::invalid_argument("magpie::task_group::set_limit: the limit must be at least 1");
   }
   if (limiter_ == nullptr) {
-    limiter_ = std::make_unique<detail::group_limiter>(state_, limit);
+    limiter_ = detail::make_group_limiter(state_, limit);
     state_.local_spawner = nullptr;  // spawns now go through the limiter
   } else {
     limiter_->set_limit(limit);

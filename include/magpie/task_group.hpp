@@ -100,7 +100,7 @@ class MAGPIE_API task_group {
     if (limiter_ != nullptr) {
       detail::task item;  // type-erased here; the limiter decides when it runs
       detail::build_task(item, std::forward<F>(f), nullptr);
-      limiter_->spawn(std::move(item));
+      detail::spawn_limited(*limiter_, std::move(item));
       return;
     }
     const detail::reservation r = detail::reserve_slot(*state_.core, true, false);
@@ -141,7 +141,7 @@ class MAGPIE_API task_group {
 
  private:
   detail::group_state state_;
-  std::unique_ptr<detail::group_limiter> limiter_;  // set by set_limit
+  detail::group_limiter_ptr limiter_;  // set by set_limit
 };
 
 }  // namespace magpie
