@@ -1,3 +1,6 @@
+// Over the ~400-line mark on purpose: the dispatch loop (run_until and its Done-templated search
+// and park) and the task execution it inlines (execute, execute_own, run, finish_ran,
+// finish_group_task) form one hot path, which must stay in one unit to inline without LTO.
 #include "worker.hpp"
 
 #include <chrono>
