@@ -29,14 +29,6 @@ struct limited_job {
 
 }  // namespace
 
-void group_limiter_deleter::operator()(group_limiter* l) const noexcept {
-  std::default_delete<group_limiter>{}(l);
-}
-
-group_limiter_ptr make_group_limiter(group_state& g, std::size_t limit) {
-  return group_limiter_ptr(std::make_unique<group_limiter>(g, limit).release());
-}
-
 void spawn_limited(group_limiter& l, task&& item) {
   l.spawn(std::move(item));
 }

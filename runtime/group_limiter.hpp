@@ -1,6 +1,6 @@
 // The concurrency limit of a task_group (task_group::set_limit): at most `limit` of the group's
 // tasks run at once; the others wait here, inside the group, without occupying a worker.
-// task_group.hpp sees only the opaque handle of magpie/detail/group_limit.hpp: its queue and
+// task_group.hpp sees only the opaque type of magpie/detail/group_limit.hpp: its queue and
 // mutex stay out of every user's includes.
 #pragma once
 
@@ -55,8 +55,5 @@ class group_limiter {
   std::size_t limit_;         // guarded by mu_
   std::size_t running_ = 0;   // guarded by mu_: slots held by jobs (queued or running)
 };
-
-/// A new limiter for `g` (task_group::set_limit).
-group_limiter_ptr make_group_limiter(group_state& g, std::size_t limit);
 
 }  // namespace magpie::detail

@@ -354,6 +354,7 @@ TEST_CASE("a task blocked past stall_threshold is reported once and flagged unti
     CHECK(log.get().size() == round);
     g.release();
     REQUIRE(eventually([&] { return !rt.stats().workers[w].stalled; }));
+    rt.wait_idle();  // the task may still be in g.pass(): let it end before `g` leaves scope
   }
   rt.shutdown();
   CHECK(log.get().size() == 2);
@@ -375,6 +376,9 @@ TEST_CASE("an on_stall handler that throws does not stop the monitor") {
     REQUIRE(eventually([&] { return calls.load() == round; }));
     g.release();
     REQUIRE(eventually([&] { return !rt.stats().workers[0].stalled; }));
+    // The task may still be inside g.pass() after the flag clears: let it end before `g` goes
+    // out of scope (the next round's gate takes its place on this stack).
+    rt.wait_idle();
   }
 }
 

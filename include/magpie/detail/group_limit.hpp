@@ -1,10 +1,8 @@
-// The concurrency limit of a task_group (task_group::set_limit) as task_group.hpp sees it: an
-// opaque handle. The limiter itself, with its queue and mutex, is runtime/group_limiter.hpp, so
-// that <deque> and <mutex> reach no user through task_group.hpp (tests/header_hygiene.cpp).
-// An unlimited group pays what it did with the class inline: a null check in ~task_group.
+// The concurrency limit of a task_group (task_group::set_limit) as the public headers see it: an
+// opaque type. The limiter itself, with its queue and mutex, is runtime/group_limiter.hpp, so
+// that <deque> and <mutex> reach no user through task_group.hpp (tests/header_hygiene.cpp). It
+// is owned by group_extras, whose destructor is out of line, and reached only when set.
 #pragma once
-
-#include <memory>
 
 #include "magpie/detail/task.hpp"
 #include "magpie/export.hpp"
@@ -12,12 +10,6 @@
 namespace magpie::detail {
 
 class group_limiter;
-
-struct group_limiter_deleter {
-  MAGPIE_API void operator()(group_limiter* l) const noexcept;
-};
-/// A task_group's limiter; null while the group has no limit.
-using group_limiter_ptr = std::unique_ptr<group_limiter, group_limiter_deleter>;
 
 /// Runs `item` (built with no group) as a task of the limiter's group now if a slot is free, else
 /// queues it. Throws runtime_closed after shutdown, std::bad_alloc; either way nothing was
