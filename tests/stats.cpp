@@ -155,6 +155,7 @@ for w in ws:
     assert w["stalled"] is False
 assert d["queued"] == {"high": 0, "normal": 0, "low": 0}, d["queued"]
 assert d["pending"] == 0
+assert d["semaphore_waiting"] == 0 and d["strand_queued"] == 0, d
 n = d["latency"]["normal"]
 assert n["count"] == 301, n
 assert sum(b["count"] for b in n["buckets"]) == n["count"]
