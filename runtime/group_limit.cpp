@@ -1,4 +1,4 @@
-#include "magpie/detail/group_limit.hpp"
+#include "group_limiter.hpp"
 
 #include "magpie/detail/submit.hpp"
 #include "magpie/errors.hpp"
@@ -28,6 +28,10 @@ struct limited_job {
 };
 
 }  // namespace
+
+void spawn_limited(group_limiter& l, task&& item) {
+  l.spawn(std::move(item));
+}
 
 group_limiter::~group_limiter() = default;
 
@@ -112,7 +116,7 @@ group_limiter::launched group_limiter::launch(task& item) noexcept {
   try {
     r = reserve_slot(core, true, false);
   } catch (...) {
-    item.discard();
+    item.reset();
     finish_group_task(group_);
     return launched::failed_slot_unused;
   }
@@ -123,7 +127,7 @@ group_limiter::launched group_limiter::launch(task& item) noexcept {
                     priority::normal);
   } catch (...) {
     // The job was destroyed unrun, and its ticket gave the slot back.
-    item.discard();
+    item.reset();
     result = launched::failed;
   }
   finish_group_task(group_);  // the waiting count; a launched job holds its own

@@ -6,6 +6,7 @@
 #include <new>
 #include <utility>
 
+#include "group_limiter.hpp"  // ~group_extras destroys the limiter
 #include "magpie/detail/group_extras.hpp"
 #include "runtime_core.hpp"
 

@@ -55,8 +55,4 @@ bool wait_group_until(group_state& g, time_point deadline, const char* who) {
   return wait_group(g, deadline, who);
 }
 
-void end_group_task(group_state& g) noexcept {
-  finish_group_task(g);
-}
-
 }  // namespace magpie::detail

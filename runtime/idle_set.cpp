@@ -46,7 +46,7 @@ bool idle_set::may_have_light_pushers(std::uint64_t after) const noexcept {
   return searching(after) + sleeping(after) < workers_;
 }
 
-void idle_set::notify_one() noexcept {
+void idle_set::wake_after_publish() noexcept {
   // seq_cst fence: the producer's half of the Dekker pair with prepare_park (see the header).
   // Producers that are not the pushing worker (the injector, batch moves) use a full fence.
   full_fence();
@@ -141,7 +141,7 @@ bool idle_set::prepare_park(parker& p, bool was_searching, const group_state* wa
     sleepers_.push_back(&p);
     if (p.is_worker) {
       const std::uint64_t delta = one_sleeping - (was_searching ? one_searching : 0);
-      // seq_cst: the sleeper's half of the Dekker pair with notify_one.
+      // seq_cst: the sleeper's half of the Dekker pair with wake_after_publish.
       const std::uint64_t before = state_.fetch_add(delta, std::memory_order_seq_cst);
       MAGPIE_DEBUG_CHECK(!was_searching || searching(before) >= 1);
       MAGPIE_DEBUG_CHECK(sleeping(before) < workers_);
@@ -189,7 +189,7 @@ bool idle_set::commit_park_until(parker& p, std::chrono::steady_clock::time_poin
   return true;
 }
 
-void idle_set::notify_group(const group_state* g) {
+void idle_set::wake_group_waiters(const group_state* g) {
   std::lock_guard lock(mu_);
   for (std::size_t i = sleepers_.size(); i-- > 0;) {
     if (sleepers_[i]->waiting_on == g) wake_locked(i);

@@ -14,6 +14,8 @@
 // pays only a compiler barrier, and the parker a membarrier call, once per sleep, and only while
 // another worker runs (may_have_light_pushers). Producers off the workers (the injector) use a
 // full fence. The mutex guards only the lists.
+// Naming: every function that may wake a sleeper is wake_* (wake_after_publish, wake_all, ...;
+// worker_base::wake_after_push on the push path); notify_* is left to std and the futex word.
 #pragma once
 
 #include <atomic>
@@ -52,7 +54,8 @@ class idle_set {
   /// The word a worker reads after pushing a task with only a light barrier: the state word
   /// (searching | sleeping << 32) where parkers use membarrier; else a constant that looks like
   /// "nobody searches, someone sleeps", so that every push takes the out-of-line path, which
-  /// fences and reads the state word (worker_base::wake_one). The push path has no branch on it.
+  /// fences and reads the state word (worker_base::wake_after_push_slow). The push path has no
+  /// branch on it.
   const std::atomic<std::uint64_t>& push_word() const noexcept {
     return asymmetric_ ? state_ : always_look_;
   }
@@ -72,7 +75,7 @@ class idle_set {
   void set_active(std::size_t n);
 
   /// After publishing a task: wake one sleeper if nobody is searching. Lock-free unless it wakes.
-  void notify_one() noexcept;
+  void wake_after_publish() noexcept;
   /// Wakes a sleeper if nobody searches, without the fence (caller already ordered its writes).
   void wake_if_no_searcher() noexcept;
 
@@ -107,7 +110,7 @@ class idle_set {
 
   /// Wakes every thread waiting on `g`'s completion. `g` may already be destroyed: it is only
   /// compared, never dereferenced.
-  void notify_group(const group_state* g);
+  void wake_group_waiters(const group_state* g);
   /// Returns once any wake-up in progress has finished touching its parker (so a parker on the
   /// stack may be destroyed).
   void sync() { std::lock_guard lock(mu_); }

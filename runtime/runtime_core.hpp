@@ -119,15 +119,15 @@ class runtime_core {
   /// switches to cancel and returns without joining if only running tasks are left.
   shutdown_report shutdown(shutdown_mode mode,
                            std::chrono::steady_clock::time_point drain_deadline);
-  /// The bookkeeping of every task dropped unrun by shutdown (by a worker or by shutdown's own
-  /// thread): counted for config.on_discard, which shutdown calls later on its own thread, and
-  /// its group `g` (if any) marked canceled so that its waiters learn of it. Never calls user
-  /// code. The caller destroys the callable and finishes the task in its group.
-  void note_discard(group_state* g, priority lane) noexcept;
+  /// The bookkeeping of every discard (the word's one meaning: discard.cpp's header): counted
+  /// for config.on_discard, which shutdown calls later on its own thread, and its group `g` (if
+  /// any) marked canceled so that its waiters learn of it. Never calls user code. The caller
+  /// destroys the callable and finishes the task in its group.
+  void note_discard(group_state* g, priority prio) noexcept;
   /// Drops a task that was accepted but held outside the queues (a semaphore's waiting task, a
   /// strand's queued task): destroys it unrun and counts it as discarded, as if shutdown had
   /// taken it from a queue. Any thread, any lock but the idle set's.
-  void discard_held(task& t, priority lane) noexcept;
+  void discard_held(task& t, priority prio) noexcept;
   std::vector<int> worker_cpus() const;
 
   alignas(cache_line) std::atomic<std::int64_t> attention_{0};
@@ -149,7 +149,7 @@ class runtime_core {
   shutdown_report tally() const noexcept;
   bool quiet();
   void discard_queued() noexcept;
-  void discard(task& t, priority lane) noexcept;
+  void discard_swept(task& t, priority prio) noexcept;  // shutdown's thread, from a queue
   shutdown_report shutdown_locked(shutdown_mode mode,
                                   std::chrono::steady_clock::time_point drain_deadline,
                                   bool& joined);
@@ -173,8 +173,8 @@ class runtime_core {
   epoch_signal quiesce_;
   std::mutex shutdown_mu_;
   bool joined_ = false;
-  std::atomic<std::uint64_t> discarded_by_shutdown_{0};  // written under shutdown_mu_
-  std::atomic<std::uint64_t> discarded_held_{0};         // discard_held, from any thread
+  std::atomic<std::uint64_t> discarded_swept_{0};  // written under shutdown_mu_
+  std::atomic<std::uint64_t> discarded_held_{0};   // discard_held, from any thread
   // Discards not yet passed to config.on_discard, per lane (see deliver_discards).
   std::array<std::atomic<std::uint64_t>, lane_count> undelivered_discards_{};
   shutdown_report report_;

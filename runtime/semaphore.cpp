@@ -72,7 +72,7 @@ bool semaphore_state::granted_locked(std::uint32_t w) noexcept {
   return false;
 }
 
-bool semaphore_state::take_or_queue(task& t, std::uint32_t w, priority lane, ticket_fn ticket,
+bool semaphore_state::take_or_queue(task& t, std::uint32_t w, priority prio, ticket_fn ticket,
                                     group_state* g, const char* who) {
   bool head_may_fit = false;
   {
@@ -84,7 +84,7 @@ bool semaphore_state::take_or_queue(task& t, std::uint32_t w, priority lane, tic
     }
     if (queue_.empty() && granted_locked(w)) return false;
     const bool first = queue_.empty();
-    queue_.push_back(waiter{std::move(t), w, lane, ticket});  // throws: nothing queued
+    queue_.push_back(waiter{std::move(t), w, prio, ticket});  // throws: nothing queued
     if (g != nullptr) g->add_shared();  // before any releaser can pop it (it needs mu_)
     waiting_.store(queue_.size(), std::memory_order_relaxed);  // relaxed: a statistic
     if (first) {
@@ -157,7 +157,7 @@ bool semaphore_state::launch_local(worker& self, waiter& next) noexcept {
   }
   reservation r{slot::local, {}};
   r.block = block;
-  submit_built(core, r, next.item, next.lane);  // noexcept for a local slot
+  submit_built(core, r, next.item, next.prio);  // noexcept for a local slot
   return true;
 }
 
@@ -175,7 +175,7 @@ void semaphore_state::launch(waiter& next) noexcept {
   }
   if (r.kind == slot::local || r.kind == slot::injector) {
     try {
-      submit_built(core, r, next.item, next.lane);
+      submit_built(core, r, next.item, next.prio);
     } catch (...) {
       // The injector could not allocate: the task was destroyed unrun (its ticket gave the units
       // back). Dropped, as docs/errors.md says.
@@ -184,7 +184,7 @@ void semaphore_state::launch(waiter& next) noexcept {
   }
   next.ticket(next.item).disarm();
   word_.fetch_sub(next.weight, std::memory_order_acq_rel);  // acq_rel: as release()
-  core.discard_held(next.item, next.lane);
+  core.discard_held(next.item, next.prio);
 }
 
 void semaphore_state::set_capacity(std::size_t n) {
@@ -214,8 +214,8 @@ void semaphore_state::set_capacity(std::size_t n) {
   pump(0);
 }
 
-void submit_built(runtime_core& core, reservation r, task& t, priority lane) {
-  const priority p = t.group() != nullptr ? t.group()->lane : lane;
+void submit_built(runtime_core& core, reservation r, task& t, priority prio) {
+  const priority p = t.group() != nullptr ? t.group()->prio : prio;
   if (r.kind == slot::local) {
     *r.block = std::move(t);
     core.submit_local(r.block, p);

@@ -362,7 +362,7 @@ runtime_stats runtime_core::stats() const {
   }
   out.pending = cfg_.max_pending != 0 ? inj.pending() : in_injector;
   // relaxed: a single writer (the shutdown thread); a snapshot wants a recent value.
-  out.discarded_by_shutdown = discarded_by_shutdown_.load(std::memory_order_relaxed);
+  out.discarded_by_shutdown = discarded_swept_.load(std::memory_order_relaxed);
   // relaxed: a statistic. Held tasks (semaphores, strands) dropped outside the queues.
   out.discarded_by_shutdown += discarded_held_.load(std::memory_order_relaxed);
   out.semaphore_waiting = holders.sum(held_source::kind::semaphore);

@@ -55,8 +55,8 @@ class strand_runner {
         continue;  // no block for it: run the next batch here instead
       }
       runtime_core& core = s_->core;  // read before s_ moves into the argument
-      const priority lane = s_->lane;
-      submit_callable(core, r, strand_runner(std::move(s_)), nullptr, lane);
+      const priority prio = s_->prio;
+      submit_callable(core, r, strand_runner(std::move(s_)), nullptr, prio);
       return;
     }
   }
@@ -69,7 +69,7 @@ class strand_runner {
 }  // namespace
 
 strand_state::strand_state(runtime_core& c, priority p)
-    : held_source(kind::strand), core(c), lane(p), tail_(&stub_), head_(&stub_) {
+    : held_source(kind::strand), core(c), prio(p), tail_(&stub_), head_(&stub_) {
   core.holders.add(*this);
 }
 
@@ -131,7 +131,7 @@ void strand_state::push(strand_node* node, reservation r) {
     return;
   }
   // If the injector cannot take the runner, destroying it drops what is queued (errors.md).
-  submit_callable(core, r, strand_runner(shared_from_this()), nullptr, lane);
+  submit_callable(core, r, strand_runner(shared_from_this()), nullptr, prio);
 }
 
 // Vyukov's intrusive MPSC pop: null when empty or when a producer has swapped the tail but not
@@ -210,10 +210,10 @@ void strand_state::discard_all() noexcept {
     for (std::uint64_t i = 0; i < avail; ++i) {
       std::unique_ptr<strand_node> node(pop_wait());
       if (first) {
-        node->item.discard();
+        node->item.reset();
         first = false;
       } else {
-        core.discard_held(node->item, lane);
+        core.discard_held(node->item, prio);
       }
     }
     if (count_.fetch_sub(avail, std::memory_order_acq_rel) == avail) return;  // as run_batch

@@ -109,12 +109,12 @@ void runtime_core::submit_injected(task& t, reservation r, priority p) {
   if (t.group() == nullptr) t.stamp(lane_of(p), clock_ticks());
   if (!inj.push(*r.from, std::move(t), lane_of(p))) {
     group_state* g = t.group();
-    t.discard();
+    t.reset();
     release(r);
     if (g != nullptr) finish_group_task(*g);
     throw std::bad_alloc();
   }
-  idle.notify_one();
+  idle.wake_after_publish();
   end_submit(*r.from);
 }
 

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "group_limiter.hpp"
 #include "runtime_core.hpp"
 #include "wait_group.hpp"
 

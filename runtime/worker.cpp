@@ -1,3 +1,6 @@
+// Over the ~400-line mark on purpose: the dispatch loop (run_until and its Done-templated search
+// and park) and the task execution it inlines (execute, execute_own, run, finish_ran,
+// finish_group_task) form one hot path, which must stay in one unit to inline without LTO.
 #include "worker.hpp"
 
 #include <chrono>
@@ -27,10 +30,10 @@ constinit thread_local worker_base* tls_worker = nullptr;
 void worker_base::push_side(task* t, unsigned lane) noexcept {
   static_cast<worker*>(this)->note_side_push();
   lanes_[lane].owner.push_reserved(t);
-  notify_after_push();
+  wake_after_push();
 }
 
-void worker_base::wake_one() noexcept {
+void worker_base::wake_after_push_slow() noexcept {
   // Without membarrier a push reads idle_set::push_word's constant and lands here every time:
   // this fence is then its half of a symmetric Dekker pair with the parkers' full fence.
   if (!core->idle.asymmetric()) full_fence();
@@ -253,7 +256,7 @@ task* worker::from_injector(unsigned lane) {
     if (lane != normal_lane) ++side_tasks_;
     lanes_[lane].owner.push(batch[i]);  // may grow; the pool blocks are already taken
   }
-  if (n > 1) core->idle.notify_one();
+  if (n > 1) core->idle.wake_after_publish();
   core->made_room(n);
   return batch[0];
 }
@@ -356,7 +359,7 @@ void worker::stop_searching() noexcept {
   searching_ = false;
   // The last searcher wakes another if work is still visible, so a burst spreads one worker at
   // a time (Tokio, Go), but a lone task does not pay for a futex wake before it starts.
-  // The fence pairs with an injector producer's (idle_set::notify_one): either it saw us
+  // The fence pairs with an injector producer's (idle_set::wake_after_publish): either it saw us
   // searching and our re-check below sees its task, or it saw no searcher and woke someone
   // itself. Against a worker's light push it is best effort (docs/design.md): the task then
   // waits for its owner, or for the heavy barrier of the next worker that goes to sleep.
@@ -451,10 +454,10 @@ void worker::record_latency(const task& t) noexcept {
 
 // Drops a task unrun: canceled (its group's tree was canceled) or discarded (shutdown(cancel)).
 // Cold: kept out of execute's frame.
-[[gnu::noinline, gnu::cold]] void worker::skip(task* t, group_state* g) noexcept {
+[[gnu::noinline, gnu::cold]] void worker::skip_or_discard(task* t, group_state* g) noexcept {
   const bool discarding = core->canceling();
-  const priority lane = g != nullptr ? g->lane : static_cast<priority>(t->lane());
-  if (discarding) core->note_discard(g, lane);
+  const priority prio = g != nullptr ? g->prio : priority_of(t->lane());
+  if (discarding) core->note_discard(g, prio);
   worker_counters::bump(discarding ? counters.discarded : counters.canceled);
   current_group_ = g;  // the callable's destructor is user code, as a task is (see run)
   finish(t, g);        // destroys the callable unrun
@@ -507,14 +510,14 @@ void worker::execute_unusual(task* t, group_state* g) {
   const std::uint64_t t_origin = t->origin;  // read before the block goes back to the pool
   if (core->canceling() || (g != nullptr && g->cancel_requested())) {
     // A racing cancel may let one more task start, which cancel() allows.
-    skip(t, g);
+    skip_or_discard(t, g);
     return;
   }
   if (t->timed()) record_latency(*t);  // group tasks are not timed (see stats.hpp), nor resumptions
   if (trace_ != nullptr) {
     // A task is recorded when it ends, with its start: one event, and a task still running (or
     // stuck) is simply not in the trace yet.
-    const unsigned lane = g != nullptr ? lane_of(g->lane) : t->lane();
+    const unsigned lane = g != nullptr ? lane_of(g->prio) : t->lane();
     const std::uint64_t from = clock_ticks();
     run(t, g);
     trace_->task(from, clock_ticks(), lane);
@@ -583,7 +586,7 @@ std::uint64_t worker::next_random() noexcept {
 void finish_group_task(group_state& g) noexcept {
   idle_set& idle = g.core->idle;  // read before the decrement: `g` may die right after it
   const group_state* key = &g;
-  if (g.finish_shared()) idle.notify_group(key);
+  if (g.finish_shared()) idle.wake_group_waiters(key);
 }
 
 }  // namespace magpie::detail

@@ -18,6 +18,7 @@
 #include "latency_recorder.hpp"
 #include "magpie/detail/cache_line.hpp"
 #include "magpie/detail/group_state.hpp"
+#include "magpie/detail/group_wait.hpp"  // finish_group_task, defined in worker.cpp
 #include "magpie/detail/single_writer.hpp"
 #include "magpie/detail/task.hpp"
 #include "magpie/detail/worker_base.hpp"
@@ -149,7 +150,7 @@ class worker : public worker_base {
   [[gnu::always_inline]] void execute(task* t);
   [[gnu::always_inline]] void execute_own(task* t);
   [[gnu::noinline]] void execute_unusual(task* t, group_state* g);
-  void skip(task* t, group_state* g) noexcept;
+  void skip_or_discard(task* t, group_state* g) noexcept;
   void run(task* t, group_state* g);
   void finish(task* t, group_state* g) noexcept;
   void finish_ran(group_state* g, bool local) noexcept;
@@ -179,9 +180,5 @@ inline worker* this_worker() noexcept {
 inline worker* worker_of(const runtime_core& core) noexcept {
   return static_cast<worker*>(worker_base_of(core));
 }
-
-/// Marks one task of `g` counted in its word finished; wakes its waiters if it was the last.
-/// Never touches `g` after the decrement that may let a waiter return and destroy it.
-void finish_group_task(group_state& g) noexcept;
 
 }  // namespace magpie::detail

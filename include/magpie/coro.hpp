@@ -402,17 +402,17 @@ namespace detail {
 class schedule_awaiter : resumable {
  public:
   schedule_awaiter(runtime& rt, priority p) noexcept
-      : core_(&detail::runtime_access::core(rt)), lane_(p) {}
+      : core_(&detail::runtime_access::core(rt)), prio_(p) {}
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) {
     handle = h;
-    resume_on(*core_, *this, lane_, false, "magpie::schedule");
+    resume_on(*core_, *this, prio_, false, "magpie::schedule");
   }
   void await_resume() const { check_resumed("magpie::schedule"); }
 
  private:
   runtime_core* core_;
-  priority lane_;
+  priority prio_;
 };
 
 }  // namespace detail
@@ -493,7 +493,7 @@ class group_completion final : public completion {
     group_state& g = const_cast<group_state&>(*p.scope);
     if (p.error) g.record_error(std::exchange(p.error, nullptr));
     p.handle.destroy();
-    end_group_task(g);  // touches nothing in g after the decrement
+    finish_group_task(g);  // touches nothing in g after the decrement
     return std::noop_coroutine();
   }
 };
@@ -508,10 +508,10 @@ inline void task_group::spawn(magpie::task<void> t) {
   p.done = &detail::group_root;
   state_.add_shared();
   MAGPIE_TRY {
-    detail::resume_on(*state_.core, p, state_.lane, false, "magpie::task_group::spawn");
+    detail::resume_on(*state_.core, p, state_.prio, false, "magpie::task_group::spawn");
   }
   MAGPIE_CATCH(...) {
-    detail::end_group_task(state_);
+    detail::finish_group_task(state_);
     MAGPIE_RETHROW;
   }
   static_cast<void>(t.release());  // the frame frees itself when it ends

@@ -137,7 +137,7 @@ class async_job {
           runtime_closed("magpie::future: the task was discarded by shutdown(cancel)"));
     }
 #endif
-    end_group_task(state_->group);  // the state itself lives on in state_ until after this
+    finish_group_task(state_->group);  // the state itself lives on in state_ until after this
     state_->mark_ready();
   }
 
@@ -175,7 +175,7 @@ std::shared_ptr<future_state<T>> make_future_state(runtime_core& core) {
 /// holds a reference to the state across the call.
 template <class T>
 void complete_future_state(future_state<T>& s) noexcept {
-  end_group_task(s.group);
+  finish_group_task(s.group);
   s.mark_ready();
 }
 

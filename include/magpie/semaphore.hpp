@@ -67,7 +67,7 @@ class MAGPIE_API semaphore {
     if (g.core != &state_->core)
       MAGPIE_THROW(
           std::invalid_argument("magpie::semaphore::spawn: the group belongs to another runtime"));
-    start(w, std::forward<F>(f), &g, g.lane, false, who);
+    start(w, std::forward<F>(f), &g, g.prio, false, who);
   }
 
   /// For coroutines: `auto units = co_await sem.acquire(w);` suspends the coroutine (holding no

@@ -108,13 +108,13 @@ class MAGPIE_API task_group {
     if (limiter != nullptr) {
       detail::task item;  // type-erased here; the limiter decides when it runs
       detail::build_task(item, std::forward<F>(f), nullptr);
-      limiter->spawn(std::move(item));
+      detail::spawn_limited(*limiter, std::move(item));
       return;
     }
     const detail::reservation r = detail::reserve_slot(*state_.core, true, false);
     if (r.kind == detail::slot::closed)
       MAGPIE_THROW(runtime_closed("magpie::task_group::spawn: runtime is shut down"));
-    detail::submit_callable(*state_.core, r, std::forward<F>(f), &state_, state_.lane);
+    detail::submit_callable(*state_.core, r, std::forward<F>(f), &state_, state_.prio);
   }
 
  public:

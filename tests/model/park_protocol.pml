@@ -215,7 +215,7 @@ proctype producer() {
   od
 }
 
-/* A worker pushing to its own deque (notify_after_push): publish into its store buffer;
+/* A worker pushing to its own deque (wake_after_push): publish into its store buffer;
  * compiler barrier; read state, possibly before the store is visible; wake one if nobody
  * searches (wake_one_slow's mutex drains the buffer). Then it stays busy in its task for good,
  * or it stops running: its RMW on the state word (start_searching or prepare_park) drains its
@@ -260,7 +260,7 @@ proctype worker(byte me) {
 #if G > 0
   if
   :: me == HOME ->
-     /* the home's task spawns G tasks of its group (add_home; push; notify_after_push)... */
+     /* the home's task spawns G tasks of its group (add_home; push; wake_after_push)... */
      n = 0;
      do
      :: n < G ->
@@ -506,7 +506,7 @@ execute:
        wcount--
      };
      if
-     :: notify ->                    /* notify_group */
+     :: notify ->                    /* wake_group_waiters */
         notify = false;
         atomic {
           if
@@ -538,7 +538,7 @@ group_done:
 
 #ifdef INACTIVE
 /* set_active_workers(W - 1), then maybe set_active_workers(W): each set_active under the mutex,
- * then notify_one (full fence; wake one if nobody searches). */
+ * then wake_after_publish (full fence; wake one if nobody searches). */
 proctype controller() {
   atomic {
     nactive = W - 1;

@@ -51,7 +51,7 @@ struct group_state {
       : core(&c),
         home(home_worker),
         local_spawner(p == priority::normal ? home_worker : nullptr),
-        lane(p),
+        prio(p),
         parent(parent_group),
         root(parent_group != nullptr ? parent_group->root : this) {}
   group_state(const group_state&) = delete;
@@ -82,7 +82,7 @@ struct group_state {
     single_writer_add_release(home_pending, std::int64_t{-1});
   }
   /// Any other finisher. Returns true if the caller must wake the group's sleeping waiters
-  /// (idle_set::notify_group). Touches nothing in the group after its RMW.
+  /// (idle_set::wake_group_waiters). Touches nothing in the group after its RMW.
   [[nodiscard]] bool finish_shared() noexcept {
     // acq_rel: release publishes this task's effects to the waiter that sees the count reach
     // zero; acquire orders it after the waiter's announcement it read.
@@ -193,7 +193,7 @@ struct group_state {
   // The home while the group's tasks go to the normal lane and it has no limit, else null: a
   // spawn from it takes the shortest path (worker_base::spawn_local).
   worker_base* local_spawner;
-  const priority lane;              // the lane its tasks are queued in
+  const priority prio;              // the priority its tasks are queued at (lane_of: the lane)
   const group_state* const parent;  // null for a root
   const group_state* const root;    // outermost ancestor (this for a root)
   // On the root. tree_canceled: some group of this tree was canceled, so cancel_requested must

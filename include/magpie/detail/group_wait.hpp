@@ -15,8 +15,10 @@ namespace magpie::detail {
 MAGPIE_API bool wait_group_until(group_state& g, std::chrono::steady_clock::time_point deadline,
                                  const char* who);
 
-/// Marks one task of `g` finished (for tasks that count themselves, like async's): wakes its
-/// waiters if it was the last, and touches nothing in `g` after the decrement. Never blocks.
-MAGPIE_API void end_group_task(group_state& g) noexcept;
+/// Marks one task of `g` counted in its shared word finished (the workers' path, and tasks that
+/// count themselves, like async's): wakes its waiters if it was the last, and touches nothing in
+/// `g` after the decrement, which may let a waiter return and destroy it. Never blocks. Defined
+/// in runtime/worker.cpp, where the workers' calls inline it.
+MAGPIE_API void finish_group_task(group_state& g) noexcept;
 
 }  // namespace magpie::detail

@@ -1,5 +1,7 @@
 // Lanes: one queue per priority, indexed high (0), normal (1), low (2). A `priority` is what users
-// pass; a lane is its index into per-lane arrays, and lane_of is the one conversion.
+// pass; a lane is its index into per-lane arrays, and lane_of / priority_of are the only
+// conversions. Naming across runtime/ and include/: a variable or function called `lane` holds
+// or takes the unsigned index; one that holds a `priority` is `p` or `prio`, never `lane`.
 #pragma once
 
 #include <array>
@@ -13,6 +15,10 @@ namespace magpie::detail {
 inline constexpr std::size_t lane_count = 3;  // priority::high, normal, low
 inline constexpr unsigned lane_of(priority p) noexcept {
   return static_cast<unsigned>(p);
+}
+/// The priority of lane index `lane` (< lane_count).
+inline constexpr priority priority_of(unsigned lane) noexcept {
+  return static_cast<priority>(lane);
 }
 inline constexpr unsigned normal_lane = lane_of(priority::normal);
 

@@ -38,7 +38,7 @@ inline sem_ticket& resume_ticket_of(task& t) noexcept {
 class sem_acquire_awaiter : resumable {
  public:
   sem_acquire_awaiter(semaphore_state& s, std::uint32_t w, priority p) noexcept
-      : s_(&s), w_(w), lane_(p) {}
+      : s_(&s), w_(w), prio_(p) {}
 
   /// The fast path: units free and nobody waiting, so the coroutine does not suspend.
   bool await_ready() noexcept {
@@ -54,7 +54,7 @@ class sem_acquire_awaiter : resumable {
     build_task(t, sem_resume_job{resume_job(*this), sem_ticket(), &units_}, nullptr);
     bool queued = false;
     MAGPIE_TRY {
-      queued = s_->take_or_queue(t, w_, lane_, &resume_ticket_of, nullptr, who);
+      queued = s_->take_or_queue(t, w_, prio_, &resume_ticket_of, nullptr, who);
     }
     MAGPIE_CATCH(...) {
       resume_job_of(t).resume.disarm();  // the exception resumes the coroutine instead
@@ -75,7 +75,7 @@ class sem_acquire_awaiter : resumable {
   static constexpr const char* who = "magpie::semaphore::acquire";
   semaphore_state* s_;
   std::uint32_t w_;
-  priority lane_;
+  priority prio_;
   sem_ticket units_;  // armed once granted, until await_resume hands them over
 };
 

@@ -111,7 +111,7 @@ class MAGPIE_API semaphore_state final : public held_source {
   /// its ticket armed), else queues it (returns true; counted in `g`). Throws
   /// std::invalid_argument naming `who` if `w` exceeds the capacity (set_capacity raced), or
   /// std::bad_alloc; either way nothing was queued.
-  bool take_or_queue(task& t, std::uint32_t w, priority lane, ticket_fn ticket, group_state* g,
+  bool take_or_queue(task& t, std::uint32_t w, priority prio, ticket_fn ticket, group_state* g,
                      const char* who);
   /// A ticket gave back `w` units: starts waiting tasks that now fit, oldest first.
   void release(std::uint32_t w) noexcept {
@@ -140,7 +140,7 @@ class MAGPIE_API semaphore_state final : public held_source {
   struct waiter {
     task item;
     std::uint32_t weight = 0;
-    priority lane = priority::normal;
+    priority prio = priority::normal;
     ticket_fn ticket = nullptr;
   };
   // Granted per hold of the mutex at most: a release of w units rarely frees more than a few.
@@ -172,6 +172,6 @@ sem_ticket::~sem_ticket() {
 /// Hands the built task `t` over where `r` says (as submit_callable does for a callable): into
 /// the reserved block and the worker's deque, or into the injector. Counts it in no group
 /// (the caller did). Throws std::bad_alloc from the injector, having destroyed `t`.
-MAGPIE_API void submit_built(runtime_core& core, reservation r, task& t, priority lane);
+MAGPIE_API void submit_built(runtime_core& core, reservation r, task& t, priority prio);
 
 }  // namespace magpie::detail

@@ -49,7 +49,7 @@ class MAGPIE_API strand_state final : public held_source,
   void discard_all() noexcept;
 
   runtime_core& core;
-  const priority lane;
+  const priority prio;
 
  private:
   strand_node* pop() noexcept;

@@ -66,14 +66,14 @@ struct alignas(16) task {
   task(task&& other) noexcept { other.relocate_to(*this); }
   task& operator=(task&& other) noexcept {
     if (this != &other) {
-      discard();
+      reset();
       other.relocate_to(*this);
     }
     return *this;
   }
   task(const task&) = delete;
   task& operator=(const task&) = delete;
-  ~task() { discard(); }
+  ~task() { reset(); }
 
   /// Invokes the callable once and destroys it; the task is empty afterwards even if it threw.
   void run() {
@@ -85,8 +85,9 @@ struct alignas(16) task {
   /// when it threw): `ops` is left as it was, which saves run()'s store, so the block must not
   /// be discarded or destroyed as a task afterwards.
   void run_then_release() { ops->run(this); }
-  /// Destroys the callable without invoking it (no-op when empty).
-  void discard() noexcept {
+  /// Destroys the callable without invoking it (no-op when empty). Not itself a "discard" (that
+  /// is shutdown's accounting, runtime/discard.cpp): refusals and skips use it too.
+  void reset() noexcept {
     if (ops == nullptr) return;
     const task_ops* o = ops;
     ops = nullptr;

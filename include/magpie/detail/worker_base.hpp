@@ -30,7 +30,7 @@ class runtime_core;
 struct worker_base {
   /// `push_word` is what a push reads after its light barrier (idle_set::push_word): the idle
   /// set's state word (searching | sleeping << 32), or, where parkers have no heavy barrier, a
-  /// word that always sends the push to wake_one, which fences first.
+  /// word that always sends the push to wake_after_push_slow, which fences first.
   worker_base(runtime_core& c, const std::atomic<std::uint64_t>& push_word)
       : core(&c), idle_state_(&push_word) {}
   worker_base(const worker_base&) = delete;
@@ -43,7 +43,7 @@ struct worker_base {
   void spawn(group_state& g, F&& f) {
     if (this == g.local_spawner) {
       spawn_local(g, std::forward<F>(f));
-    } else if (g.lane != priority::normal) {
+    } else if (g.prio != priority::normal) {
       spawn_side(g, std::forward<F>(f));
     } else {
       lanes_[normal_lane].owner.reserve();  // grow first: the push must not throw
@@ -58,7 +58,7 @@ struct worker_base {
     MAGPIE_DEBUG_CHECK(this == g.local_spawner);
     lanes_[normal_lane].owner.push_made([&] { return build(g, std::forward<F>(f), true); });
     bump(spawned);
-    notify_after_push();
+    wake_after_push();
   }
 
   /// Pushes a built task to this worker's deque of `lane` (reserve() made room) and wakes a
@@ -70,7 +70,7 @@ struct worker_base {
       return;
     }
     lanes_[normal_lane].owner.push_reserved(t);
-    notify_after_push();
+    wake_after_push();
   }
 
   /// After publishing a task: wake one sleeper if nobody is searching. The light side of the
@@ -78,14 +78,14 @@ struct worker_base {
   /// the load of the idle word for the compiler only; a parker's membarrier does the rest.
   /// Only a running worker may push this way: parkers skip the membarrier when every worker is
   /// counted as searching or sleeping (idle_set::may_have_light_pushers).
-  void notify_after_push() noexcept {
+  void wake_after_push() noexcept {
     MAGPIE_DEBUG_CHECK(!searching_);
     light_barrier();
     // relaxed: ordered by the barrier pair; a stale read costs a spare wake-up, or nothing (the
     // parker's re-check after its heavy barrier sees the task).
     const std::uint64_t s = idle_state_->load(std::memory_order_relaxed);
     if ((s & 0xffffffffu) == 0 && (s >> 32) != 0) [[unlikely]]
-      wake_one();
+      wake_after_push_slow();
   }
 
   /// Pushes f as a task of no group, not timed (stamp 0), to this worker's normal deque: a
@@ -101,7 +101,7 @@ struct worker_base {
     t->stamp(normal_lane, 0);
     bump(spawned);
     d.push_reserved(t);
-    notify_after_push();
+    wake_after_push();
     return t;
   }
 
@@ -116,7 +116,7 @@ struct worker_base {
     if (!d.pop(t)) return false;
     if (!is_it(*t)) [[unlikely]] {
       d.push_reserved(t);  // it held t a moment ago: there is room
-      notify_after_push();
+      wake_after_push();
       return false;
     }
     t->ops = nullptr;
@@ -129,7 +129,7 @@ struct worker_base {
   void push_normal(task* t) noexcept {
     bump(spawned);
     lanes_[normal_lane].owner.push_reserved(t);
-    notify_after_push();
+    wake_after_push();
   }
 
   /// Makes `g` the group of the task this worker runs (run_and_wait); returns the previous one.
@@ -172,7 +172,7 @@ struct worker_base {
   }
   template <class F>
   [[gnu::noinline]] void spawn_side(group_state& g, F&& f) {
-    const unsigned lane = lane_of(g.lane);
+    const unsigned lane = lane_of(g.prio);
     lanes_[lane].owner.reserve();
     push(build(g, std::forward<F>(f), g.home == this), lane);
   }
@@ -181,7 +181,7 @@ struct worker_base {
   [[gnu::noinline]] MAGPIE_API void push_side(task* t, unsigned lane) noexcept;
   /// Out of line: wakes one sleeper if nobody searches (after a full fence where the parkers
   /// have no heavy barrier).
-  [[gnu::noinline]] MAGPIE_API void wake_one() noexcept;
+  [[gnu::noinline]] MAGPIE_API void wake_after_push_slow() noexcept;
 
   struct lane_deque {
     ext::owned_deque<task*> owner;  // holds the deque: no pointer to follow per push or pop
