@@ -8,36 +8,13 @@
 #include <cstdlib>
 #include <new>
 
+#include "count_allocations.hpp"
 #include "magpie/coro.hpp"
 #include "magpie/magpie.hpp"
 #include "test_support.hpp"
 
-namespace {
-// A test-only process-wide counter: the thing being measured is the process's allocator.
-std::atomic<std::uint64_t> allocations{0};
-}  // namespace
-
-// g++ cannot see that this operator new is the malloc this delete frees.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t n) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-
 using namespace magpie;
+using magpie::test::allocations;
 using magpie::test::with_workers;
 
 namespace {
