@@ -13,6 +13,7 @@
 #include "test_support.hpp"
 
 using namespace magpie;
+using magpie::test::with_workers;
 
 namespace {
 
@@ -58,6 +59,17 @@ TEST_CASE("a malformed synthetic topology is rejected naming config.synthetic_to
   config c;
   c.synthetic_topology = "package:banana";
   CHECK(contains(ctor_error(c), "config.synthetic_topology"));
+}
+
+TEST_CASE("config rejects a starvation limit below 2 and more latency workers than workers") {
+  magpie::config c = with_workers(2);
+  c.starvation_limit = 1;
+  CHECK_THROWS_WITH_AS(magpie::runtime{c}, doctest::Contains("starvation_limit"),
+                       std::invalid_argument);
+  c = with_workers(2);
+  c.latency_workers = 3;
+  CHECK_THROWS_WITH_AS(magpie::runtime{c}, doctest::Contains("latency_workers"),
+                       std::invalid_argument);
 }
 
 TEST_CASE("a negative stall threshold and a trace capacity out of range are rejected by name") {
@@ -138,48 +150,6 @@ TEST_CASE("a callable whose copy throws is not accepted, and nothing leaks") {
   CHECK_THROWS_AS(g.spawn(f), std::runtime_error);
   CHECK_NOTHROW(g.wait());  // the refused spawn was never counted
   CHECK(rt.shutdown().ran == 0);
-}
-
-TEST_CASE("a task_group destroyed without wait waits for its tasks") {
-  config c;
-  c.workers = 2;
-  runtime rt(c);
-  std::atomic<int> n{0};
-  {
-    task_group g(rt);
-    for (int i = 0; i < 1000; ++i)
-      g.spawn([&] { n.fetch_add(1); });
-  }
-  CHECK(n.load() == 1000);
-}
-
-TEST_CASE("a submit blocked on a full injector gives up with runtime_closed at shutdown") {
-  config c;
-  c.workers = 1;
-  c.max_pending = 1;
-  runtime rt(c);
-  std::atomic<bool> open{false}, entered{false};
-  rt.submit([&] {
-    entered.store(true);
-    entered.notify_one();
-    open.wait(false);
-  });
-  entered.wait(false);
-  rt.submit([] {});  // fills the injector
-  std::atomic<bool> threw{false};
-  std::thread blocked([&] {
-    try {
-      rt.submit([] {});  // no room: blocks until shutdown closes the runtime
-    } catch (const runtime_closed&) {
-      threw.store(true);
-    }
-  });
-  std::thread closer([&] { rt.shutdown(); });
-  blocked.join();  // returns only through the runtime_closed path (nothing else frees room)
-  open.store(true);
-  open.notify_one();
-  closer.join();
-  CHECK(threw.load());
 }
 
 // Every numeric and duration field of config at its extremes (0, 1, the largest and smallest

@@ -1,8 +1,9 @@
-// runtime::stats(): per-worker counters after known work, pending, the JSON and Prometheus
-// renderings, and stuck-worker detection.
+// runtime::stats(): per-worker counters after known work, pending, per-lane latency histograms,
+// the JSON and Prometheus renderings, and stuck-worker detection.
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -128,6 +129,53 @@ TEST_CASE("pending counts outside submissions queued behind a busy worker, bound
     rt.shutdown();
     CHECK(rt.stats().pending == 0);
   }
+}
+
+TEST_CASE("stats count each detached task's submit-to-start latency in its lane") {
+  magpie::runtime rt(with_workers(2));
+  constexpr int per_lane = 200;
+  std::latch done(3 * per_lane);
+  for (int i = 0; i < per_lane; ++i) {
+    for (priority p : {priority::high, priority::normal, priority::low})
+      rt.submit([&] { done.count_down(); }, p);
+  }
+  magpie::task_group g(rt);
+  for (int i = 0; i < 50; ++i)
+    g.spawn([] {});  // group tasks are not timed
+  g.wait();
+  done.wait();
+  rt.shutdown();  // every count is final
+  const magpie::runtime_stats s = rt.stats();
+  for (priority p : {priority::high, priority::normal, priority::low}) {
+    const magpie::latency_histogram& h = s.latency_of(p);
+    CHECK(h.count == per_lane);
+    std::uint64_t sum = 0;
+    for (const auto& b : h.buckets)
+      sum += b.count;
+    CHECK(sum == h.count);
+    CHECK(h.percentile_ns(0.5) <= h.percentile_ns(0.9));
+    CHECK(h.percentile_ns(0.9) <= h.percentile_ns(0.99));
+    CHECK(h.percentile_ns(0.99) <= h.max_ns);
+    CHECK(h.percentile_ns(1.0) == h.max_ns);
+  }
+  std::uint64_t ran = 0, injected = 0;
+  for (const auto& w : s.workers) {
+    ran += w.tasks_run;
+    injected += w.injected;
+  }
+  CHECK(ran == 3 * per_lane + 50);
+  CHECK(injected == 3 * per_lane + 50);  // this thread is not a worker: all went through it
+  CHECK(s.queued == std::array<std::uint64_t, 3>{0, 0, 0});
+  CHECK_THROWS_AS((void)s.latency_of(priority::high).percentile_ns(0.0), std::invalid_argument);
+  CHECK_THROWS_AS((void)s.latency_of(priority::high).percentile_ns(1.5), std::invalid_argument);
+}
+
+TEST_CASE("an empty histogram reports zeros") {
+  magpie::runtime rt(with_workers(1));
+  const magpie::runtime_stats s = rt.stats();
+  CHECK(s.latency_of(priority::low).count == 0);
+  CHECK(s.latency_of(priority::low).percentile_ns(0.99) == 0);
+  CHECK(s.workers.size() == 1);
 }
 
 TEST_CASE("to_json is valid JSON carrying every worker's counters and every lane") {

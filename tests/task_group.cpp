@@ -28,6 +28,19 @@ TEST_CASE("wait from an outside thread returns after every spawned task ran") {
   CHECK(n.load() == 10000);
 }
 
+TEST_CASE("a task_group destroyed without wait waits for its tasks") {
+  config c;
+  c.workers = 2;
+  runtime rt(c);
+  std::atomic<int> n{0};
+  {
+    task_group g(rt);
+    for (int i = 0; i < 1000; ++i)
+      g.spawn([&] { n.fetch_add(1); });
+  }
+  CHECK(n.load() == 1000);
+}
+
 TEST_CASE("a group can be reused after wait") {
   runtime rt(with_workers(2));
   std::atomic<int> n{0};
