@@ -32,7 +32,8 @@ std::uint64_t next_tick(std::uint64_t after) {
 
 }  // namespace
 
-TEST_CASE("the marker starts idle and changes once per idle/busy transition") {
+TEST_CASE("the marker starts idle and changes once per idle/busy transition" *
+          doctest::timeout(120)) {
   worker_record w;
   const activity::marker start = w.act.now();
   CHECK(start == activity::marker{0, 1});
@@ -53,7 +54,8 @@ TEST_CASE("the marker starts idle and changes once per idle/busy transition") {
   CHECK_FALSE(activity::busy(w.act.now()));
 }
 
-TEST_CASE("busy time is the sum of the runs of work, bounded by clock readings around them") {
+TEST_CASE("busy time is the sum of the runs of work, bounded by clock readings around them" *
+          doctest::timeout(120)) {
   worker_record w;
   CHECK(w.act.busy_ticks(clock_ticks()) == 0);
   std::uint64_t lower = 0, upper = 0;

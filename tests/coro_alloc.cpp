@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "coro_support.hpp"
 #include "count_allocations.hpp"
 #include "magpie/coro.hpp"
 #include "magpie/magpie.hpp"
@@ -15,15 +16,10 @@
 
 using namespace magpie;
 using magpie::test::allocations;
+using magpie::test::fib;
 using magpie::test::with_workers;
 
 namespace {
-
-task<std::uint64_t> fib(int n) {
-  if (n < 2) co_return static_cast<std::uint64_t>(n);
-  auto [a, b] = co_await when_all(fib(n - 1), fib(n - 2));
-  co_return a + b;
-}
 
 // Runs fib(n) `warm` times, then counts the global allocations of `measured` more runs, all
 // inside one coroutine on the runtime (so the outside thread's sync_wait is not counted).

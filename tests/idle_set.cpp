@@ -42,7 +42,8 @@ const group_state* fake_group(const int& anchor) {
 
 }  // namespace
 
-TEST_CASE("searchers are limited to about half the workers unless `always`") {
+TEST_CASE("searchers are limited to about half the workers unless `always`" *
+          doctest::timeout(120)) {
   idle_set s(4);
   CHECK(s.searching_now() == 0);
   CHECK(s.try_begin_search());
@@ -57,7 +58,8 @@ TEST_CASE("searchers are limited to about half the workers unless `always`") {
   CHECK(s.searching_now() == 0);
 }
 
-TEST_CASE("announce moves a searcher to sleeping; cancel moves it back, once") {
+TEST_CASE("announce moves a searcher to sleeping; cancel moves it back, once" *
+          doctest::timeout(120)) {
   idle_set s(2);
   worker_parker p(0);
   REQUIRE(s.try_begin_search());
@@ -74,7 +76,8 @@ TEST_CASE("announce moves a searcher to sleeping; cancel moves it back, once") {
   CHECK(s.end_search());
 }
 
-TEST_CASE("notify_one wakes a sleeper only while nobody searches, and it wakes searching") {
+TEST_CASE("notify_one wakes a sleeper only while nobody searches, and it wakes searching" *
+          doctest::timeout(120)) {
   idle_set s(3);
   s.notify_one();  // nobody sleeps: nothing to do
   CHECK(s.searching_now() == 0);
@@ -95,7 +98,7 @@ TEST_CASE("notify_one wakes a sleeper only while nobody searches, and it wakes s
   CHECK(s.end_search());
 }
 
-TEST_CASE("notify_one wakes the most recently parked worker") {
+TEST_CASE("notify_one wakes the most recently parked worker" * doctest::timeout(120)) {
   idle_set s(3);
   worker_parker first(0);
   worker_parker second(1);
@@ -110,7 +113,8 @@ TEST_CASE("notify_one wakes the most recently parked worker") {
   CHECK(s.searching_now() == 2);
 }
 
-TEST_CASE("a worker beyond the active count is not woken until it becomes active") {
+TEST_CASE("a worker beyond the active count is not woken until it becomes active" *
+          doctest::timeout(120)) {
   idle_set s(2);
   s.set_active(1);
   CHECK(s.active() == 1);
@@ -125,7 +129,7 @@ TEST_CASE("a worker beyond the active count is not woken until it becomes active
   CHECK(s.searching_now() == 1);
 }
 
-TEST_CASE("hand_off_search wakes a sleeper on another CPU, or none") {
+TEST_CASE("hand_off_search wakes a sleeper on another CPU, or none" * doctest::timeout(120)) {
   idle_set s(3);
   worker_parker here(0, 3);
   s.prepare_park(here, false, nullptr);
@@ -141,7 +145,8 @@ TEST_CASE("hand_off_search wakes a sleeper on another CPU, or none") {
   s.wake_all();
 }
 
-TEST_CASE("an outside waiter is woken by its group only and is not counted as a worker") {
+TEST_CASE("an outside waiter is woken by its group only and is not counted as a worker" *
+          doctest::timeout(120)) {
   idle_set s(2);
   const int a = 0, b = 0;
   parker outside;
@@ -158,7 +163,8 @@ TEST_CASE("an outside waiter is woken by its group only and is not counted as a 
   CHECK(s.searching_now() == 0);  // a waiter does not search
 }
 
-TEST_CASE("a timed park past its deadline unlists itself and counts as searching") {
+TEST_CASE("a timed park past its deadline unlists itself and counts as searching" *
+          doctest::timeout(120)) {
   idle_set s(2);
   worker_parker p(0);
   s.prepare_park(p, false, nullptr);

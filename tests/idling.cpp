@@ -35,7 +35,7 @@ TEST_CASE("submit after idle always wakes a worker (lost wake-up probe, spin = 0
   }
 }
 
-TEST_CASE("set_spin accepts 0 to 1 s and names the problem otherwise") {
+TEST_CASE("set_spin accepts 0 to 1 s and names the problem otherwise" * doctest::timeout(120)) {
   magpie::runtime rt(with_workers(2));
   CHECK_NOTHROW(rt.set_spin(std::chrono::microseconds(0)));
   CHECK_NOTHROW(rt.set_spin(std::chrono::seconds(1)));
@@ -49,7 +49,8 @@ TEST_CASE("set_spin accepts 0 to 1 s and names the problem otherwise") {
   done.wait();
 }
 
-TEST_CASE("in latency mode the chosen worker never sleeps while the others do") {
+TEST_CASE("in latency mode the chosen worker never sleeps while the others do" *
+          doctest::timeout(120)) {
   magpie::config c = with_workers(2, magpie::pinning::none);
   c.spin = std::chrono::microseconds(0);  // the other worker parks whenever it runs dry
   c.latency_workers = 1;

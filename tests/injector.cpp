@@ -56,7 +56,8 @@ std::int64_t urgent_count(const std::atomic<std::int64_t>& urgent) {
 
 }  // namespace
 
-TEST_CASE("a producer's tasks leave each lane in the order it pushed them") {
+TEST_CASE("a producer's tasks leave each lane in the order it pushed them" *
+          doctest::timeout(120)) {
   std::atomic<std::int64_t> urgent{0};
   injector inj(urgent);
   magpie::detail::producer& p = inj.this_thread_producer();
@@ -77,7 +78,8 @@ TEST_CASE("a producer's tasks leave each lane in the order it pushed them") {
   CHECK(inj.empty_approx());
 }
 
-TEST_CASE("the urgent and low hints count exactly the tasks queued in their lanes") {
+TEST_CASE("the urgent and low hints count exactly the tasks queued in their lanes" *
+          doctest::timeout(120)) {
   std::atomic<std::int64_t> urgent{std::int64_t{1} << 50};  // a flag above the count's bits
   injector inj(urgent);
   magpie::detail::producer& p = inj.this_thread_producer();
@@ -111,7 +113,8 @@ TEST_CASE("the urgent and low hints count exactly the tasks queued in their lane
   CHECK(urgent.load() == std::int64_t{1} << 50);
 }
 
-TEST_CASE("tasks still queued when the injector goes are destroyed, not run") {
+TEST_CASE("tasks still queued when the injector goes are destroyed, not run" *
+          doctest::timeout(120)) {
   std::atomic<std::int64_t> urgent{0};
   std::vector<int> ran;
   auto alive = std::make_shared<int>(0);
@@ -130,7 +133,8 @@ TEST_CASE("tasks still queued when the injector goes are destroyed, not run") {
   CHECK(ran.empty());
 }
 
-TEST_CASE("capacity for max_pending is refused at the limit and comes back when given") {
+TEST_CASE("capacity for max_pending is refused at the limit and comes back when given" *
+          doctest::timeout(120)) {
   std::atomic<std::int64_t> urgent{0};
   injector inj(urgent);
   CHECK(inj.pending() == 0);

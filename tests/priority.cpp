@@ -36,11 +36,11 @@ magpie::config one_worker_no_fair_turns() {
 
 }  // namespace
 
-TEST_CASE("outside submissions run high lane first, then normal, then low, FIFO in each") {
+TEST_CASE("outside submissions run high lane first, then normal, then low, FIFO in each" *
+          doctest::timeout(120)) {
   magpie::runtime rt(one_worker_no_fair_turns());
   gate g;
-  rt.submit([&] { g.pass(); });
-  g.wait_entered();  // the only worker is busy: everything below queues up
+  g.occupy(rt);  // the only worker is busy: everything below queues up
   order_log log;
   std::latch done(9);
   for (int i = 0; i < 3; ++i) {
@@ -53,7 +53,8 @@ TEST_CASE("outside submissions run high lane first, then normal, then low, FIFO 
   CHECK(log.seen == std::vector<int>{0, 1, 2, 10, 11, 12, 20, 21, 22});
 }
 
-TEST_CASE("a worker's own submissions run high lane first, then normal, then low") {
+TEST_CASE("a worker's own submissions run high lane first, then normal, then low" *
+          doctest::timeout(120)) {
   magpie::runtime rt(one_worker_no_fair_turns());
   order_log log;
   std::latch done(9);
@@ -68,11 +69,10 @@ TEST_CASE("a worker's own submissions run high lane first, then normal, then low
   CHECK(log.seen == std::vector<int>{0, 0, 0, 1, 1, 1, 2, 2, 2});
 }
 
-TEST_CASE("a task_group made with a priority spawns into that lane") {
+TEST_CASE("a task_group made with a priority spawns into that lane" * doctest::timeout(120)) {
   magpie::runtime rt(one_worker_no_fair_turns());
   gate g;
-  rt.submit([&] { g.pass(); });
-  g.wait_entered();
+  g.occupy(rt);
   order_log log;
   std::latch normal_done(2);
   rt.submit([&] { log.add(1), normal_done.count_down(); });
@@ -152,14 +152,16 @@ std::uint64_t high_starts_before(priority lane, std::size_t workers, std::size_t
 
 }  // namespace
 
-TEST_CASE("under a flood of high work a low task starts within K dispatches per worker") {
+TEST_CASE("under a flood of high work a low task starts within K dispatches per worker" *
+          doctest::timeout(120)) {
   constexpr std::size_t workers = 2, k = 8;
   const std::uint64_t between = high_starts_before(priority::low, workers, k);
   MESSAGE("high tasks started before the low one: " << between);
   CHECK(between <= workers * k + workers);  // + workers: see in_flight_slack
 }
 
-TEST_CASE("under a flood of high work a normal task starts within K dispatches per worker") {
+TEST_CASE("under a flood of high work a normal task starts within K dispatches per worker" *
+          doctest::timeout(120)) {
   constexpr std::size_t workers = 3, k = 16;
   const std::uint64_t between = high_starts_before(priority::normal, workers, k);
   MESSAGE("high tasks started before the normal one: " << between);

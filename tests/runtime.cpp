@@ -111,7 +111,8 @@ TEST_CASE("one worker: wait inside a task helps instead of deadlocking" * doctes
   CHECK(fib_on(rt, 15) == 610);
 }
 
-TEST_CASE("exceptions from detached tasks go to on_exception and the worker carries on") {
+TEST_CASE("exceptions from detached tasks go to on_exception and the worker carries on" *
+          doctest::timeout(120)) {
   std::atomic<int> seen{0};
   config c = with_workers(2);
   c.on_exception = [&](std::exception_ptr e) {
@@ -135,7 +136,7 @@ TEST_CASE("exceptions from detached tasks go to on_exception and the worker carr
   CHECK(r.ran == 200);
 }
 
-TEST_CASE("an on_exception handler that throws does not kill the worker") {
+TEST_CASE("an on_exception handler that throws does not kill the worker" * doctest::timeout(120)) {
   config c = with_workers(1);
   c.on_exception = [](std::exception_ptr) { throw std::logic_error("handler failed"); };
   runtime rt(c);
@@ -147,13 +148,12 @@ TEST_CASE("an on_exception handler that throws does not kill the worker") {
   CHECK(r.exceptions == 1);
 }
 
-TEST_CASE("destroying the runtime with tasks still queued runs them all") {
+TEST_CASE("destroying the runtime with tasks still queued runs them all" * doctest::timeout(120)) {
   std::atomic<int> count{0};
   gate g;
   {
     runtime rt(with_workers(1));
-    rt.submit([&] { g.pass(); });
-    g.wait_entered();
+    g.occupy(rt);
     for (int i = 0; i < 10000; ++i)
       rt.submit([&] { count.fetch_add(1); });
     g.release();
@@ -161,12 +161,11 @@ TEST_CASE("destroying the runtime with tasks still queued runs them all") {
   CHECK(count.load() == 10000);
 }
 
-TEST_CASE("shutdown(cancel) discards queued tasks and reports them") {
+TEST_CASE("shutdown(cancel) discards queued tasks and reports them" * doctest::timeout(120)) {
   runtime rt(with_workers(1));
   gate g;
   std::atomic<int> count{0};
-  rt.submit([&] { g.pass(); });
-  g.wait_entered();
+  g.occupy(rt);
   for (int i = 0; i < 1000; ++i)
     rt.submit([&] { count.fetch_add(1); });
   shutdown_report report;
@@ -182,7 +181,8 @@ TEST_CASE("shutdown(cancel) discards queued tasks and reports them") {
   CHECK(report.discarded == 1000 + accepted);
 }
 
-TEST_CASE("submit after shutdown throws runtime_closed and try_submit returns false") {
+TEST_CASE("submit after shutdown throws runtime_closed and try_submit returns false" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(2));
   rt.shutdown();
   CHECK_THROWS_AS(rt.submit([] {}), runtime_closed);
@@ -193,7 +193,7 @@ TEST_CASE("submit after shutdown throws runtime_closed and try_submit returns fa
   CHECK(again.ran == 0);
 }
 
-TEST_CASE("current_worker is -1 outside and a worker index inside") {
+TEST_CASE("current_worker is -1 outside and a worker index inside" * doctest::timeout(120)) {
   runtime rt(with_workers(3));
   CHECK(current_worker() == -1);
   std::atomic<int> seen{-2};
@@ -204,7 +204,7 @@ TEST_CASE("current_worker is -1 outside and a worker index inside") {
   CHECK(seen.load() < 3);
 }
 
-TEST_CASE("two runtimes in one process do not interfere") {
+TEST_CASE("two runtimes in one process do not interfere" * doctest::timeout(120)) {
   runtime a(with_workers(2));
   runtime b(with_workers(1));
   std::atomic<int> from_a_on_b{0};
@@ -218,12 +218,12 @@ TEST_CASE("two runtimes in one process do not interfere") {
   CHECK(fib_on(a, 18) == 2584);
 }
 
-TEST_CASE("destroying the runtime from one of its own tasks drains it on a helper thread") {
+TEST_CASE("destroying the runtime from one of its own tasks drains it on a helper thread" *
+          doctest::timeout(120)) {
   auto rt = std::make_unique<runtime>(with_workers(2));
   std::atomic<int> count{0};
   gate g;
-  rt->submit([&] { g.pass(); });
-  g.wait_entered();
+  g.occupy(*rt);
   for (int i = 0; i < 1000; ++i) {
     rt->submit([&] {
       count.fetch_add(1);

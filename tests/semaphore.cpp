@@ -21,22 +21,12 @@ namespace {
 
 using magpie::test::gate;
 using magpie::test::scaled;
+using magpie::test::shutdown_behind;
 using magpie::test::with_workers;
-
-// Waits (from outside the runtime) until shutdown has closed it. Returns how many of its probe
-// tasks were accepted meanwhile (each then runs, or is discarded, like any task).
-std::uint64_t wait_closed(magpie::runtime& rt) {
-  std::uint64_t accepted = 0;
-  while (rt.try_submit([] {})) {
-    ++accepted;
-    std::this_thread::yield();
-  }
-  return accepted;
-}
 
 }  // namespace
 
-TEST_CASE("bad input is refused at the call" * doctest::timeout(30)) {
+TEST_CASE("bad input is refused at the call" * doctest::timeout(60)) {
   magpie::runtime rt(with_workers(1));
   CHECK_THROWS_AS(magpie::semaphore(rt, 0), std::invalid_argument);
   CHECK_THROWS_AS(magpie::semaphore(rt, std::size_t{1} << 31), std::invalid_argument);
@@ -104,7 +94,7 @@ TEST_CASE("the capacity is never exceeded, and every task runs once" * doctest::
   }
 }
 
-TEST_CASE("a heavy waiter at the head is not overtaken by lighter ones" * doctest::timeout(30)) {
+TEST_CASE("a heavy waiter at the head is not overtaken by lighter ones" * doctest::timeout(60)) {
   magpie::runtime rt(with_workers(2));
   magpie::semaphore sem(rt, 4);
   gate hold;
@@ -134,7 +124,7 @@ TEST_CASE("a heavy waiter at the head is not overtaken by lighter ones" * doctes
   CHECK(rt.stats().semaphore_waiting == 0);
 }
 
-TEST_CASE("units come back when a task throws" * doctest::timeout(30)) {
+TEST_CASE("units come back when a task throws" * doctest::timeout(60)) {
   std::atomic<int> reported{0};
   magpie::config c = with_workers(2);
   c.on_exception = [&](std::exception_ptr) { reported.fetch_add(1); };
@@ -160,7 +150,7 @@ TEST_CASE("units come back when a task throws" * doctest::timeout(30)) {
 }
 
 TEST_CASE("a group waits for its tasks still waiting for units; cancel returns them" *
-          doctest::timeout(30)) {
+          doctest::timeout(60)) {
   magpie::runtime rt(with_workers(2));
   magpie::semaphore sem(rt, 2);
   gate hold;
@@ -194,7 +184,7 @@ TEST_CASE("a group waits for its tasks still waiting for units; cancel returns t
 }
 
 TEST_CASE("set_capacity: growing starts waiting tasks, shrinking below a waiter is refused" *
-          doctest::timeout(30)) {
+          doctest::timeout(60)) {
   magpie::runtime rt(with_workers(2));
   magpie::semaphore sem(rt, 1);
   gate hold;
@@ -233,13 +223,7 @@ TEST_CASE("shutdown(drain) runs the tasks waiting for units" * doctest::timeout(
   std::atomic<int> ran{0};
   for (int i = 0; i < 200; ++i)
     sem.submit(1 + i % 3, [&] { ran.fetch_add(1); });
-  std::uint64_t probes = 0;
-  std::thread opener([&] {
-    probes = wait_closed(rt);
-    hold.release();
-  });
-  const magpie::shutdown_report r = rt.shutdown();
-  opener.join();
+  const auto [r, probes] = shutdown_behind(hold, rt);
   CHECK(ran.load() == 200);
   CHECK(r.ran == 201 + probes);
   CHECK(r.discarded == 0);
@@ -267,13 +251,7 @@ TEST_CASE("shutdown(cancel) discards the tasks waiting for units, counting each 
       sem.spawn(g, 1 + i % 3, [&] { ran.fetch_add(1); });
     }
   }
-  std::uint64_t probes = 0;
-  std::thread opener([&] {
-    probes = wait_closed(rt);
-    hold.release();
-  });
-  const magpie::shutdown_report r = rt.shutdown(magpie::shutdown_mode::cancel);
-  opener.join();
+  const auto [r, probes] = shutdown_behind(hold, rt, magpie::shutdown_mode::cancel);
   CHECK(ran.load() == 0);
   // The gate task ran; the probes ran or were discarded; every waiting task was discarded.
   CHECK(r.ran + r.discarded == 1 + 200 + probes);
@@ -284,7 +262,7 @@ TEST_CASE("shutdown(cancel) discards the tasks waiting for units, counting each 
   CHECK(sem.available() == 3);
 }
 
-TEST_CASE("a semaphore destroyed with tasks waiting waits for them" * doctest::timeout(30)) {
+TEST_CASE("a semaphore destroyed with tasks waiting waits for them" * doctest::timeout(60)) {
   magpie::runtime rt(with_workers(1));
   std::atomic<int> ran{0};
   {
@@ -304,12 +282,11 @@ TEST_CASE("a semaphore destroyed with tasks waiting waits for them" * doctest::t
 }
 
 TEST_CASE("past shutdown_for's deadline, shutdown's own thread discards the waiting tasks" *
-          doctest::timeout(30)) {
+          doctest::timeout(60)) {
   magpie::runtime rt(with_workers(1));
   magpie::semaphore sem(rt, 2);
   gate hold;
-  rt.submit([&] { hold.pass(); });  // the only worker is stuck: the queues are shutdown's
-  hold.wait_entered();
+  hold.occupy(rt);  // the only worker is stuck: the queues are shutdown's
   std::atomic<int> ran{0};
   for (int i = 0; i < 100; ++i)
     sem.submit(1, [&] { ran.fetch_add(1); });  // two hold units in the injector, 98 wait

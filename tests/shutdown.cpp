@@ -22,7 +22,8 @@ using magpie::test::with_workers;
 
 }  // namespace
 
-TEST_CASE("shutdown_for drains everything that finishes before the deadline") {
+TEST_CASE("shutdown_for drains everything that finishes before the deadline" *
+          doctest::timeout(120)) {
   magpie::runtime rt(with_workers(2));
   std::atomic<int> count{0};
   for (int i = 0; i < 5000; ++i)
@@ -34,14 +35,14 @@ TEST_CASE("shutdown_for drains everything that finishes before the deadline") {
   CHECK(r.still_running == 0);
 }
 
-TEST_CASE("past its deadline shutdown_for discards the rest and reports a stuck task") {
+TEST_CASE("past its deadline shutdown_for discards the rest and reports a stuck task" *
+          doctest::timeout(120)) {
   std::array<std::atomic<int>, 3> discarded_by_lane{};
   magpie::config c = with_workers(1);
   c.on_discard = [&](priority p) { discarded_by_lane[static_cast<std::size_t>(p)].fetch_add(1); };
   magpie::runtime rt(c);
   gate g;
-  rt.submit([&] { g.pass(); });  // the only worker is stuck until the test releases it
-  g.wait_entered();
+  g.occupy(rt);  // the only worker is stuck until the test releases it
   std::atomic<int> ran{0};
   for (int i = 0; i < 30; ++i)
     rt.submit([&] { ran.fetch_add(1); }, static_cast<priority>(i % 3));
@@ -78,7 +79,8 @@ TEST_CASE("past its deadline shutdown_for discards the rest and reports a stuck 
   group.wait();  // everything was accounted for: the group's count is zero
 }
 
-TEST_CASE("shutdown(cancel) passes every discarded task's lane to on_discard") {
+TEST_CASE("shutdown(cancel) passes every discarded task's lane to on_discard" *
+          doctest::timeout(120)) {
   std::atomic<int> seen{0};
   magpie::config c = with_workers(1);
   c.on_discard = [&](priority p) {
@@ -87,8 +89,7 @@ TEST_CASE("shutdown(cancel) passes every discarded task's lane to on_discard") {
   };
   magpie::runtime rt(c);
   gate g;
-  rt.submit([&] { g.pass(); });
-  g.wait_entered();
+  g.occupy(rt);
   for (int i = 0; i < 25; ++i)
     rt.submit([] {}, priority::high);
   magpie::shutdown_report r;
@@ -102,7 +103,8 @@ TEST_CASE("shutdown(cancel) passes every discarded task's lane to on_discard") {
   CHECK(seen.load() == 25 + accepted);
 }
 
-TEST_CASE("an on_discard handler that throws does not stop the discarding") {
+TEST_CASE("an on_discard handler that throws does not stop the discarding" *
+          doctest::timeout(120)) {
   std::atomic<int> calls{0};
   magpie::config c = with_workers(1);
   c.on_discard = [&](priority) {
@@ -111,8 +113,7 @@ TEST_CASE("an on_discard handler that throws does not stop the discarding") {
   };
   magpie::runtime rt(c);
   gate g;
-  rt.submit([&] { g.pass(); });
-  g.wait_entered();
+  g.occupy(rt);
   for (int i = 0; i < 10; ++i)
     rt.submit([] {});
   magpie::shutdown_report r;

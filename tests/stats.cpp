@@ -61,7 +61,7 @@ std::uint64_t total(const magpie::runtime_stats& s, std::uint64_t magpie::worker
 
 }  // namespace
 
-TEST_CASE("after known work the per-worker counters add up exactly") {
+TEST_CASE("after known work the per-worker counters add up exactly" * doctest::timeout(120)) {
   std::chrono::nanoseconds elapsed{};
   const magpie::runtime_stats s = after_known_work(elapsed);
   REQUIRE(s.workers.size() == 2);
@@ -90,7 +90,7 @@ TEST_CASE("after known work the per-worker counters add up exactly") {
   CHECK(s.queued == std::array<std::uint64_t, 3>{0, 0, 0});
 }
 
-TEST_CASE("after shutdown the snapshot no longer changes") {
+TEST_CASE("after shutdown the snapshot no longer changes" * doctest::timeout(120)) {
   magpie::runtime rt(with_workers(2));
   std::latch done(100);
   for (int i = 0; i < 100; ++i)
@@ -109,15 +109,15 @@ TEST_CASE("after shutdown the snapshot no longer changes") {
   }
 }
 
-TEST_CASE("pending counts outside submissions queued behind a busy worker, bounded or not") {
+TEST_CASE("pending counts outside submissions queued behind a busy worker, bounded or not" *
+          doctest::timeout(120)) {
   for (const std::size_t bound : {std::size_t{0}, std::size_t{100}}) {
     CAPTURE(bound);
     magpie::config c = with_workers(1);
     c.max_pending = bound;
     magpie::runtime rt(c);
     gate g;
-    rt.submit([&] { g.pass(); });
-    g.wait_entered();  // the only worker is busy: the next ten stay queued
+    g.occupy(rt);  // the only worker is busy: the next ten stay queued
     std::latch done(10);
     for (int i = 0; i < 10; ++i)
       rt.submit([&] { done.count_down(); });
@@ -131,7 +131,8 @@ TEST_CASE("pending counts outside submissions queued behind a busy worker, bound
   }
 }
 
-TEST_CASE("stats count each detached task's submit-to-start latency in its lane") {
+TEST_CASE("stats count each detached task's submit-to-start latency in its lane" *
+          doctest::timeout(120)) {
   magpie::runtime rt(with_workers(2));
   constexpr int per_lane = 200;
   std::latch done(3 * per_lane);
@@ -170,7 +171,7 @@ TEST_CASE("stats count each detached task's submit-to-start latency in its lane"
   CHECK_THROWS_AS((void)s.latency_of(priority::high).percentile_ns(1.5), std::invalid_argument);
 }
 
-TEST_CASE("an empty histogram reports zeros") {
+TEST_CASE("an empty histogram reports zeros" * doctest::timeout(120)) {
   magpie::runtime rt(with_workers(1));
   const magpie::runtime_stats s = rt.stats();
   CHECK(s.latency_of(priority::low).count == 0);
@@ -178,7 +179,8 @@ TEST_CASE("an empty histogram reports zeros") {
   CHECK(s.workers.size() == 1);
 }
 
-TEST_CASE("to_json is valid JSON carrying every worker's counters and every lane") {
+TEST_CASE("to_json is valid JSON carrying every worker's counters and every lane" *
+          doctest::timeout(120)) {
   if (!magpie::test::have_python()) {
     MESSAGE("python3 not found: skipping the JSON parse");
     return;
@@ -279,7 +281,8 @@ std::vector<sample> parse_exposition(const std::string& text, std::vector<std::s
 
 }  // namespace
 
-TEST_CASE("to_prometheus writes valid text format with cumulative histograms") {
+TEST_CASE("to_prometheus writes valid text format with cumulative histograms" *
+          doctest::timeout(120)) {
   std::chrono::nanoseconds elapsed{};
   const magpie::runtime_stats s = after_known_work(elapsed);
   const std::string text = magpie::to_prometheus(s);
@@ -331,7 +334,8 @@ TEST_CASE("to_prometheus writes valid text format with cumulative histograms") {
   CHECK(text.find("# TYPE magpie_task_start_latency_seconds histogram") != std::string::npos);
 }
 
-TEST_CASE("to_prometheus takes a prefix and rejects one that is not a metric name") {
+TEST_CASE("to_prometheus takes a prefix and rejects one that is not a metric name" *
+          doctest::timeout(120)) {
   const magpie::runtime_stats s;
   const std::string text = magpie::to_prometheus(s, "my_app");
   CHECK(text.find("my_app_tasks_run_total") != std::string::npos);
@@ -371,7 +375,8 @@ struct stall_log {
 
 }  // namespace
 
-TEST_CASE("a task blocked past stall_threshold is reported once and flagged until it ends") {
+TEST_CASE("a task blocked past stall_threshold is reported once and flagged until it ends" *
+          doctest::timeout(120)) {
   constexpr auto threshold = std::chrono::milliseconds(20);
   stall_log log;
   magpie::config c = with_workers(2);
@@ -407,7 +412,7 @@ TEST_CASE("a task blocked past stall_threshold is reported once and flagged unti
   CHECK(log.get().size() == 2);
 }
 
-TEST_CASE("an on_stall handler that throws does not stop the monitor") {
+TEST_CASE("an on_stall handler that throws does not stop the monitor" * doctest::timeout(120)) {
   magpie::config c = with_workers(1);
   c.stall_threshold = std::chrono::milliseconds(20);
   std::atomic<int> calls{0};
@@ -418,15 +423,15 @@ TEST_CASE("an on_stall handler that throws does not stop the monitor") {
   magpie::runtime rt(c);
   for (int round = 1; round <= 2; ++round) {
     gate g;
-    rt.submit([&] { g.pass(); });
-    g.wait_entered();
+    g.occupy(rt);
     REQUIRE(eventually([&] { return calls.load() == round; }));
     g.release();
     REQUIRE(eventually([&] { return !rt.stats().workers[0].stalled; }));
   }
 }
 
-TEST_CASE("a worker waiting on a group is not flagged while the group's tasks make progress") {
+TEST_CASE("a worker waiting on a group is not flagged while the group's tasks make progress" *
+          doctest::timeout(120)) {
   // A generous threshold: the OS may deschedule a worker for a while on a loaded machine, and
   // the monitor (wall clock) would count that against the task it is in.
   constexpr auto threshold = std::chrono::milliseconds(500);
@@ -453,11 +458,10 @@ TEST_CASE("a worker waiting on a group is not flagged while the group's tasks ma
   CHECK(reports.load() == 0);
 }
 
-TEST_CASE("without a stall threshold a blocked task is never flagged") {
+TEST_CASE("without a stall threshold a blocked task is never flagged" * doctest::timeout(120)) {
   magpie::runtime rt(with_workers(1));
   gate g;
-  rt.submit([&] { g.pass(); });
-  g.wait_entered();
+  g.occupy(rt);
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
   while (std::chrono::steady_clock::now() < until) {
     const magpie::runtime_stats s = rt.stats();

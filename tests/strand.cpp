@@ -20,6 +20,7 @@ namespace {
 
 using magpie::test::gate;
 using magpie::test::scaled;
+using magpie::test::shutdown_behind;
 using magpie::test::with_workers;
 
 // What a strand's tasks check: no two of them run at once (`busy`), and each producer's tasks
@@ -41,17 +42,6 @@ struct order_check {
     ran.fetch_add(1);
   }
 };
-
-// Waits (from outside the runtime) until shutdown has closed it. Returns how many of its probe
-// tasks were accepted meanwhile (each then runs, or is discarded, like any task).
-std::uint64_t wait_closed(magpie::runtime& rt) {
-  std::uint64_t accepted = 0;
-  while (rt.try_submit([] {})) {
-    ++accepted;
-    std::this_thread::yield();
-  }
-  return accepted;
-}
 
 }  // namespace
 
@@ -158,7 +148,7 @@ TEST_CASE("per-strand order holds across interleaved strands" * doctest::timeout
 }
 
 TEST_CASE("async returns the value or the exception; try_submit; closed runtime" *
-          doctest::timeout(30)) {
+          doctest::timeout(60)) {
   magpie::runtime rt(with_workers(2));
   magpie::strand s(rt, magpie::priority::high);
   int shared = 0;  // touched only by the strand's tasks
@@ -179,7 +169,7 @@ TEST_CASE("async returns the value or the exception; try_submit; closed runtime"
   CHECK_THROWS_AS(s.async([] { return 1; }), magpie::runtime_closed);
 }
 
-TEST_CASE("an exception goes to on_exception and the strand goes on" * doctest::timeout(30)) {
+TEST_CASE("an exception goes to on_exception and the strand goes on" * doctest::timeout(60)) {
   std::atomic<int> reported{0};
   magpie::config cfg = with_workers(2);
   cfg.on_exception = [&](std::exception_ptr) { reported.fetch_add(1); };
@@ -200,12 +190,11 @@ TEST_CASE("an exception goes to on_exception and the strand goes on" * doctest::
   CHECK(r.exceptions == 100);
 }
 
-TEST_CASE("a hot strand yields its worker after a batch" * doctest::timeout(30)) {
+TEST_CASE("a hot strand yields its worker after a batch" * doctest::timeout(60)) {
   magpie::runtime rt(with_workers(1));
   magpie::strand s(rt);
   gate hold;
-  rt.submit([&] { hold.pass(); });
-  hold.wait_entered();
+  hold.occupy(rt);
   std::atomic<std::size_t> done{0};
   constexpr std::size_t n = 1000;
   for (std::size_t i = 0; i < n; ++i)
@@ -227,18 +216,11 @@ TEST_CASE("shutdown(drain) runs queued strand tasks; a destroyed strand's tasks 
   std::atomic<int> ran{0};
   {
     magpie::strand s(rt);
-    s.submit([&] { hold.pass(); });
-    hold.wait_entered();
+    hold.occupy(s);
     for (int i = 0; i < 500; ++i)
       s.submit([&] { ran.fetch_add(1); });
   }  // destroyed with 500 queued
-  std::uint64_t probes = 0;
-  std::thread opener([&] {
-    probes = wait_closed(rt);
-    hold.release();
-  });
-  const magpie::shutdown_report r = rt.shutdown();
-  opener.join();
+  const auto [r, probes] = shutdown_behind(hold, rt);
   CHECK(ran.load() == 500);
   CHECK(r.ran == 501 + probes);
   CHECK(r.discarded == 0);
@@ -253,18 +235,11 @@ TEST_CASE("shutdown(cancel) discards queued strand tasks, counting each once" *
   magpie::strand s(rt);
   gate hold;
   std::atomic<int> ran{0};
-  s.submit([&] { hold.pass(); });
-  hold.wait_entered();
+  hold.occupy(s);
   for (int i = 0; i < 500; ++i)
     s.submit([&] { ran.fetch_add(1); });
   auto f = s.async([] { return 7; });
-  std::uint64_t probes = 0;
-  std::thread opener([&] {
-    probes = wait_closed(rt);
-    hold.release();
-  });
-  const magpie::shutdown_report r = rt.shutdown(magpie::shutdown_mode::cancel);
-  opener.join();
+  const auto [r, probes] = shutdown_behind(hold, rt, magpie::shutdown_mode::cancel);
   CHECK(ran.load() == 0);
   // The gate task ran; the probes ran or were discarded; every strand task was discarded.
   CHECK(r.ran + r.discarded == 1 + 501 + probes);
@@ -275,12 +250,11 @@ TEST_CASE("shutdown(cancel) discards queued strand tasks, counting each once" *
 }
 
 TEST_CASE("past shutdown_for's deadline, shutdown's own thread discards a strand's queue" *
-          doctest::timeout(30)) {
+          doctest::timeout(60)) {
   magpie::runtime rt(with_workers(1));
   magpie::strand s(rt);
   gate hold;
-  rt.submit([&] { hold.pass(); });  // the only worker is stuck: the queues are shutdown's
-  hold.wait_entered();
+  hold.occupy(rt);  // the only worker is stuck: the queues are shutdown's
   std::atomic<int> ran{0};
   for (int i = 0; i < 100; ++i)
     s.submit([&] { ran.fetch_add(1); });

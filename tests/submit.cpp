@@ -40,13 +40,13 @@ struct full_runtime {
 
 }  // namespace
 
-TEST_CASE("try_submit refuses once max_pending tasks are queued, and leaves f untouched") {
+TEST_CASE("try_submit refuses once max_pending tasks are queued, and leaves f untouched" *
+          doctest::timeout(120)) {
   config c = with_workers(1);
   c.max_pending = 10;
   runtime rt(c);
   gate g;
-  rt.submit([&] { g.pass(); });
-  g.wait_entered();
+  g.occupy(rt);
   std::atomic<int> count{0};
   for (int i = 0; i < 10; ++i)
     CHECK(rt.try_submit([&] { count.fetch_add(1); }));
@@ -60,7 +60,8 @@ TEST_CASE("try_submit refuses once max_pending tasks are queued, and leaves f un
   CHECK(count.load() == 15);
 }
 
-TEST_CASE("a worker submitting to its own runtime never blocks on a full injector") {
+TEST_CASE("a worker submitting to its own runtime never blocks on a full injector" *
+          doctest::timeout(120)) {
   config c = with_workers(1);
   c.max_pending = 1;
   runtime rt(c);
@@ -75,7 +76,8 @@ TEST_CASE("a worker submitting to its own runtime never blocks on a full injecto
   CHECK(count.load() == 1000);
 }
 
-TEST_CASE("a submit blocked on a full injector gives up with runtime_closed at shutdown") {
+TEST_CASE("a submit blocked on a full injector gives up with runtime_closed at shutdown" *
+          doctest::timeout(120)) {
   config c;
   c.workers = 1;
   c.max_pending = 1;
@@ -104,7 +106,8 @@ TEST_CASE("a submit blocked on a full injector gives up with runtime_closed at s
   CHECK(threw.load());
 }
 
-TEST_CASE("submit_for gives up on a full injector after its timeout, leaving f untouched") {
+TEST_CASE("submit_for gives up on a full injector after its timeout, leaving f untouched" *
+          doctest::timeout(120)) {
   full_runtime f(4);
   auto probe = std::make_shared<int>(1);
   auto task = [probe] {};
@@ -114,7 +117,7 @@ TEST_CASE("submit_for gives up on a full injector after its timeout, leaving f u
   CHECK_FALSE(f.rt.submit_for([] {}, -5ms));
 }
 
-TEST_CASE("submit_for goes in once room appears before its deadline") {
+TEST_CASE("submit_for goes in once room appears before its deadline" * doctest::timeout(120)) {
   full_runtime f(4);
   std::thread opener([&] { f.g.release(); });
   CHECK(f.rt.submit_for([&] { f.ran.fetch_add(1); }, 60s));
@@ -123,7 +126,7 @@ TEST_CASE("submit_for goes in once room appears before its deadline") {
   CHECK(f.ran.load() == 5);
 }
 
-TEST_CASE("submit_for on a worker never waits, even with a full injector") {
+TEST_CASE("submit_for on a worker never waits, even with a full injector" * doctest::timeout(120)) {
   magpie::config c = with_workers(1);
   c.max_pending = 2;
   magpie::runtime rt(c);
@@ -144,7 +147,8 @@ TEST_CASE("submit_for on a worker never waits, even with a full injector") {
   CHECK(accepted.load());
 }
 
-TEST_CASE("submit_for after shutdown throws runtime_closed; huge timeouts do not overflow") {
+TEST_CASE("submit_for after shutdown throws runtime_closed; huge timeouts do not overflow" *
+          doctest::timeout(120)) {
   magpie::runtime rt(with_workers(1));
   std::latch done(1);
   CHECK(rt.submit_for([&] { done.count_down(); }, std::chrono::hours::max()));

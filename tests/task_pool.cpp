@@ -32,7 +32,8 @@ task* holding(task_pool& pool, const std::shared_ptr<int>& alive) {
 
 }  // namespace
 
-TEST_CASE("a released block is the next one allocated, and its callable is destroyed") {
+TEST_CASE("a released block is the next one allocated, and its callable is destroyed" *
+          doctest::timeout(120)) {
   task_pool pool;
   auto alive = std::make_shared<int>(0);
   task* t = holding(pool, alive);
@@ -55,7 +56,8 @@ TEST_CASE("a released block is the next one allocated, and its callable is destr
   CHECK(pool.allocate() == t);
 }
 
-TEST_CASE("after reserve(n) the next n allocations do not call operator new") {
+TEST_CASE("after reserve(n) the next n allocations do not call operator new" *
+          doctest::timeout(120)) {
   // Counts are read into locals: a doctest check may allocate.
   task_pool pool;
   pool.reserve(16);
@@ -76,7 +78,7 @@ TEST_CASE("after reserve(n) the next n allocations do not call operator new") {
   CHECK(after_reserve == 1);
 }
 
-TEST_CASE("the cache keeps max_cached blocks and frees the ones beyond") {
+TEST_CASE("the cache keeps max_cached blocks and frees the ones beyond" * doctest::timeout(120)) {
   task_pool pool;
   std::vector<task*> blocks;
   for (std::size_t i = 0; i < task_pool::max_cached + 10; ++i)
@@ -129,7 +131,7 @@ TEST_CASE("a block made by one thread's pool joins the pool of the thread that r
   owner.release_empty(t);
 }
 
-TEST_CASE("release_unpooled destroys the callable and frees the block") {
+TEST_CASE("release_unpooled destroys the callable and frees the block" * doctest::timeout(120)) {
   task_pool pool;
   auto alive = std::make_shared<int>(0);
   task* t = holding(pool, alive);
