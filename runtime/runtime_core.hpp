@@ -16,6 +16,7 @@
 
 #include "clock.hpp"
 #include "futex.hpp"
+#include "group_stop.hpp"
 #include "held_registry.hpp"
 #include "idle_set.hpp"
 #include "injector.hpp"
@@ -134,6 +135,7 @@ class runtime_core {
   idle_set idle;
   loop_board loops;       // loops offered to searching workers (loop_broadcast.cpp)
   held_registry holders;  // semaphores and strands, for stats()
+  stop_registry stops;    // task_group::stop_token sources (group_stop.cpp)
 
  private:
   void start_workers();

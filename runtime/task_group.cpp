@@ -13,7 +13,10 @@ namespace {
 
 // After the group was seen with nothing outstanding: rethrows the first exception once.
 void rethrow_first(group_state& g) {
-  if (std::exception_ptr e = g.take_error()) std::rethrow_exception(e);
+  if (std::exception_ptr e = g.take_error()) {
+    renew_group_stop(g);  // the exception's cancellation is lifted: so is its stop token's
+    std::rethrow_exception(e);
+  }
 }
 
 }  // namespace
@@ -34,6 +37,7 @@ void task_group::wait_and_drop() noexcept {
   } catch (...) {
     // Documented: an exception nobody waited for is dropped with the group.
   }
+  detail::destroy_extras(state_);  // nothing of the group runs any more
 }
 
 void task_group::wait() {
@@ -52,11 +56,12 @@ void task_group::set_limit(std::size_t limit) {
   if (limit == 0) {
     throw std::invalid_argument("magpie::task_group::set_limit: the limit must be at least 1");
   }
-  if (limiter_ == nullptr) {
-    limiter_ = std::make_unique<detail::group_limiter>(state_, limit);
+  detail::group_extras& e = detail::extras_of(state_);
+  if (e.limiter == nullptr) {
+    e.limiter = std::make_unique<detail::group_limiter>(state_, limit);
     state_.local_spawner = nullptr;  // spawns now go through the limiter
   } else {
-    limiter_->set_limit(limit);
+    e.limiter->set_limit(limit);
   }
 }
 

@@ -278,6 +278,78 @@ TEST_CASE("co_await on a future suspends until its task ends" * doctest::timeout
   opener.join();
 }
 
+// Awaits `f` (a const reference) and records whether it saw the one shared value.
+task<void> await_shared(const shared_future<std::string>& f, const std::string* expected,
+                        std::atomic<int>& same, std::atomic<int>& done) {
+  const std::string& v = co_await f;
+  if (&v == expected && v == "shared") same.fetch_add(1);
+  done.fetch_add(1);
+}
+
+TEST_CASE("many coroutines co_await one shared_future; each resumes once with the value" *
+          doctest::timeout(120)) {
+  runtime rt(with_workers(4));
+  for (int round = 0; round < 20; ++round) {
+    promise<std::string> p(rt);
+    const shared_future<std::string> f = p.get_future().share();
+    std::atomic<int> same{0};
+    std::atomic<int> done{0};
+    const std::string* expected = nullptr;
+    {
+      task_group g(rt);
+      constexpr int awaiters = 32;
+      // Named: a coroutine lambda's captures live in the closure, which must outlive the frames.
+      auto awaiter = [&]() -> task<void> {
+        const std::string& v = co_await f;  // most suspend: the value comes below
+        if (&v == &f.get() && v == "shared") same.fetch_add(1);  // the one shared object
+        done.fetch_add(1);
+      };
+      for (int i = 0; i < awaiters; ++i)
+        g.spawn(awaiter());
+      p.set_value("shared");  // from this thread, not a worker: resumptions go through the queue
+      g.wait();
+      CHECK(done == awaiters);
+      CHECK(same == awaiters);
+      expected = &f.get();
+    }
+    // Awaiters that start after the value is there do not suspend and see the same object.
+    std::atomic<int> late{0};
+    sync_wait(rt, await_shared(f, expected, late, done));
+    CHECK(late == 1);
+  }
+}
+
+TEST_CASE("co_await on a shared_future: copies for temporaries, exceptions for all, void" *
+          doctest::timeout(60)) {
+  runtime rt(with_workers(2));
+  gate g;
+  shared_future<std::vector<int>> v = rt.async([&g] {
+                                          g.pass();
+                                          return std::vector<int>{1, 2, 3};
+                                        }).share();
+  shared_future<void> fails = rt.async([] { throw std::runtime_error("shared"); }).share();
+  shared_future<void> nothing = rt.async([] {}).share();
+  auto body = [&]() -> task<int> {
+    shared_future<std::vector<int>> copy = v;
+    std::vector<int> mine = co_await std::move(copy);  // a temporary's awaiter copies the value
+    mine.push_back(4);
+    const std::vector<int>& shared = co_await v;
+    CHECK_THROWS_WITH_AS(co_await fails, "shared", std::runtime_error);
+    CHECK_THROWS_WITH_AS(co_await fails, "shared", std::runtime_error);  // to every awaiter
+    co_await nothing;
+    shared_future<int> none;
+    CHECK_THROWS_AS(co_await none, std::logic_error);
+    co_return static_cast<int>(mine.size() * 10 + shared.size());
+  };
+  std::thread opener([&g] {
+    g.wait_entered();
+    g.release();
+  });
+  CHECK(sync_wait(rt, body()) == 43);
+  opener.join();
+  CHECK(v.get().size() == 3);  // the awaiters left the shared value alone
+}
+
 TEST_CASE("on_ready calls back once, on the worker that completed the future" *
           doctest::timeout(60)) {
   runtime rt(with_workers(2));

@@ -1,5 +1,6 @@
 // C++20 coroutines on a Magpie runtime (docs/coroutines.md): magpie::task<T>, when_all,
-// schedule, sync_wait, runtime::spawn, co_await on a future, this_task::is_canceled.
+// schedule, sync_wait, runtime::spawn, co_await on a future or a shared_future,
+// this_task::is_canceled and this_task::stop_token.
 #pragma once
 
 #include <atomic>
@@ -10,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <stop_token>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -366,9 +368,13 @@ class when_all_vector_awaiter {
   join_counter join_;
 };
 
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_empty_task(const char* who) {
+  MAGPIE_THROW(std::invalid_argument(std::string(who) + ": empty task (moved from?)"));
+}
+// The check inline, the message out of line (cold), so that when_all inlines into its caller.
 inline void require_task(bool nonempty, const char* who) {
-  if (!nonempty)
-    MAGPIE_THROW(std::invalid_argument(std::string(who) + ": empty task (moved from?)"));
+  if (!nonempty) [[unlikely]]
+    throw_empty_task(who);
 }
 
 }  // namespace detail
@@ -533,6 +539,29 @@ inline std::coroutine_handle<> detached_completion::on_final(promise_base& p) no
 
 namespace detail {
 
+/// Queues the resumption of `r`, whose result `core` just completed (a ready_hook's firing):
+/// on this thread's deque when it is a worker of `core`, else through the injector.
+inline void resume_completed(resumable& r, runtime_core& core) noexcept {
+  worker_base* w = tls_worker;
+  MAGPIE_TRY {
+    if (w != nullptr && w->core == &core) {
+      w->push_untimed(resume_job(r));
+      return;
+    }
+    // Completed off the runtime's workers (a discard by shutdown): no waiting for room.
+    const reservation res = reserve_slot(core, false, false);
+    if (res.kind == slot::local || res.kind == slot::injector) {
+      submit_callable(core, res, resume_job(r), nullptr, priority::normal);
+      return;
+    }
+  }
+  MAGPIE_CATCH(const std::bad_alloc&) {
+    return;  // the job was destroyed, which resumed the coroutine (as discarded)
+  }
+  // The runtime takes no more work: continue here rather than never.
+  r.handle.resume();
+}
+
 /// co_await on a future: the coroutine is resumed by a task queued by the thread that completes
 /// the result (its own deque when that is a worker of the future's runtime).
 template <class T>
@@ -557,28 +586,44 @@ class future_awaiter final : resumable, ready_hook {
  private:
   static void fire(ready_hook* self) noexcept {
     auto* me = static_cast<future_awaiter*>(self);
-    runtime_core& core = *me->state_->group.core;
-    worker_base* w = tls_worker;
-    MAGPIE_TRY {
-      if (w != nullptr && w->core == &core) {
-        w->push_untimed(resume_job(*me));
-        return;
-      }
-      // Completed off the runtime's workers (a discard by shutdown): no waiting for room.
-      const reservation r = reserve_slot(core, false, false);
-      if (r.kind == slot::local || r.kind == slot::injector) {
-        submit_callable(core, r, resume_job(*me), nullptr, priority::normal);
-        return;
-      }
-    }
-    MAGPIE_CATCH(const std::bad_alloc&) {
-      return;  // the job was destroyed, which resumed the coroutine (as discarded)
-    }
-    // The runtime takes no more work: continue here rather than never.
-    me->handle.resume();
+    resume_completed(*me, *me->state_->group.core);
   }
 
   future<T> f_;
+  future_state<T>* state_;
+};
+
+/// co_await on a shared_future: any number of coroutines (and threads) may await one result;
+/// each adds its own hook. `Owned`: the awaiter holds the only handle the caller gave it (an
+/// rvalue), so it resumes with a copy of the value rather than a reference into the state.
+template <class T, bool Owned>
+class shared_future_awaiter final : resumable, ready_hook {
+ public:
+  explicit shared_future_awaiter(shared_future<T> f)
+      : ready_hook{&fire},
+        f_(std::move(f)),
+        state_(&future_access::state(f_, "magpie::shared_future: co_await")) {}
+  bool await_ready() const noexcept { return f_.ready(); }
+  bool await_suspend(std::coroutine_handle<> h) noexcept {
+    handle = h;
+    return state_->add_hook(*this);  // false: ready meanwhile, continue at once
+  }
+  decltype(auto) await_resume() const {
+    check_resumed("magpie::shared_future: co_await");
+    if constexpr (Owned && !std::is_void_v<T>) {
+      return T(f_.get());
+    } else {
+      return f_.get();
+    }
+  }
+
+ private:
+  static void fire(ready_hook* self) noexcept {
+    auto* me = static_cast<shared_future_awaiter*>(self);
+    resume_completed(*me, *me->state_->group.core);
+  }
+
+  shared_future<T> f_;  // keeps the state alive while suspended
   future_state<T>* state_;
 };
 
@@ -595,6 +640,18 @@ template <class T>
 detail::future_awaiter<T> operator co_await(future<T>& f) {
   return detail::future_awaiter<T>(std::move(f));
 }
+/// co_await sf: suspends until the shared result is there, then returns a const reference to
+/// the one value (a copy when sf is a temporary), or rethrows the exception; every awaiter of
+/// the same result is resumed, each by its own task. Does not consume sf. Throws
+/// std::logic_error if it is not valid().
+template <class T>
+detail::shared_future_awaiter<T, false> operator co_await(const shared_future<T>& f) {
+  return detail::shared_future_awaiter<T, false>(f);
+}
+template <class T>
+detail::shared_future_awaiter<T, true> operator co_await(shared_future<T>&& f) {
+  return detail::shared_future_awaiter<T, true>(std::move(f));
+}
 
 namespace this_task {
 
@@ -609,6 +666,25 @@ struct is_canceled {
     return false;  // never suspends: resumes at once with the answer
   }
   bool await_resume() const noexcept { return scope_ != nullptr && scope_->cancel_requested(); }
+
+ private:
+  const detail::group_state* scope_ = nullptr;
+};
+
+/// co_await this_task::stop_token(): the std::stop_token of the group this coroutine runs under
+/// (task_group::stop_token), stop-requested once that group or an ancestor is canceled; an
+/// empty token (stop_possible() false) outside any group. Never suspends; the first call for a
+/// group takes a lock and allocates, so ask once and keep the token.
+struct stop_token {
+  bool await_ready() const noexcept { return false; }
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) noexcept {
+    scope_ = detail::scope_of(h);
+    return false;  // never suspends: resumes at once with the answer
+  }
+  std::stop_token await_resume() const {
+    return scope_ != nullptr ? detail::group_stop_token(*scope_) : std::stop_token();
+  }
 
  private:
   const detail::group_state* scope_ = nullptr;

@@ -35,6 +35,7 @@ namespace detail {
 /// run by the thread that completed the result, right after it did.
 struct ready_hook {
   void (*fire)(ready_hook* self) noexcept;
+  ready_hook* next = nullptr;  // the hook registered before this one (shared_future awaiters)
 };
 
 /// What the task and its futures share. The group counts the one task, so waiting reuses
@@ -61,17 +62,32 @@ struct future_state {
     return hook.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(&h),
                                         std::memory_order_acq_rel, std::memory_order_acquire);
   }
+  /// For a shared result: adds `h` to the hooks to fire, whatever is registered already; false
+  /// (nothing registered) if the result is there. `h` must outlive the firing.
+  bool add_hook(ready_hook& h) noexcept {
+    // acquire: on seeing ready_mark, the value written before it.
+    std::uintptr_t v = hook.load(std::memory_order_acquire);
+    do {
+      if (v == ready_mark) return false;
+      h.next = reinterpret_cast<ready_hook*>(v);
+      // acq_rel: release publishes `h` (and its next) to the completer; acquire as above.
+    } while (!hook.compare_exchange_weak(v, reinterpret_cast<std::uintptr_t>(&h),
+                                         std::memory_order_acq_rel, std::memory_order_acquire));
+    return true;
+  }
   bool has_hook() const noexcept {
     const std::uintptr_t v = hook.load(std::memory_order_relaxed);  // relaxed: misuse check
     return v != 0 && v != ready_mark;
   }
-  /// The completer, after writing the value or error: marks the result ready and fires the hook.
+  /// The completer, after writing the value or error: marks the result ready and fires the
+  /// hooks, newest first.
   void mark_ready() noexcept {
-    // acq_rel: release publishes the value to a later set_hook; acquire sees the hook's fields.
-    const std::uintptr_t h = hook.exchange(ready_mark, std::memory_order_acq_rel);
-    if (h != 0) {
-      ready_hook* r = reinterpret_cast<ready_hook*>(h);
+    // acq_rel: release publishes the value to a later set_hook; acquire sees the hooks' fields.
+    std::uintptr_t h = hook.exchange(ready_mark, std::memory_order_acq_rel);
+    for (ready_hook* r = reinterpret_cast<ready_hook*>(h); r != nullptr;) {
+      ready_hook* const next = r->next;  // firing may free r (a resumed coroutine's frame)
       r->fire(r);
+      r = next;
     }
   }
 };
@@ -291,6 +307,10 @@ struct future_access {
   static future<T> make(std::shared_ptr<future_state<T>> s) {
     return future<T>(std::move(s));
   }
+  template <class T>
+  static future_state<T>& state(const shared_future<T>& f, const char* who) {
+    return f.checked(who);
+  }
 };
 
 /// future::on_ready's hook: owns the callback and frees itself after calling it.
@@ -407,7 +427,8 @@ class shared_future {
     return wait_for(deadline - Clock::now());
   }
   /// Waits, then returns the value (the same object for every caller) or rethrows.
-  std::conditional_t<std::is_void_v<T>, void, const T&> get() const {
+  // add_lvalue_reference_t: `const T&` would be formed, and ill-formed, for T = void too.
+  std::conditional_t<std::is_void_v<T>, void, std::add_lvalue_reference_t<const T>> get() const {
     wait();
     if (state_->error) std::rethrow_exception(state_->error);
     if constexpr (!std::is_void_v<T>) return *state_->value;
@@ -415,6 +436,7 @@ class shared_future {
 
  private:
   friend class future<T>;
+  friend struct detail::future_access;
   explicit shared_future(std::shared_ptr<detail::future_state<T>> s) noexcept
       : state_(std::move(s)) {}
   detail::future_state<T>& checked(const char* who) const {

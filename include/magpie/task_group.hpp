@@ -6,8 +6,10 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <stop_token>
 #include <utility>
 
+#include "magpie/detail/group_extras.hpp"
 #include "magpie/detail/group_limit.hpp"
 #include "magpie/detail/group_state.hpp"
 #include "magpie/detail/group_wait.hpp"
@@ -39,7 +41,9 @@ class MAGPIE_API task_group {
   /// Waits for the group's tasks; an exception they threw and nobody waited for is dropped.
   ~task_group() {
     // Inline: a group that was waited for (the usual case) has nothing left to do here.
-    if (state_.outstanding() != 0 || limiter_ != nullptr) [[unlikely]]
+    // relaxed: written before the last task finished, which the acquire in outstanding() saw.
+    if (state_.outstanding() != 0 || state_.extras.load(std::memory_order_relaxed) != nullptr)
+        [[unlikely]]
       wait_and_drop();
   }
   task_group(const task_group&) = delete;
@@ -93,14 +97,15 @@ class MAGPIE_API task_group {
   // a high or low lane, or a thread off the runtime's workers (the injector).
   template <class F>
   [[gnu::noinline]] void spawn_elsewhere(detail::worker_base* w, F&& f) {
-    if (w != nullptr && w->core == state_.core && limiter_ == nullptr) {
+    detail::group_limiter* const limiter = limiter_of();
+    if (w != nullptr && w->core == state_.core && limiter == nullptr) {
       w->spawn(state_, std::forward<F>(f));
       return;
     }
-    if (limiter_ != nullptr) {
+    if (limiter != nullptr) {
       detail::task item;  // type-erased here; the limiter decides when it runs
       detail::build_task(item, std::forward<F>(f), nullptr);
-      limiter_->spawn(std::move(item));
+      limiter->spawn(std::move(item));
       return;
     }
     const detail::reservation r = detail::reserve_slot(*state_.core, true, false);
@@ -138,10 +143,24 @@ class MAGPIE_API task_group {
   void cancel() noexcept;
   /// True if this group or an ancestor (see the cancellation tree above) was canceled.
   bool is_canceled() const noexcept;
+  /// A std::stop_token that is stop-requested once this group or an ancestor is canceled
+  /// (cancel(), a task's exception, shutdown discarding its tasks), whether that happened
+  /// before or after this call: tasks can poll it, or hang a std::stop_callback on it, without
+  /// holding the group. Every call returns a token of the same source. Made on the first call
+  /// (a lock and an allocation); a group that never asks pays nothing. After wait() rethrew an
+  /// exception, a reused group hands out a fresh token; earlier ones stay stopped. A token may
+  /// outlive the group: it keeps its answer (stop_possible() turns false if no stop was
+  /// requested by then). Thread-safe.
+  std::stop_token stop_token() const { return detail::group_stop_token(state_); }
 
  private:
-  detail::group_state state_;
-  std::unique_ptr<detail::group_limiter> limiter_;  // set by set_limit
+  detail::group_limiter* limiter_of() const noexcept {
+    // acquire: the extras' construction. The limiter itself is set before the group is shared.
+    const detail::group_extras* e = state_.extras.load(std::memory_order_acquire);
+    return e != nullptr ? e->limiter.get() : nullptr;
+  }
+
+  detail::group_state state_;  // its extras (limit, stop token) are freed by wait_and_drop
 };
 
 }  // namespace magpie

@@ -2,8 +2,8 @@
 // tools/count-instructions: callgrind counts the instructions of two runs with different round
 // counts, and their difference divided by the extra tasks is the cost of one task, free of
 // start-up and shutdown. Instruction counts do not drift with the machine's load, unlike times.
-// Usage: magpie_count fib|skynet|fib_rw|skynet_rw ROUNDS   (prints the tasks per round; the _rw
-// forms run the last child of each node in place with run_and_wait)
+// Usage: magpie_count fib|skynet|fib_rw|skynet_rw|fib_coro ROUNDS   (prints the tasks per round;
+// the _rw forms run the last child of each node in place with run_and_wait)
 #include <magpie/magpie.hpp>
 
 #include <array>
@@ -75,12 +75,19 @@ std::uint64_t skynet_rw(magpie::runtime& rt, std::uint64_t first, std::uint64_t 
   return sum;
 }
 
+// fib as coroutines: a node awaits when_all of its two children (perf's fib_coro).
+magpie::task<std::uint64_t> fib_coro(int n) {
+  if (n < 2) co_return static_cast<std::uint64_t>(n);
+  auto [x, y] = co_await magpie::when_all(fib_coro(n - 1), fib_coro(n - 2));
+  co_return x + y;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string w = argc == 3 ? argv[1] : "";
-  if (w != "fib" && w != "skynet" && w != "fib_rw" && w != "skynet_rw") {
-    std::fprintf(stderr, "usage: magpie_count fib|skynet|fib_rw|skynet_rw ROUNDS\n");
+  if (w != "fib" && w != "skynet" && w != "fib_rw" && w != "skynet_rw" && w != "fib_coro") {
+    std::fprintf(stderr, "usage: magpie_count fib|skynet|fib_rw|skynet_rw|fib_coro ROUNDS\n");
     return 2;
   }
   const bool is_fib = w.rfind("fib", 0) == 0;
@@ -91,11 +98,13 @@ int main(int argc, char** argv) {
   magpie::runtime rt(cfg);
   const int n = 25;
   for (int i = 0; i < rounds; ++i) {
-    const std::uint64_t got =
-        rt.async([&] {
-            if (is_fib) return rw ? fib_rw(rt, n) : fib(rt, n);
-            return rw ? skynet_rw(rt, 0, perf::skynet_leaves) : skynet(rt, 0, perf::skynet_leaves);
-          }).get();
+    const std::uint64_t got = w == "fib_coro"
+                                  ? magpie::sync_wait(rt, fib_coro(n))
+                                  : rt.async([&] {
+                                        if (is_fib) return rw ? fib_rw(rt, n) : fib(rt, n);
+                                        return rw ? skynet_rw(rt, 0, perf::skynet_leaves)
+                                                  : skynet(rt, 0, perf::skynet_leaves);
+                                      }).get();
     const std::uint64_t want = is_fib ? 75025 : perf::skynet_expected;
     if (got != want) {
       std::fprintf(stderr, "magpie_count: wrong answer %llu\n",
@@ -104,6 +113,7 @@ int main(int argc, char** argv) {
     }
   }
   // Nodes of the tree below the root: each is a task, spawned or (run_and_wait) run in place.
+  // fib_coro is divided by the same count (inner nodes of the tree), so it compares with fib.
   std::printf("%llu\n", static_cast<unsigned long long>(is_fib ? fib_spawns(n) : 1'111'110));
   return 0;
 }

@@ -51,7 +51,14 @@ struct resumable {
   /// For await_resume: throws runtime_closed if the resumption was discarded.
   void check_resumed(const char* who) const {
     if (discarded) [[unlikely]]
-      MAGPIE_THROW(runtime_closed(std::string(who) + ": discarded by shutdown(cancel)"));
+      throw_discarded(who);
+  }
+
+ private:
+  // Out of line and cold: building the message would otherwise keep every await_resume from
+  // being inlined into the coroutine that awaits.
+  [[noreturn, gnu::cold, gnu::noinline]] static void throw_discarded(const char* who) {
+    MAGPIE_THROW(runtime_closed(std::string(who) + ": discarded by shutdown(cancel)"));
   }
 };
 

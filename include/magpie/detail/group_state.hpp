@@ -30,6 +30,12 @@ namespace magpie::detail {
 
 class runtime_core;
 struct worker_base;
+struct group_extras;  // group_extras.hpp
+struct group_state;
+
+/// `g` was just canceled and its tree has stop tokens (task_group::stop_token): requests stop on
+/// every one whose group now counts as canceled (runtime/group_stop.cpp).
+MAGPIE_API void notify_group_stops(const group_state& g) noexcept;
 
 struct group_state {
   /// A group made on a worker of `c` has that worker as its home, and the group of the task that
@@ -122,7 +128,7 @@ struct group_state {
   /// This group or an ancestor was canceled. Advisory (relaxed): a cancel that happens-before
   /// the call is seen; one racing with it may be seen late, letting one more task start.
   bool cancel_requested() const noexcept {
-    if (!root->tree_canceled.load(std::memory_order_relaxed)) return false;  // the common case
+    if (!tree_may_be_canceled()) return false;  // the common case
     for (const group_state* g = this; g != nullptr; g = g->parent) {
       if (g->canceled.load(std::memory_order_relaxed) != 0) return true;
     }
@@ -130,16 +136,22 @@ struct group_state {
   }
   /// One load: false means nothing in this group's tree was canceled.
   bool tree_may_be_canceled() const noexcept {
-    return root->tree_canceled.load(std::memory_order_relaxed);
+    return (root->tree_flags.load(std::memory_order_relaxed) & tree_canceled) != 0;
   }
   static constexpr unsigned char by_user = 1;   // cancel(): final
   static constexpr unsigned char by_error = 2;  // a task threw: lifted when wait() rethrows
   /// Cancels this group and, through cancel_requested, every group below it. Never blocks.
   void request_cancel(unsigned char why) noexcept {
     // relaxed: advisory (see cancel_requested); whatever orders the cancel before a check (a
-    // gate, a wait, the worker's own program order) orders both stores.
-    root->tree_canceled.store(true, std::memory_order_relaxed);
+    // gate, a wait, the worker's own program order) orders both writes.
     canceled.fetch_or(why, std::memory_order_relaxed);
+    // acq_rel: one RMW order with group_stop_token's setting of tree_watched: whichever comes
+    // second sees the other's bit, so a token made concurrently is stopped by one of the two
+    // (release: that side then also sees `canceled` above; acquire: the registry entry).
+    const unsigned char before =
+        root->tree_flags.fetch_or(tree_canceled, std::memory_order_acq_rel);
+    if ((before & tree_watched) != 0) [[unlikely]]
+      notify_group_stops(*this);
   }
 
   /// A task of the group threw `e`: the first one is kept for the waiter, and the group's tree
@@ -184,12 +196,18 @@ struct group_state {
   const priority lane;              // the lane its tasks are queued in
   const group_state* const parent;  // null for a root
   const group_state* const root;    // outermost ancestor (this for a root)
-  // On the root: some group of this tree was canceled, so cancel_requested must walk the chain.
-  // Mutable: descendants, which see their ancestors as const, set it.
-  mutable std::atomic<bool> tree_canceled{false};
+  // On the root. tree_canceled: some group of this tree was canceled, so cancel_requested must
+  // walk the chain. tree_watched: some group of it handed out a stop token, so a cancel must
+  // look for the tokens to stop. Mutable: descendants, which see their ancestors as const, set it.
+  static constexpr unsigned char tree_canceled = 1;
+  static constexpr unsigned char tree_watched = 2;
+  mutable std::atomic<unsigned char> tree_flags{0};
   std::atomic<unsigned char> canceled{0};  // by_user | by_error
   std::atomic<bool> error_claimed{false};
   std::exception_ptr error;  // written once by the claimant, read by the waiter after zero
+  // A task_group's limit and stop token, made when first asked for (group_extras.hpp) and freed
+  // by ~task_group. Mutable: a coroutine sees its group as const and may ask for its token.
+  mutable std::atomic<group_extras*> extras{nullptr};
 };
 
 }  // namespace magpie::detail
