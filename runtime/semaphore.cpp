@@ -57,6 +57,10 @@ std::uint32_t semaphore_state::checked_weight(std::size_t weight, const char* wh
   return static_cast<std::uint32_t>(weight);
 }
 
+bool semaphore_state::refuses(bool detached) const noexcept {
+  return core.closed() && (detached || worker_of(core) == nullptr);
+}
+
 // Takes w units if they fit. Caller holds mu_ (so no other waiter is being granted).
 bool semaphore_state::granted_locked(std::uint32_t w) noexcept {
   std::uint64_t u = word_.load(std::memory_order_relaxed);  // relaxed: the CAS re-reads
@@ -88,22 +92,30 @@ bool semaphore_state::take_or_queue(task& t, std::uint32_t w, priority lane, tic
       // granted_locked and here did not: if the head fits now, pump below.
       const std::uint64_t u = word_.fetch_or(waiters_bit, std::memory_order_acq_rel);
       head_may_fit = used(u) + w <= cap(u);
+      // Counted as launching before we unlock: the bit then stays set until our pump ends, so
+      // the destructor waits for it (a coroutine queued here may be resumed, and free the
+      // semaphore, before this thread's pump starts).
+      if (head_may_fit) ++launching_;
     }
   }
-  if (head_may_fit) pump(0);
+  if (head_may_fit) pump(0, true);
   return true;
 }
 
-// Grants units to waiting tasks, oldest first, stopping at the first that does not fit, and
-// launches them outside the lock, up to pump_batch per hold of the mutex. The waiters bit is
-// cleared only when the queue is empty and no pump is still launching what it granted: the
-// destructor waits for a clear bit, so no pump uses the semaphore once it is freed. (Meanwhile a
-// fast-path acquirer sees the bit and takes the slow path, which grants at once when the queue
-// is empty.)
+// Grants units to waiting tasks, oldest first, stopping at the first that does not fit. On a
+// worker each granted task goes straight onto its deque under the lock (a push that cannot
+// fail once its block is reserved), so a release that starts waiters takes the mutex once.
+// Off the workers, or if a block cannot be had, granted tasks are launched outside the lock,
+// up to pump_batch per hold. The waiters bit is cleared only when the queue is empty and no
+// pump is still launching what it granted: the destructor waits for a clear bit, so no pump
+// uses the semaphore once it is freed. (Meanwhile a fast-path acquirer sees the bit and takes
+// the slow path, which grants at once when the queue is empty.)
 // `returning`: units a ticket gives back, returned under the first hold of the mutex.
-void semaphore_state::pump(std::uint32_t returning) noexcept {
+// `counted`: the caller already counted this pump in launching_.
+void semaphore_state::pump(std::uint32_t returning, bool counted) noexcept {
+  worker* const self = worker_of(core);
   std::array<waiter, pump_batch> granted;
-  bool launching = false;  // this pump is counted in launching_
+  bool launching = counted;  // this pump is counted in launching_
   for (;;) {
     std::size_t n = 0;
     {
@@ -114,9 +126,9 @@ void semaphore_state::pump(std::uint32_t returning) noexcept {
         returning = 0;
       }
       while (n < pump_batch && !queue_.empty() && granted_locked(queue_.front().weight)) {
-        granted[n] = queue_.pop_front();
-        granted[n].ticket(granted[n].item).arm(this, granted[n].weight);
-        ++n;
+        waiter next = queue_.pop_front();
+        next.ticket(next.item).arm(this, next.weight);
+        if (self == nullptr || !launch_local(*self, next)) granted[n++] = std::move(next);
       }
       waiting_.store(queue_.size(), std::memory_order_relaxed);  // relaxed: a statistic
       if (n == 0) {
@@ -131,6 +143,22 @@ void semaphore_state::pump(std::uint32_t returning) noexcept {
     for (std::size_t i = 0; i < n; ++i)
       launch(granted[i]);
   }
+}
+
+// Pushes a granted task onto this worker's deque, also during shutdown (it was accepted
+// before: a drain runs it, a cancel discards it there, later, outside our lock). False if no
+// task block could be allocated: the caller launches it outside the lock instead.
+bool semaphore_state::launch_local(worker& self, waiter& next) noexcept {
+  task* block = nullptr;
+  try {
+    block = self.reserve_task();
+  } catch (...) {
+    return false;
+  }
+  reservation r{slot::local, {}};
+  r.block = block;
+  submit_built(core, r, next.item, next.lane);  // noexcept for a local slot
+  return true;
 }
 
 // Queues a waiting task that got its units. On a worker it goes to that worker's deque, also

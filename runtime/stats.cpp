@@ -243,6 +243,8 @@ std::string to_json(const runtime_stats& s) {
     }
     root.field("pending", s.pending);
     root.field("discarded_by_shutdown", s.discarded_by_shutdown);
+    root.field("semaphore_waiting", s.semaphore_waiting);
+    root.field("strand_queued", s.strand_queued);
     json_object lat(root.key("latency"));
     for (std::size_t lane = 0; lane < detail::lane_count; ++lane)
       latency_json(lat.key(detail::lane_names[lane]), s.latency[lane]);
@@ -268,6 +270,12 @@ std::string to_prometheus(const runtime_stats& s, std::string_view prefix) {
            "Tasks dropped by the thread that called shutdown_for, past its deadline, rather than "
            "by a worker.");
   p.sample("", std::to_string(s.discarded_by_shutdown));
+  p.family("semaphore_waiting_tasks", "gauge",
+           "Tasks and coroutines waiting in the runtime's semaphores for units.");
+  p.sample("", std::to_string(s.semaphore_waiting));
+  p.family("strand_queued_tasks", "gauge",
+           "Tasks and coroutines submitted to the runtime's strands and not yet finished.");
+  p.sample("", std::to_string(s.strand_queued));
   p.family("task_start_latency_seconds", "histogram",
            "Submit-to-start latency of detached tasks, per priority lane.");
   for (std::size_t lane = 0; lane < detail::lane_count; ++lane)

@@ -54,7 +54,7 @@ worker::worker(runtime_core& c, std::size_t i)
 
 bool worker::has_local_work() const noexcept {
   for (const lane_deque& l : lanes_)
-    if (!l.deque.empty_approx()) return true;
+    if (!l.owner.empty_approx()) return true;
   return false;
 }
 
@@ -264,6 +264,7 @@ task* worker::search(const Done& done) {
   // waker for its CPU (on a machine with no spare core, a delay in every wake-up), so
   // wake a worker on another CPU to search instead, and park.
   counters.doing.went_idle();  // a run of work ends here (busy time is counted per run)
+  pool_.trim();                // back to the cap (release_own_empty may have passed it)
   if (hand_off_) {
     hand_off_ = false;
     if (!searching_ && core->idle.hand_off_search(bound_cpu)) return nullptr;
@@ -466,16 +467,17 @@ inline void worker::execute(task* t) {
   // tracing is a flag of the attention word.
   const std::uint64_t origin = t->origin;
   auto* g = reinterpret_cast<group_state*>(origin & ~std::uint64_t{7});
-  // A null group with bit 0 clear: a coroutine's resumption (push_untimed), run untimed.
-  const bool unusual =
-      (origin & 1) != 0 || g == nullptr || core->attention() != 0 || g->tree_may_be_canceled();
+  // Bit 0 clear: a group task (task.hpp), so g is not null.
+  MAGPIE_DEBUG_CHECK((origin & 1) != 0 || g != nullptr);
+  const bool unusual = (origin & 1) != 0 || core->attention() != 0 || g->tree_may_be_canceled();
   if (unusual) [[unlikely]] {
     execute_unusual(t, t->group());
     return;
   }
   run(t, g);
   worker_counters::bump(counters.ran);  // also the stall monitor's marker (activity.hpp)
-  finish_ran(t, g, (origin & 2) != 0);
+  pool_.release_empty(t);
+  finish_ran(g, (origin & 2) != 0);
 }
 
 // execute() for a task that next_own_task just popped: the attention word was zero (so no
@@ -485,13 +487,14 @@ inline void worker::execute(task* t) {
 inline void worker::execute_own(task* t) {
   const std::uint64_t origin = t->origin;
   auto* g = reinterpret_cast<group_state*>(origin & ~std::uint64_t{7});
-  if ((origin & 1) != 0 || g == nullptr || g->tree_may_be_canceled()) [[unlikely]] {
+  MAGPIE_DEBUG_CHECK((origin & 1) != 0 || g != nullptr);  // as in execute
+  if ((origin & 1) != 0 || g->tree_may_be_canceled()) [[unlikely]] {
     execute_unusual(t, t->group());
     return;
   }
   run(t, g);
   worker_counters::bump(counters.ran);  // also the stall monitor's marker (activity.hpp)
-  pool_.release_empty(t);
+  pool_.release_own_empty(t);           // only this worker pushes to its deque, from its own pool
   if ((origin & 2) != 0) {
     MAGPIE_DEBUG_CHECK(g->home == this);
     g->finish_home();
@@ -501,12 +504,13 @@ inline void worker::execute_own(task* t) {
 }
 
 void worker::execute_unusual(task* t, group_state* g) {
+  const std::uint64_t t_origin = t->origin;  // read before the block goes back to the pool
   if (core->canceling() || (g != nullptr && g->cancel_requested())) {
     // A racing cancel may let one more task start, which cancel() allows.
     skip(t, g);
     return;
   }
-  if (t->detached()) record_latency(*t);  // group tasks are not timed (see stats.hpp)
+  if (t->timed()) record_latency(*t);  // group tasks are not timed (see stats.hpp), nor resumptions
   if (trace_ != nullptr) {
     // A task is recorded when it ends, with its start: one event, and a task still running (or
     // stuck) is simply not in the trace yet.
@@ -518,24 +522,26 @@ void worker::execute_unusual(task* t, group_state* g) {
     run(t, g);
   }
   worker_counters::bump(counters.ran);
-  finish(t, g);
+  pool_.release_empty(t);  // run_then_release left `ops` set: not a task to destroy any more
+  if (g != nullptr) finish_ran(g, (t_origin & 2) != 0);
 }
 
 // Leaves current_group_ at g: it is read only inside tasks, each of which sets it first, so the
-// waits that run tasks inside a task restore it once when they return (help_until_done).
+// waits that run tasks inside a task restore it once when they return (help_until_done). The
+// caller gives t's block back with release_empty (run_then_release).
 inline void worker::run(task* t, group_state* g) {
   current_group_ = g;
   worker_counters::bump(counters.begun);
   try {
-    t->run();
+    t->run_then_release();
   } catch (...) {
     on_exception(g, std::current_exception());
   }
 }
 
-// finish() for a group task that ran (its callable is gone already); `local`: home-counted.
-inline void worker::finish_ran(task* t, group_state* g, bool local) noexcept {
-  pool_.release_empty(t);
+// Counts a group task that ran finished (its block is back in the pool already); `local`:
+// home-counted.
+inline void worker::finish_ran(group_state* g, bool local) noexcept {
   if (local && g->home == this) {
     g->finish_home();
   } else {

@@ -86,7 +86,7 @@ class worker : public worker_base {
            counters.ran.load(std::memory_order_relaxed);
   }
   /// Tasks in this worker's deque of `lane` (approximate unless the worker is idle).
-  std::size_t queued(unsigned lane) const noexcept { return lanes_[lane].deque.size_approx(); }
+  std::size_t queued(unsigned lane) const noexcept { return lanes_[lane].owner.size_approx(); }
   ext::deque_thief<task*>& thief(unsigned lane) noexcept { return lanes_[lane].thief; }
   /// This worker's event ring, or null when config.trace is off.
   const trace_ring* trace() const noexcept { return trace_.get(); }
@@ -152,7 +152,7 @@ class worker : public worker_base {
   void skip(task* t, group_state* g) noexcept;
   void run(task* t, group_state* g);
   void finish(task* t, group_state* g) noexcept;
-  void finish_ran(task* t, group_state* g, bool local) noexcept;
+  void finish_ran(group_state* g, bool local) noexcept;
   void note_steal(std::size_t victim, unsigned lane, steal_distance d) noexcept;
   void record_latency(const task& t) noexcept;
   void on_exception(group_state* g, std::exception_ptr e);

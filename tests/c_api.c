@@ -199,6 +199,7 @@ static void test_group_cancel(void) {
         "{\"workers\":1,\"ran\":1,\"discarded\":0,\"canceled\":10,\"exceptions\":0,\"stats\":{";
     EXPECT(json != NULL && strncmp(json, totals, strlen(totals)) == 0);
     EXPECT(json != NULL && strstr(json, "\"latency\"") != NULL);
+    EXPECT(json != NULL && strstr(json, "\"semaphore_waiting\":0,\"strand_queued\":0,") != NULL);
   }
   magpie_string_free(json);
   magpie_string_free(NULL);

@@ -80,6 +80,48 @@ TEST_CASE("grow preserves every item and their order" * doctest::timeout(120)) {
   }
 }
 
+TEST_CASE("an owned_deque is its deque's owner: push, pop, steal, growth and reuse of stolen room" *
+          doctest::timeout(60)) {
+  magpie::ext::owned_deque<std::uint64_t> d(4);
+  CHECK_THROWS_AS(deque_owner<std::uint64_t>{d.shared()}, std::logic_error);
+  deque_thief<std::uint64_t> thief(d.shared());
+  for (std::uint64_t i = 1; i <= 4; ++i)
+    d.push(i);
+  CHECK(d.shared().capacity() == 4);  // full, not grown
+  REQUIRE(thief.steal().value == 1);
+  REQUIRE(thief.steal().value == 2);
+  // Room the thieves freed is found by reloading top: no growth.
+  d.reserve();
+  d.push_reserved(5);
+  d.push_made([] { return std::uint64_t{6}; });
+  CHECK(d.shared().capacity() == 4);
+  CHECK(d.size_approx() == 4);
+  d.push(7);  // now it must grow, keeping 3..7
+  CHECK(d.shared().capacity() == 8);
+  auto s = thief.steal();
+  REQUIRE(s.status == steal_status::success);
+  CHECK(s.value == 3);
+  std::uint64_t v = 0;
+  for (std::uint64_t want = 7; want >= 4; --want) {
+    REQUIRE(d.pop(v));
+    CHECK(v == want);
+  }
+  CHECK_FALSE(d.pop(v));
+  CHECK(d.empty_approx());
+  CHECK(thief.steal().status == steal_status::empty);
+}
+
+TEST_CASE("push_made pushes nothing when the item's maker throws" * doctest::timeout(60)) {
+  magpie::ext::owned_deque<std::uint64_t> d(2);
+  CHECK_THROWS_AS(d.push_made([]() -> std::uint64_t { throw std::runtime_error("no item"); }),
+                  std::runtime_error);
+  CHECK(d.empty_approx());
+  d.push_made([] { return std::uint64_t{9}; });
+  std::uint64_t v = 0;
+  REQUIRE(d.pop(v));
+  CHECK(v == 9);
+}
+
 TEST_CASE("wrap-around without growth keeps items" * doctest::timeout(120)) {
   chase_lev_deque<std::uint64_t> d(4);
   deque_owner<std::uint64_t> owner(d);

@@ -115,7 +115,11 @@ TEST_CASE("a heavy waiter at the head is not overtaken by lighter ones" * doctes
   // Three units are free, yet nothing behind the heavy head may take them.
   CHECK(sem.available() == 3);
   CHECK(sem.waiting() == 11);
-  CHECK(rt.stats().semaphore_waiting == 11);
+  const magpie::runtime_stats st = rt.stats();
+  CHECK(st.semaphore_waiting == 11);
+  CHECK(magpie::to_json(st).find("\"semaphore_waiting\":11,") != std::string::npos);
+  CHECK(magpie::to_prometheus(st).find("\nmagpie_semaphore_waiting_tasks 11\n") !=
+        std::string::npos);
   hold.release();
   rt.wait_idle();
   REQUIRE(order.size() == 11);
@@ -300,4 +304,197 @@ TEST_CASE("past shutdown_for's deadline, shutdown's own thread discards the wait
   CHECK(ran.load() == 0);
   CHECK(r.ran == 1);
   CHECK(r.discarded == 100);
+}
+
+// --- Coroutines: co_await sem.acquire(w) ---
+
+namespace {
+
+// Counts live coroutine frames (a parameter's copies live in the frame).
+struct tracker {
+  std::atomic<int>* live;
+  explicit tracker(std::atomic<int>& l) : live(&l) { live->fetch_add(1); }
+  tracker(const tracker& o) : live(o.live) { live->fetch_add(1); }
+  tracker& operator=(const tracker&) = delete;
+  ~tracker() { live->fetch_sub(1); }
+};
+
+void wait_waiting(const magpie::semaphore& sem, std::size_t n) {
+  while (sem.waiting() != n)
+    std::this_thread::yield();
+}
+
+}  // namespace
+
+TEST_CASE("acquire: free units come at once; the guard gives them back, also early" *
+          doctest::timeout(60)) {
+  magpie::runtime rt(with_workers(2));
+  magpie::semaphore sem(rt, 5);
+  auto body = [&]() -> magpie::task<std::size_t> {
+    magpie::semaphore_units a = co_await sem.acquire(2);
+    CHECK(a.weight() == 2);
+    CHECK(sem.available() == 3);
+    {
+      auto b = co_await sem.acquire(3);
+      CHECK(sem.available() == 0);
+      a = std::move(b);  // gives a's 2 back, takes b's 3
+      CHECK_FALSE(b);
+      CHECK(sem.available() == 2);
+    }
+    CHECK(a.weight() == 3);
+    a.release();
+    CHECK_FALSE(a);
+    co_return sem.available();
+  };
+  CHECK(magpie::sync_wait(rt, body()) == 5);
+  CHECK_THROWS_WITH_AS((void)sem.acquire(6), doctest::Contains("magpie::semaphore::acquire"),
+                       std::invalid_argument);
+  CHECK_THROWS_AS((void)sem.acquire(0), std::invalid_argument);
+}
+
+TEST_CASE("acquire waits with tasks, holds no worker, and the capacity holds" *
+          doctest::timeout(60)) {
+  magpie::runtime rt(with_workers(2));
+  constexpr std::size_t cap = 4;
+  magpie::semaphore sem(rt, cap);
+  gate hold;
+  sem.submit(cap, [&] { hold.pass(); });
+  hold.wait_entered();
+  std::mutex mu;
+  std::vector<int> order;
+  std::atomic<std::size_t> in_use{0};
+  std::atomic<bool> exceeded{false};
+  auto note = [&](int i, std::size_t w) {
+    if (in_use.fetch_add(w) + w > cap) exceeded = true;
+    std::lock_guard lock(mu);
+    order.push_back(i);
+  };
+  auto waiter = [&](int i, std::size_t w) -> magpie::task<void> {
+    auto units = co_await sem.acquire(w);
+    note(i, w);
+    co_await magpie::schedule(rt);  // the units stay held across a suspension
+    in_use.fetch_sub(w);
+  };
+  constexpr int n = 40;
+  for (int i = 0; i < n; ++i) {
+    const std::size_t w = 1 + static_cast<std::size_t>(i) % cap;
+    if (i % 2 == 0) {
+      rt.spawn(waiter(i, w));
+      wait_waiting(sem, static_cast<std::size_t>(i) + 1);  // queued in this order
+    } else {
+      sem.submit(w, [&, i, w] {
+        note(i, w);
+        in_use.fetch_sub(w);
+      });
+    }
+  }
+  // Every waiting coroutine is suspended: the free worker still runs other work.
+  CHECK(rt.async([] { return 7; }).get() == 7);
+  hold.release();
+  rt.wait_idle();
+  CHECK(order.size() == n);
+  CHECK_FALSE(exceeded.load());
+  CHECK(sem.available() == cap);
+}
+
+TEST_CASE("a heavy coroutine at the head is not overtaken by lighter tasks" *
+          doctest::timeout(60)) {
+  magpie::runtime rt(with_workers(2));
+  magpie::semaphore sem(rt, 4);
+  gate hold;
+  sem.submit(3, [&] { hold.pass(); });
+  hold.wait_entered();
+  std::mutex mu;
+  std::vector<int> order;
+  auto heavy = [&]() -> magpie::task<void> {
+    auto units = co_await sem.acquire(4);
+    {
+      std::lock_guard lock(mu);
+      order.push_back(-1);
+    }
+    co_await magpie::schedule(rt);  // still holding all 4: nothing else may start
+    std::lock_guard lock(mu);
+    order.push_back(-2);
+  };
+  rt.spawn(heavy());
+  wait_waiting(sem, 1);
+  for (int i = 0; i < 10; ++i) {
+    sem.submit(1, [&, i] {
+      std::lock_guard lock(mu);
+      order.push_back(i);
+    });
+  }
+  CHECK(sem.available() == 1);  // free, yet nothing behind the heavy head may take it
+  CHECK(sem.waiting() == 11);
+  hold.release();
+  rt.wait_idle();
+  REQUIRE(order.size() == 12);
+  CHECK(order[0] == -1);
+  CHECK(order[1] == -2);
+  CHECK(sem.available() == 4);
+}
+
+TEST_CASE("units come back when the coroutine holding them throws" * doctest::timeout(60)) {
+  magpie::runtime rt(with_workers(2));
+  magpie::semaphore sem(rt, 2);
+  auto bad = [&]() -> magpie::task<void> {
+    auto units = co_await sem.acquire(2);
+    co_await magpie::schedule(rt);
+    throw std::runtime_error("holding two");
+  };
+  CHECK_THROWS_WITH_AS(magpie::sync_wait(rt, bad()), "holding two", std::runtime_error);
+  CHECK(sem.available() == 2);
+}
+
+namespace {
+
+// Coroutines that wait for units behind a gated task, then shutdown(mode) from the test thread
+// while the gate opens once the runtime is closed.
+struct waiting_coroutines {
+  static constexpr int n = 50;
+  magpie::runtime rt{with_workers(2)};
+  magpie::semaphore sem{rt, 2};
+  gate hold;
+  std::atomic<int> live{0}, ran{0}, closed{0};
+
+  magpie::task<void> waiter(tracker, std::size_t w) {
+    try {
+      auto units = co_await sem.acquire(w);
+      ran.fetch_add(1);
+    } catch (const magpie::runtime_closed&) {
+      closed.fetch_add(1);
+    }
+  }
+  magpie::shutdown_report run(magpie::shutdown_mode mode) {
+    sem.submit(2, [this] { hold.pass(); });
+    hold.wait_entered();
+    for (int i = 0; i < n; ++i) {
+      rt.spawn(waiter(tracker(live), 1 + static_cast<std::size_t>(i) % 2));
+      wait_waiting(sem, static_cast<std::size_t>(i) + 1);
+    }
+    return shutdown_behind(hold, rt, mode).report;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("shutdown(drain) resumes the coroutines waiting for units" * doctest::timeout(60)) {
+  waiting_coroutines t;
+  t.run(magpie::shutdown_mode::drain);
+  CHECK(t.ran.load() == waiting_coroutines::n);
+  CHECK(t.closed.load() == 0);
+  CHECK(t.live.load() == 0);
+  CHECK(t.sem.available() == 2);
+}
+
+TEST_CASE("shutdown(cancel) unwinds the coroutines waiting for units with runtime_closed" *
+          doctest::timeout(60)) {
+  waiting_coroutines t;
+  const magpie::shutdown_report r = t.run(magpie::shutdown_mode::cancel);
+  CHECK(t.ran.load() == 0);
+  CHECK(t.closed.load() == waiting_coroutines::n);
+  CHECK(t.live.load() == 0);  // every frame freed
+  CHECK(r.exceptions == 0);
+  CHECK(t.sem.waiting() == 0);
+  CHECK(t.sem.available() == 2);
 }

@@ -205,6 +205,7 @@ for w in ws:
     assert w["stalled"] is False
 assert d["queued"] == {"high": 0, "normal": 0, "low": 0}, d["queued"]
 assert d["pending"] == 0
+assert d["semaphore_waiting"] == 0 and d["strand_queued"] == 0, d
 n = d["latency"]["normal"]
 assert n["count"] == 301, n
 assert sum(b["count"] for b in n["buckets"]) == n["count"]
@@ -407,6 +408,7 @@ TEST_CASE("a task blocked past stall_threshold is reported once and flagged unti
     CHECK(log.get().size() == round);
     g.release();
     REQUIRE(eventually([&] { return !rt.stats().workers[w].stalled; }));
+    rt.wait_idle();  // the task may still be in g.pass(): let it end before `g` leaves scope
   }
   rt.shutdown();
   CHECK(log.get().size() == 2);
@@ -427,6 +429,9 @@ TEST_CASE("an on_stall handler that throws does not stop the monitor" * doctest:
     REQUIRE(eventually([&] { return calls.load() == round; }));
     g.release();
     REQUIRE(eventually([&] { return !rt.stats().workers[0].stalled; }));
+    // The task may still be inside g.pass() after the flag clears: let it end before `g` goes
+    // out of scope (the next round's gate takes its place on this stack).
+    rt.wait_idle();
   }
 }
 

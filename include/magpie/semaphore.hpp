@@ -5,15 +5,18 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <type_traits>
 #include <utility>
 
+#include "magpie/detail/semaphore_acquire.hpp"
 #include "magpie/detail/semaphore_state.hpp"
 #include "magpie/detail/submit.hpp"
 #include "magpie/detail/task.hpp"
 #include "magpie/errors.hpp"
 #include "magpie/export.hpp"
 #include "magpie/runtime.hpp"
+#include "magpie/semaphore_units.hpp"
 #include "magpie/task_group.hpp"
 
 namespace magpie {
@@ -48,10 +51,7 @@ class MAGPIE_API semaphore {
     constexpr const char* who = "magpie::semaphore::submit";
     detail::require_callable(f, who);
     const std::uint32_t w = state_->checked_weight(weight, who);
-    const detail::reservation r = detail::reserve_slot(state_->core, true);
-    if (r.kind == detail::slot::closed)
-      MAGPIE_THROW(runtime_closed("magpie::semaphore::submit: runtime is shut down"));
-    start(r, w, std::forward<F>(f), nullptr, p, who);
+    start(w, std::forward<F>(f), nullptr, p, true, who);
   }
 
   /// Spawns f into `group` once `weight` units are free: the group counts the task from this
@@ -67,10 +67,19 @@ class MAGPIE_API semaphore {
     if (g.core != &state_->core)
       MAGPIE_THROW(
           std::invalid_argument("magpie::semaphore::spawn: the group belongs to another runtime"));
-    const detail::reservation r = detail::reserve_slot(state_->core, true, false);
-    if (r.kind == detail::slot::closed)
-      MAGPIE_THROW(runtime_closed("magpie::semaphore::spawn: runtime is shut down"));
-    start(r, w, std::forward<F>(f), &g, g.lane, who);
+    start(w, std::forward<F>(f), &g, g.lane, false, who);
+  }
+
+  /// For coroutines: `auto units = co_await sem.acquire(w);` suspends the coroutine (holding no
+  /// worker) until `weight` units are free, queued FIFO with the waiting tasks, and returns them
+  /// as a semaphore_units that gives them back when destroyed (also when the coroutine throws).
+  /// With units free and nobody waiting it does not suspend. The coroutine resumes on the
+  /// worker that gave the units back (lane `p`). If shutdown(cancel) discards the resumption,
+  /// the co_await throws runtime_closed. Throws std::invalid_argument for a weight of 0 or above
+  /// capacity().
+  [[nodiscard]] detail::sem_acquire_awaiter acquire(std::size_t weight,
+                                                    priority p = priority::normal) {
+    return {*state_, state_->checked_weight(weight, "magpie::semaphore::acquire"), p};
   }
 
   /// Units free now (0 while set_capacity's lowering waits for running tasks). Never blocks.
@@ -84,12 +93,18 @@ class MAGPIE_API semaphore {
   void set_capacity(std::size_t n) { state_->set_capacity(n); }
 
  private:
+  // Units look free: reserve a slot first (so no units are held while waiting for injector
+  // room), then take them with one CAS. Otherwise queue without a slot: whoever holds the units
+  // launches the task from its own worker.
   template <class F>
-  void start(detail::reservation r, std::uint32_t w, F&& f, detail::group_state* g, priority p,
+  void start(std::uint32_t w, F&& f, detail::group_state* g, priority p, bool detached,
              const char* who) {
+    if (!state_->looks_free(w)) return wait(w, std::forward<F>(f), g, p, detached, who);
     using D = std::decay_t<F>;
     using J = detail::sem_job<D>;
     detail::runtime_core& core = state_->core;
+    const detail::reservation r = detail::reserve_slot(core, true, detached);
+    if (r.kind == detail::slot::closed) throw_closed(who);
     detail::slot_guard guard(core, r);
     if (state_->try_take(w)) {
       // If the copy of f throws, the ticket (built first) gives the units back.
@@ -98,13 +113,28 @@ class MAGPIE_API semaphore {
       detail::submit_callable(core, r, std::move(job), g, p);  // throws: the job gave units back
       return;
     }
-    detail::task t;
-    detail::build_task(t, J{detail::sem_ticket(), D(std::forward<F>(f))}, g);
-    if (state_->take_or_queue(t, w, p, &detail::ticket_of<D>, g, who)) return;  // queued
-    detail::ticket_of<D>(t).arm(state_.get(), w);  // the units are ours after all
     guard.disarm();
+    detail::release_slot(core, r);
+    wait(w, std::forward<F>(f), g, p, detached, who);
+  }
+
+  template <class F>
+  void wait(std::uint32_t w, F&& f, detail::group_state* g, priority p, bool detached,
+            const char* who) {
+    using D = std::decay_t<F>;
+    if (state_->refuses(detached)) throw_closed(who);
+    detail::task t;
+    detail::build_task(t, detail::sem_job<D>{detail::sem_ticket(), D(std::forward<F>(f))}, g);
+    if (state_->take_or_queue(t, w, p, &detail::ticket_of<D>, g, who)) return;  // queued
+    detail::ticket_of<D>(t).arm(state_.get(), w);  // the units were free after all
+    const detail::reservation r = detail::reserve_slot(state_->core, true, detached);
+    if (r.kind == detail::slot::closed) throw_closed(who);  // t's ticket gives the units back
     if (g != nullptr) g->add_shared();
-    detail::submit_built(core, r, t, p);
+    detail::submit_built(state_->core, r, t, p);
+  }
+
+  [[noreturn]] static void throw_closed(const char* who) {
+    MAGPIE_THROW(runtime_closed(std::string(who) + ": runtime is shut down"));
   }
 
   std::unique_ptr<detail::semaphore_state> state_;

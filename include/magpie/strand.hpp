@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "magpie/detail/strand_schedule.hpp"
 #include "magpie/detail/strand_state.hpp"
 #include "magpie/detail/submit.hpp"
 #include "magpie/detail/task.hpp"
@@ -78,6 +79,18 @@ class MAGPIE_API strand {
       MAGPIE_THROW(runtime_closed("magpie::strand::async: runtime is shut down"));
     push(r, detail::async_job<R, D>(state, std::forward<F>(f)));
     return future<R>(std::move(state));
+  }
+
+  /// For coroutines: `co_await s.schedule();` continues the coroutine as a task of this strand,
+  /// queued behind the tasks submitted before it: one at a time and in order with the others.
+  /// The strand is held while that resumption runs, which is until the coroutine next suspends
+  /// in a way that returns to the worker (an await that queues it elsewhere: schedule(rt),
+  /// another strand, a future, a semaphore wait, when_all) or ends. Code that runs in the same
+  /// resumption by symmetric transfer runs in the strand too: a task it co_awaits, or, when it
+  /// ends, the coroutine awaiting it. Throws runtime_closed once the runtime refuses work; if
+  /// shutdown(cancel) discards the resumption, the co_await throws runtime_closed.
+  [[nodiscard]] detail::strand_schedule_awaiter schedule() noexcept {
+    return detail::strand_schedule_awaiter(*state_);
   }
 
   /// Tasks submitted and not yet finished (queued, or in the batch running now). Never blocks.

@@ -61,7 +61,10 @@ class MAGPIE_API task_group {
       w->spawn_local(state_, std::forward<F>(f));
       return;
     }
-    spawn_elsewhere(w, std::forward<F>(f));
+    // A copy, made on this path only: handing the caller's callable itself to the out-of-line
+    // call would keep it in memory on the fast path too, which then builds the task from the
+    // caller's registers.
+    spawn_elsewhere(w, std::decay_t<F>(std::forward<F>(f)));
   }
 
   /// Starts the coroutine `t` as a task of the group (defined in magpie/coro.hpp): wait()

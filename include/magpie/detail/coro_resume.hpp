@@ -78,6 +78,9 @@ class resume_job {
     take_back_chain = 0;  // a new chain of transfers starts on a fresh stack
     std::exchange(r_, nullptr)->handle.resume();
   }
+  /// Forgets the coroutine: destroying the job then resumes nothing (the awaiter that built it
+  /// resumes its coroutine itself, or throws from await_suspend, after all).
+  void disarm() noexcept { r_ = nullptr; }
   /// Whether `t` is a resumption of `r` (only the owner of `r` may then take it back).
   static bool resumes(const task& t, const resumable& r) noexcept {
     return t.ops == &inline_ops<resume_job> &&

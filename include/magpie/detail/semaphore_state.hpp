@@ -21,6 +21,7 @@
 namespace magpie::detail {
 
 class semaphore_state;
+class worker;
 
 /// The units one task of a semaphore holds. Given back when the task is destroyed, whether it
 /// ran, threw, was skipped (its group canceled) or discarded (shutdown(cancel)): no path can
@@ -37,6 +38,13 @@ class sem_ticket {
     w_ = w;
   }
   void disarm() noexcept { s_ = nullptr; }
+  /// Hands the units to `to` (unarmed), leaving this one unarmed.
+  void move_to(sem_ticket& to) noexcept {
+    to.s_ = std::exchange(s_, nullptr);
+    to.w_ = w_;
+  }
+  bool armed() const noexcept { return s_ != nullptr; }
+  std::uint32_t weight() const noexcept { return s_ != nullptr ? w_ : 0; }
 
  private:
   semaphore_state* s_ = nullptr;
@@ -76,6 +84,15 @@ class MAGPIE_API semaphore_state final : public held_source {
   /// Validates a weight for the call `who`: std::invalid_argument if 0 or above the capacity.
   std::uint32_t checked_weight(std::size_t weight, const char* who) const;
 
+  /// Whether `w` units look free with nobody waiting (a plain load: try_take decides).
+  bool looks_free(std::uint32_t w) const noexcept {
+    const std::uint64_t u = word_.load(std::memory_order_relaxed);  // relaxed: a hint
+    return (u & waiters_bit) == 0 && used(u) + w <= cap(u);
+  }
+  /// Whether a task may no longer wait here: the runtime is closed and the task is detached,
+  /// or comes from outside the workers. (A task queued here is launched by whoever holds units,
+  /// which is itself accepted work, so it needs no slot of its own until then.)
+  bool refuses(bool detached) const noexcept;
   /// The fast path: takes `w` units if nobody waits and they are free. One CAS.
   bool try_take(std::uint32_t w) noexcept {
     // relaxed: the CAS below re-reads the word.
@@ -132,7 +149,9 @@ class MAGPIE_API semaphore_state final : public held_source {
   static std::uint64_t used(std::uint64_t u) noexcept { return u & 0xffffffffu; }
   static std::uint64_t cap(std::uint64_t u) noexcept { return (u >> 32) & max_capacity; }
   bool granted_locked(std::uint32_t w) noexcept;
-  void pump(std::uint32_t returning) noexcept;
+  void pump(std::uint32_t returning, bool counted = false) noexcept;
+  /// On a worker, under mu_: queues a granted waiter on its deque; false if out of memory.
+  bool launch_local(worker& self, waiter& next) noexcept;
   /// Queues a granted waiter (or discards it, its units returned: the pump looks again).
   void launch(waiter& next) noexcept;
   bool quiet() const noexcept;

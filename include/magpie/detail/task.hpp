@@ -40,7 +40,9 @@ inline constexpr std::size_t task_inline_bytes = 48;
 struct alignas(16) task {
   const task_ops* ops = nullptr;  // null: empty (never built, already run, or moved away)
   // A group task: its group_state's address (low bit 0). A detached task: its submit time stamp,
-  // lane and a low 1 bit (set when it is handed over), so that the stamp costs no extra space.
+  // lane and a low 1 bit (set when it is handed over), so that the stamp costs no extra space;
+  // a stamp of 0 is an untimed one (a coroutine's resumption), so that every task a worker runs
+  // has bit 0 set or a group, and dispatch tells the plain case by one bit and the group.
   std::uint64_t origin = 0;
   alignas(16) unsigned char storage[task_inline_bytes];
 
@@ -56,6 +58,8 @@ struct alignas(16) task {
   void stamp(unsigned lane, std::uint64_t ticks) noexcept { origin = ticks << 3 | lane << 1 | 1; }
   unsigned lane() const noexcept { return static_cast<unsigned>(origin >> 1) & 3; }
   std::uint64_t stamped_at() const noexcept { return origin >> 3; }
+  /// A detached task with a real submit time (not an untimed one, stamp 0).
+  bool timed() const noexcept { return detached() && stamped_at() != 0; }
 
   task() noexcept {}
   /// Moving relocates the callable (the injector carries tasks by value).
@@ -77,6 +81,10 @@ struct alignas(16) task {
     ops = nullptr;
     o->run(this);
   }
+  /// run() for a task whose block goes back with task_pool::release_empty right after (also
+  /// when it threw): `ops` is left as it was, which saves run()'s store, so the block must not
+  /// be discarded or destroyed as a task afterwards.
+  void run_then_release() { ops->run(this); }
   /// Destroys the callable without invoking it (no-op when empty).
   void discard() noexcept {
     if (ops == nullptr) return;

@@ -1,5 +1,8 @@
 // Per-worker cache of task blocks, so that spawning on a worker does not call malloc.
-// Owner-only; a block freed by the worker that ran it joins that worker's pool.
+// Owner-only; a block freed by the worker that ran it joins that worker's pool. The cache holds
+// at most max_cached blocks, except that the blocks of the worker's own tasks come back without
+// a look at the cap (their count is bounded by the worker's peak of tasks in flight) until the
+// worker next goes idle and trims it.
 #pragma once
 
 #include <cstddef>
@@ -11,7 +14,7 @@ namespace magpie::detail {
 
 class task_pool {
  public:
-  static constexpr std::size_t max_cached = 1024;  // 64 KiB per worker at most
+  static constexpr std::size_t max_cached = 1024;  // 64 KiB per idle worker at most (see above)
 
   task_pool() = default;
   task_pool(const task_pool&) = delete;
@@ -36,6 +39,18 @@ class task_pool {
 
   /// Keeps the block of a task known to be empty (it ran): no destructor call to make.
   void release_empty(task* t) noexcept { keep(t); }
+  /// release_empty for a block this pool allocated: kept even above the cap (see above), which
+  /// saves the test on the hot path of a worker running its own tasks.
+  void release_own_empty(task* t) noexcept {
+    head_ = ::new (static_cast<void*>(t)) free_block{head_};
+    ++count_;
+  }
+  /// Frees the blocks above the cap (release_own_empty may have kept them). Cold: a worker calls
+  /// it as it goes idle.
+  void trim() noexcept {
+    while (count_ > max_cached)
+      ::operator delete(take());
+  }
 
   /// For a thread that is not a worker (no pool): destroys `t` and frees its block.
   static void release_unpooled(task* t) noexcept {

@@ -14,12 +14,15 @@
 //  * the two seq_cst fences are detail::full_fence() (a locked RMW on x86, see fence.hpp), and
 //    under MAGPIE_TSAN seq_cst operations on the neighbouring accesses, because ThreadSanitizer
 //    does not model stand-alone fences;
-//  * the owner keeps its last view of top (top only grows), so a push reads the thieves' line
-//    only when the ring looks full, and reserve() grows the ring before the caller builds the
-//    item, so an allocation failure leaves nothing half-pushed.
+//  * the owner keeps its last view of top (top only grows) as the bottom a push may reach
+//    without growing, and its own copy of the live ring's slots and mask, so a push or pop
+//    follows no ring pointer and reads the thieves' line only when the ring looks full; and
+//    reserve() grows the ring before the caller builds the item, so an allocation failure
+//    leaves nothing half-pushed.
 //
-// Roles live in the type system (crossbeam's Worker/Stealer): only a deque_owner can push or pop,
-// a deque_thief can only steal, and steal() reports "lost a race" (retry) apart from "empty".
+// Roles live in the type system (crossbeam's Worker/Stealer): only a deque_owner (or the
+// owned_deque that holds its deque) can push or pop, a deque_thief can only steal, and steal()
+// reports "lost a race" (retry) apart from "empty".
 #pragma once
 
 #include <atomic>
@@ -49,6 +52,8 @@ template <class T>
 class deque_owner;
 template <class T>
 class deque_thief;
+template <class T>
+class owned_deque;
 
 /// Shared state of one deque. Create it, then construct exactly one deque_owner on it (a second
 /// throws std::logic_error) and any number of deque_thief handles.
@@ -66,6 +71,7 @@ class chase_lev_deque {
       cap *= 2;
     rings_.push_back(std::make_unique<ring>(static_cast<std::int64_t>(cap)));
     ring_.store(rings_.back().get(), std::memory_order_relaxed);
+    own(*rings_.back());
   }
   chase_lev_deque(const chase_lev_deque&) = delete;
   chase_lev_deque& operator=(const chase_lev_deque&) = delete;
@@ -86,6 +92,7 @@ class chase_lev_deque {
  private:
   friend class deque_owner<T>;
   friend class deque_thief<T>;
+  friend class owned_deque<T>;
 
   struct ring {
     explicit ring(std::int64_t cap)
@@ -114,35 +121,56 @@ class chase_lev_deque {
     rings_.push_back(std::move(bigger));
     // release: a thief that acquires the new ring pointer sees the copied slots.
     ring_.store(r, std::memory_order_release);
+    own(*r);
     return r;
   }
 
-  // Owner-only: true if one more push fits without growing. A stale top_seen_ over-counts the
-  // items (top only grows), so the answer errs towards reloading top.
-  bool has_room(std::int64_t b, const ring* r) noexcept {
-    if (b - top_seen_ < r->capacity) return true;
+  // Owner-only: the owner's copies of the live ring (see own_slots_).
+  void own(const ring& r) noexcept {
+    own_slots_ = r.slots.get();
+    own_mask_ = r.mask;
+    room_end_ = top_seen_ + r.capacity;
+  }
+  void own_store(std::int64_t i, T v) noexcept {
+    // relaxed: as ring::store (the same slot, reached through the owner's copy).
+    own_slots_[i & own_mask_].store(v, std::memory_order_relaxed);
+  }
+  T own_load(std::int64_t i) const noexcept {
+    // relaxed: as ring::load.
+    return own_slots_[i & own_mask_].load(std::memory_order_relaxed);
+  }
+
+  // Owner-only: true if one more push at bottom b fits without growing. A stale top_seen_
+  // over-counts the items (top only grows), so the answer errs towards reloading top.
+  bool has_room(std::int64_t b) noexcept {
+    if (b < room_end_) return true;
     // acquire: pairs with the thieves' CAS on top, so slots they vacated may be overwritten.
     top_seen_ = top_.load(std::memory_order_acquire);
-    return b - top_seen_ < r->capacity;
+    room_end_ = top_seen_ + (own_mask_ + 1);
+    return b < room_end_;
+  }
+  // Owner-only, cold: reloads top, and grows the ring if that made no room.
+  [[gnu::noinline, gnu::cold]] void make_room(std::int64_t b) {
+    // relaxed: only the owner writes ring_.
+    if (!has_room(b)) grow(ring_.load(std::memory_order_relaxed), top_seen_, b);
   }
 
   // Owner-only: makes room for one more push (may throw std::bad_alloc, leaving the deque as
   // it was).
   void reserve() {
     const std::int64_t b = bottom_.load(std::memory_order_relaxed);  // relaxed: owner-only
-    ring* r = ring_.load(std::memory_order_relaxed);                 // relaxed: owner-only
-    if (!has_room(b, r)) grow(r, top_seen_, b);
+    if (b >= room_end_) [[unlikely]]
+      make_room(b);
   }
 
-  // Owner-only: makes room, then pushes make()'s item; bottom and the ring are read once, before
-  // make() runs (only the owner writes them). If make() throws, nothing is pushed.
+  // Owner-only: makes room, then pushes make()'s item; bottom is read once, before make() runs
+  // (only the owner writes it). If make() throws, nothing is pushed.
   template <class Make>
   void push_made(Make&& make) {
     const std::int64_t b = bottom_.load(std::memory_order_relaxed);  // relaxed: owner-only
-    ring* r = ring_.load(std::memory_order_relaxed);                 // relaxed: owner-only
-    if (!has_room(b, r)) [[unlikely]]
-      r = grow(r, top_seen_, b);
-    r->store(b, make());
+    if (b >= room_end_) [[unlikely]]
+      make_room(b);
+    own_store(b, make());
 #if defined(MAGPIE_TSAN)
     bottom_.store(b + 1, std::memory_order_seq_cst);
 #else
@@ -155,11 +183,9 @@ class chase_lev_deque {
   void push(T v, bool reserved = false) {
     // relaxed: only the owner writes bottom.
     const std::int64_t b = bottom_.load(std::memory_order_relaxed);
-    // relaxed: only the owner writes ring_.
-    ring* r = ring_.load(std::memory_order_relaxed);
-    if (!reserved && !has_room(b, r)) [[unlikely]]
-      r = grow(r, top_seen_, b);
-    r->store(b, v);
+    if (!reserved && b >= room_end_) [[unlikely]]
+      make_room(b);
+    own_store(b, v);
 #if defined(MAGPIE_TSAN)
     bottom_.store(b + 1, std::memory_order_seq_cst);
 #else
@@ -175,7 +201,6 @@ class chase_lev_deque {
     const std::int64_t b0 = bottom_.load(std::memory_order_relaxed);
     if (b0 <= top_.load(std::memory_order_relaxed)) return false;  // visibly empty: no fence
     const std::int64_t b = b0 - 1;
-    ring* r = ring_.load(std::memory_order_relaxed);  // relaxed: owner-only writer
 #if defined(MAGPIE_TSAN)
     bottom_.store(b, std::memory_order_seq_cst);
     std::int64_t t = top_.load(std::memory_order_seq_cst);
@@ -187,12 +212,12 @@ class chase_lev_deque {
     std::int64_t t = top_.load(std::memory_order_relaxed);  // relaxed: ordered by the fence
 #endif
     if (t < b) {  // more than one item: ours without a race
-      out = r->load(b);
+      out = own_load(b);
       return true;
     }
     bool won = false;
     if (t == b) {  // the last item: race the thieves for it on top
-      out = r->load(b);
+      out = own_load(b);
       // seq_cst success: total order with the thieves' CASes; relaxed failure: we only learn
       // that a thief took it and read nothing else.
       won = top_.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst,
@@ -238,6 +263,11 @@ class chase_lev_deque {
   bool has_owner_ = false;                    // set by the one deque_owner, at construction
   std::vector<std::unique_ptr<ring>> rings_;  // the live ring and all retired ones
   std::int64_t top_seen_ = 0;                 // top as last read by the owner (a lower bound)
+  // The owner's copies of the live ring's slots and mask, and the bottom a push may reach before
+  // it must look at top again (top_seen_ + capacity): pushes and pops read these, not the ring.
+  std::atomic<T>* own_slots_ = nullptr;
+  std::int64_t own_mask_ = 0;
+  std::int64_t room_end_ = 0;
 };
 
 /// The owner's handle: push and pop at the bottom. Not thread-safe: one thread at a time. One per
@@ -273,6 +303,33 @@ class deque_owner {
 
  private:
   chase_lev_deque<T>* d_;
+};
+
+/// A deque together with its owner's operations, for an owner that holds its deque: the same
+/// deque_owner interface without a pointer to follow on every push and pop. Thieves take
+/// deque_thief handles on shared(). Not thread-safe, as deque_owner.
+template <class T>
+class owned_deque {
+ public:
+  explicit owned_deque(std::size_t capacity = 256) : d_(capacity) { d_.has_owner_ = true; }
+  owned_deque(const owned_deque&) = delete;
+  owned_deque& operator=(const owned_deque&) = delete;
+
+  void push(T v) { d_.push(v); }
+  void reserve() { d_.reserve(); }
+  void push_reserved(T v) noexcept { d_.push(v, true); }
+  template <class Make>
+  void push_made(Make&& make) {
+    d_.push_made(std::forward<Make>(make));
+  }
+  bool pop(T& out) { return d_.pop(out); }
+  bool empty_approx() const noexcept { return d_.empty_approx(); }
+  std::size_t size_approx() const noexcept { return d_.size_approx(); }
+  /// The deque, for deque_thief handles (its owner is this object: a deque_owner on it throws).
+  chase_lev_deque<T>& shared() noexcept { return d_; }
+
+ private:
+  chase_lev_deque<T> d_;
 };
 
 /// A thief's handle: steal from the top (FIFO). Thread-safe, never allocates or blocks.
