@@ -29,9 +29,33 @@ void wait_until_asleep(magpie::runtime& rt, std::size_t first) {
   }
 }
 
+// The workers that ran the tasks which called note().
+struct where_log {
+  std::mutex mu;
+  std::set<int> where;
+  void note() {
+    std::lock_guard lock(mu);
+    where.insert(magpie::current_worker());
+  }
+};
+
+// Submits `n` tasks that meet at a barrier and returns once all passed it: only `n` workers
+// running at once can pass it.
+void meet_at_barrier(magpie::runtime& rt, std::ptrdiff_t n) {
+  std::barrier meet(n);
+  std::latch done(n);
+  for (std::ptrdiff_t i = 0; i < n; ++i) {
+    rt.submit([&] {
+      meet.arrive_and_wait();
+      done.count_down();
+    });
+  }
+  done.wait();
+}
+
 }  // namespace
 
-TEST_CASE("set_active_workers rejects 0 and more than worker_count()") {
+TEST_CASE("set_active_workers rejects 0 and more than worker_count()" * doctest::timeout(120)) {
   magpie::runtime rt(with_workers(3));
   CHECK(rt.active_workers() == 3);
   CHECK_THROWS_WITH_AS(rt.set_active_workers(0), doctest::Contains("set_active_workers"),
@@ -45,15 +69,11 @@ TEST_CASE("with one active worker, every new task runs on worker 0" * doctest::t
   rt.set_active_workers(1);
   CHECK(rt.active_workers() == 1);
   wait_until_asleep(rt, 1);
-  std::mutex mu;
-  std::set<int> where;
+  where_log log;
   std::latch done(2000);
   for (int i = 0; i < 1000; ++i) {
     rt.submit([&] {
-      {
-        std::lock_guard lock(mu);
-        where.insert(magpie::current_worker());
-      }
+      log.note();
       done.count_down();
     });
   }
@@ -61,17 +81,14 @@ TEST_CASE("with one active worker, every new task runs on worker 0" * doctest::t
   rt.submit([&] {
     for (int i = 0; i < 1000; ++i) {
       g.spawn([&] {
-        {
-          std::lock_guard lock(mu);
-          where.insert(magpie::current_worker());
-        }
+        log.note();
         done.count_down();
       });
     }
   });
   done.wait();
   g.wait();
-  CHECK(where == std::set<int>{0});
+  CHECK(log.where == std::set<int>{0});
   const auto s = rt.stats();
   CHECK(s.workers[0].active);
   CHECK_FALSE(s.workers[3].active);
@@ -105,19 +122,11 @@ TEST_CASE("workers made active again take part: four tasks meet at a barrier" *
   rt.set_active_workers(1);
   wait_until_asleep(rt, 1);
   rt.set_active_workers(4);
-  std::barrier meet(4);  // only four workers running at once can pass it
-  std::latch done(4);
-  for (int i = 0; i < 4; ++i) {
-    rt.submit([&] {
-      meet.arrive_and_wait();
-      done.count_down();
-    });
-  }
-  done.wait();
+  meet_at_barrier(rt, 4);
   CHECK(rt.active_workers() == 4);
 }
 
-TEST_CASE("shutdown with inactive workers drains and joins") {
+TEST_CASE("shutdown with inactive workers drains and joins" * doctest::timeout(120)) {
   magpie::runtime rt(with_workers(3, magpie::pinning::none));
   std::atomic<int> ran{0};
   for (int i = 0; i < 1000; ++i)
@@ -138,20 +147,16 @@ TEST_CASE("config.max_workers: the extra workers start asleep and take work once
   CHECK(rt.worker_count() == 4);
   CHECK(rt.active_workers() == 1);
   wait_until_asleep(rt, 1);  // started inactive: they park at once and cost no CPU
-  std::mutex mu;
-  std::set<int> where;
+  where_log log;
   std::latch first(500);
   for (int i = 0; i < 500; ++i) {
     rt.submit([&] {
-      {
-        std::lock_guard lock(mu);
-        where.insert(magpie::current_worker());
-      }
+      log.note();
       first.count_down();
     });
   }
   first.wait();
-  CHECK(where == std::set<int>{0});
+  CHECK(log.where == std::set<int>{0});
   auto s = rt.stats();
   CHECK(s.workers[0].active);
   for (std::size_t i = 1; i < 4; ++i) {
@@ -161,15 +166,7 @@ TEST_CASE("config.max_workers: the extra workers start asleep and take work once
   }
   CHECK_THROWS_AS(rt.set_active_workers(5), std::invalid_argument);
   rt.set_active_workers(4);  // past the starting count, up to max_workers
-  std::barrier meet(4);      // only four workers running at once can pass it
-  std::latch done(4);
-  for (int i = 0; i < 4; ++i) {
-    rt.submit([&] {
-      meet.arrive_and_wait();
-      done.count_down();
-    });
-  }
-  done.wait();
+  meet_at_barrier(rt, 4);
   CHECK(rt.active_workers() == 4);
   rt.wait_idle();  // inactive-then-active workers take part in quiescence like the others
   s = rt.stats();

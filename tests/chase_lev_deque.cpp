@@ -20,7 +20,7 @@ using magpie::ext::steal_status;
 static_assert(!std::is_copy_constructible_v<deque_owner<int>> &&
               !std::is_copy_assignable_v<deque_owner<int>>);
 
-TEST_CASE("a deque has one owner: a second deque_owner throws" * doctest::timeout(10)) {
+TEST_CASE("a deque has one owner: a second deque_owner throws" * doctest::timeout(60)) {
   chase_lev_deque<int> d;
   deque_owner<int> owner(d);
   CHECK_THROWS_AS(deque_owner<int>{d}, std::logic_error);
@@ -30,7 +30,7 @@ TEST_CASE("a deque has one owner: a second deque_owner throws" * doctest::timeou
   CHECK(v == 7);
 }
 
-TEST_CASE("owner pops LIFO and thieves steal FIFO") {
+TEST_CASE("owner pops LIFO and thieves steal FIFO" * doctest::timeout(120)) {
   chase_lev_deque<std::uint64_t> d(4);
   deque_owner<std::uint64_t> owner(d);
   deque_thief<std::uint64_t> thief(d);
@@ -48,7 +48,7 @@ TEST_CASE("owner pops LIFO and thieves steal FIFO") {
   CHECK(thief.steal().status == steal_status::empty);
 }
 
-TEST_CASE("pop on an empty deque leaves it usable") {
+TEST_CASE("pop on an empty deque leaves it usable" * doctest::timeout(120)) {
   chase_lev_deque<std::uint64_t> d(2);
   deque_owner<std::uint64_t> owner(d);
   std::uint64_t v = 0;
@@ -60,7 +60,7 @@ TEST_CASE("pop on an empty deque leaves it usable") {
   CHECK(d.size_approx() == 0);
 }
 
-TEST_CASE("grow preserves every item and their order") {
+TEST_CASE("grow preserves every item and their order" * doctest::timeout(120)) {
   chase_lev_deque<std::uint64_t> d(2);
   deque_owner<std::uint64_t> owner(d);
   deque_thief<std::uint64_t> thief(d);
@@ -81,7 +81,7 @@ TEST_CASE("grow preserves every item and their order") {
 }
 
 TEST_CASE("an owned_deque is its deque's owner: push, pop, steal, growth and reuse of stolen room" *
-          doctest::timeout(10)) {
+          doctest::timeout(60)) {
   magpie::ext::owned_deque<std::uint64_t> d(4);
   CHECK_THROWS_AS(deque_owner<std::uint64_t>{d.shared()}, std::logic_error);
   deque_thief<std::uint64_t> thief(d.shared());
@@ -111,7 +111,7 @@ TEST_CASE("an owned_deque is its deque's owner: push, pop, steal, growth and reu
   CHECK(thief.steal().status == steal_status::empty);
 }
 
-TEST_CASE("push_made pushes nothing when the item's maker throws" * doctest::timeout(10)) {
+TEST_CASE("push_made pushes nothing when the item's maker throws" * doctest::timeout(60)) {
   magpie::ext::owned_deque<std::uint64_t> d(2);
   CHECK_THROWS_AS(d.push_made([]() -> std::uint64_t { throw std::runtime_error("no item"); }),
                   std::runtime_error);
@@ -122,7 +122,7 @@ TEST_CASE("push_made pushes nothing when the item's maker throws" * doctest::tim
   CHECK(v == 9);
 }
 
-TEST_CASE("wrap-around without growth keeps items") {
+TEST_CASE("wrap-around without growth keeps items" * doctest::timeout(120)) {
   chase_lev_deque<std::uint64_t> d(4);
   deque_owner<std::uint64_t> owner(d);
   deque_thief<std::uint64_t> thief(d);

@@ -13,6 +13,7 @@
 #include "test_support.hpp"
 
 using namespace magpie;
+using magpie::test::with_workers;
 
 namespace {
 
@@ -32,13 +33,13 @@ bool contains(const std::string& s, const std::string& part) {
 
 }  // namespace
 
-TEST_CASE("a huge worker count is rejected naming config.workers") {
+TEST_CASE("a huge worker count is rejected naming config.workers" * doctest::timeout(120)) {
   config c;
   c.workers = 100000;
   CHECK(contains(ctor_error(c), "config.workers"));
 }
 
-TEST_CASE("a spin budget out of range is rejected naming config.spin") {
+TEST_CASE("a spin budget out of range is rejected naming config.spin" * doctest::timeout(120)) {
   config c;
   c.spin = std::chrono::seconds(5);
   CHECK(contains(ctor_error(c), "config.spin"));
@@ -46,7 +47,8 @@ TEST_CASE("a spin budget out of range is rejected naming config.spin") {
   CHECK(contains(ctor_error(c), "config.spin"));
 }
 
-TEST_CASE("an unavailable CPU index is rejected naming config.cpus and the CPU") {
+TEST_CASE("an unavailable CPU index is rejected naming config.cpus and the CPU" *
+          doctest::timeout(120)) {
   config c;
   c.cpus = {0, 4000};
   const std::string e = ctor_error(c);
@@ -54,13 +56,27 @@ TEST_CASE("an unavailable CPU index is rejected naming config.cpus and the CPU")
   CHECK(contains(e, "4000"));
 }
 
-TEST_CASE("a malformed synthetic topology is rejected naming config.synthetic_topology") {
+TEST_CASE("a malformed synthetic topology is rejected naming config.synthetic_topology" *
+          doctest::timeout(120)) {
   config c;
   c.synthetic_topology = "package:banana";
   CHECK(contains(ctor_error(c), "config.synthetic_topology"));
 }
 
-TEST_CASE("a negative stall threshold and a trace capacity out of range are rejected by name") {
+TEST_CASE("config rejects a starvation limit below 2 and more latency workers than workers" *
+          doctest::timeout(120)) {
+  magpie::config c = with_workers(2);
+  c.starvation_limit = 1;
+  CHECK_THROWS_WITH_AS(magpie::runtime{c}, doctest::Contains("starvation_limit"),
+                       std::invalid_argument);
+  c = with_workers(2);
+  c.latency_workers = 3;
+  CHECK_THROWS_WITH_AS(magpie::runtime{c}, doctest::Contains("latency_workers"),
+                       std::invalid_argument);
+}
+
+TEST_CASE("a negative stall threshold and a trace capacity out of range are rejected by name" *
+          doctest::timeout(120)) {
   config c;
   c.stall_threshold = std::chrono::milliseconds(-1);
   CHECK(contains(ctor_error(c), "config.stall_threshold"));
@@ -72,7 +88,7 @@ TEST_CASE("a negative stall threshold and a trace capacity out of range are reje
   CHECK(contains(ctor_error(c), "config.trace_capacity"));
 }
 
-TEST_CASE("empty callables are rejected by submit, try_submit and spawn") {
+TEST_CASE("empty callables are rejected by submit, try_submit and spawn" * doctest::timeout(120)) {
   config c;
   c.workers = 1;
   runtime rt(c);
@@ -88,7 +104,8 @@ TEST_CASE("empty callables are rejected by submit, try_submit and spawn") {
   CHECK(r.ran == 0);  // nothing half-accepted
 }
 
-TEST_CASE("shutdown from one of the runtime's own workers is a logic_error") {
+TEST_CASE("shutdown from one of the runtime's own workers is a logic_error" *
+          doctest::timeout(120)) {
   config c;
   c.workers = 1;
   runtime rt(c);
@@ -105,7 +122,7 @@ TEST_CASE("shutdown from one of the runtime's own workers is a logic_error") {
   CHECK(contains(msg, "own workers"));
 }
 
-TEST_CASE("explicit cpus place workers on exactly those CPUs") {
+TEST_CASE("explicit cpus place workers on exactly those CPUs" * doctest::timeout(120)) {
   config c;
   c.cpus = {0};
   c.workers = 2;
@@ -114,7 +131,7 @@ TEST_CASE("explicit cpus place workers on exactly those CPUs") {
   CHECK(rt.worker_cpus() == std::vector<int>{0, 0});
 }
 
-TEST_CASE("pinning none leaves workers unbound") {
+TEST_CASE("pinning none leaves workers unbound" * doctest::timeout(120)) {
   config c;
   c.workers = 2;
   c.pin = pinning::none;
@@ -122,7 +139,8 @@ TEST_CASE("pinning none leaves workers unbound") {
   CHECK(rt.worker_cpus() == std::vector<int>{-1, -1});
 }
 
-TEST_CASE("a callable whose copy throws is not accepted, and nothing leaks") {
+TEST_CASE("a callable whose copy throws is not accepted, and nothing leaks" *
+          doctest::timeout(120)) {
   struct throws_on_copy {
     throws_on_copy() = default;
     throws_on_copy(const throws_on_copy&) { throw std::runtime_error("copy failed"); }
@@ -138,48 +156,6 @@ TEST_CASE("a callable whose copy throws is not accepted, and nothing leaks") {
   CHECK_THROWS_AS(g.spawn(f), std::runtime_error);
   CHECK_NOTHROW(g.wait());  // the refused spawn was never counted
   CHECK(rt.shutdown().ran == 0);
-}
-
-TEST_CASE("a task_group destroyed without wait waits for its tasks") {
-  config c;
-  c.workers = 2;
-  runtime rt(c);
-  std::atomic<int> n{0};
-  {
-    task_group g(rt);
-    for (int i = 0; i < 1000; ++i)
-      g.spawn([&] { n.fetch_add(1); });
-  }
-  CHECK(n.load() == 1000);
-}
-
-TEST_CASE("a submit blocked on a full injector gives up with runtime_closed at shutdown") {
-  config c;
-  c.workers = 1;
-  c.max_pending = 1;
-  runtime rt(c);
-  std::atomic<bool> open{false}, entered{false};
-  rt.submit([&] {
-    entered.store(true);
-    entered.notify_one();
-    open.wait(false);
-  });
-  entered.wait(false);
-  rt.submit([] {});  // fills the injector
-  std::atomic<bool> threw{false};
-  std::thread blocked([&] {
-    try {
-      rt.submit([] {});  // no room: blocks until shutdown closes the runtime
-    } catch (const runtime_closed&) {
-      threw.store(true);
-    }
-  });
-  std::thread closer([&] { rt.shutdown(); });
-  blocked.join();  // returns only through the runtime_closed path (nothing else frees room)
-  open.store(true);
-  open.notify_one();
-  closer.join();
-  CHECK(threw.load());
 }
 
 // Every numeric and duration field of config at its extremes (0, 1, the largest and smallest
@@ -324,8 +300,7 @@ TEST_CASE("config.max_pending of SIZE_MAX or 2^63 is unbounded, not a bound of -
     c.max_pending = unbounded;
     runtime rt(c);
     test::gate stuck;
-    rt.submit([&] { stuck.pass(); });
-    stuck.wait_entered();
+    stuck.occupy(rt);
     std::atomic<int> ran{0};
     int accepted = 0;
     for (int i = 0; i < 1000; ++i)
@@ -341,8 +316,7 @@ TEST_CASE("config.max_pending of SIZE_MAX or 2^63 is unbounded, not a bound of -
   c.max_pending = 1;  // the smallest bound
   runtime rt(c);
   test::gate stuck;
-  rt.submit([&] { stuck.pass(); });
-  stuck.wait_entered();
+  stuck.occupy(rt);
   CHECK(rt.try_submit([] {}));
   CHECK_FALSE(rt.try_submit([] {}));
   stuck.release();
@@ -362,7 +336,8 @@ TEST_CASE("a described machine is bounded: no more than 4096 PUs or 1024 childre
   CHECK(ctor_error(c) == "no error");
 }
 
-TEST_CASE("explicit cpus on a described machine are an error, not a silent no-op") {
+TEST_CASE("explicit cpus on a described machine are an error, not a silent no-op" *
+          doctest::timeout(120)) {
   config c;
   c.synthetic_topology = "pu:8";
   c.cpus = {5};

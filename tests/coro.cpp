@@ -11,21 +11,17 @@
 #include <thread>
 #include <vector>
 
+#include "coro_support.hpp"
 #include "magpie/magpie.hpp"
 #include "test_support.hpp"
 
 using namespace magpie;
+using magpie::test::fib;
 using magpie::test::gate;
 using magpie::test::scaled;
 using magpie::test::with_workers;
 
 namespace {
-
-task<std::uint64_t> fib(int n) {
-  if (n < 2) co_return static_cast<std::uint64_t>(n);
-  auto [a, b] = co_await when_all(fib(n - 1), fib(n - 2));
-  co_return a + b;
-}
 
 std::uint64_t fib_serial(int n) {
   return n < 2 ? static_cast<std::uint64_t>(n) : fib_serial(n - 1) + fib_serial(n - 2);
@@ -63,7 +59,7 @@ struct tracker {
 
 }  // namespace
 
-TEST_CASE("a task is lazy and destroying it unstarted frees it" * doctest::timeout(30)) {
+TEST_CASE("a task is lazy and destroying it unstarted frees it" * doctest::timeout(60)) {
   std::atomic<int> live{0};
   std::atomic<bool> ran{false};
   {
@@ -172,7 +168,7 @@ TEST_CASE("exceptions propagate from every level, the first child's first" * doc
   sync_wait(rt, body());
 }
 
-TEST_CASE("empty tasks are refused with the call's name" * doctest::timeout(30)) {
+TEST_CASE("empty tasks are refused with the call's name" * doctest::timeout(60)) {
   runtime rt(with_workers(1));
   task<int> empty;
   CHECK_THROWS_WITH_AS(sync_wait(rt, std::move(empty)),
@@ -181,7 +177,7 @@ TEST_CASE("empty tasks are refused with the call's name" * doctest::timeout(30))
   CHECK_THROWS_AS(when_all(task<int>{}, fib(1)), std::invalid_argument);
 }
 
-TEST_CASE("sync_wait on a worker of the runtime throws std::logic_error" * doctest::timeout(30)) {
+TEST_CASE("sync_wait on a worker of the runtime throws std::logic_error" * doctest::timeout(60)) {
   runtime rt(with_workers(1));
   std::atomic<bool> threw{false};
   rt.submit([&] {

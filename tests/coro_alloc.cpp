@@ -8,45 +8,18 @@
 #include <cstdlib>
 #include <new>
 
+#include "coro_support.hpp"
+#include "count_allocations.hpp"
 #include "magpie/coro.hpp"
 #include "magpie/magpie.hpp"
 #include "test_support.hpp"
 
-namespace {
-// A test-only process-wide counter: the thing being measured is the process's allocator.
-std::atomic<std::uint64_t> allocations{0};
-}  // namespace
-
-// g++ cannot see that this operator new is the malloc this delete frees.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t n) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-
 using namespace magpie;
+using magpie::test::allocations;
+using magpie::test::fib;
 using magpie::test::with_workers;
 
 namespace {
-
-task<std::uint64_t> fib(int n) {
-  if (n < 2) co_return static_cast<std::uint64_t>(n);
-  auto [a, b] = co_await when_all(fib(n - 1), fib(n - 2));
-  co_return a + b;
-}
 
 // Runs fib(n) `warm` times, then counts the global allocations of `measured` more runs, all
 // inside one coroutine on the runtime (so the outside thread's sync_wait is not counted).

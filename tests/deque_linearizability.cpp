@@ -147,7 +147,7 @@ std::vector<op> record(std::uint64_t seed, std::size_t thieves) {
 
 }  // namespace
 
-TEST_CASE("the checker rejects a history no deque could produce") {
+TEST_CASE("the checker rejects a history no deque could produce" * doctest::timeout(120)) {
   // push 1 then push 2 (sequential), then a steal that returns 2: the top is 1.
   std::vector<op> bad = {{kind::push, 1, 0, 1}, {kind::push, 2, 2, 3}, {kind::steal, 2, 4, 5}};
   CHECK_FALSE(checker(bad).linearizable());

@@ -118,8 +118,7 @@ TEST_CASE("on_stall calling shutdown() shuts the runtime down instead of termina
       from_handler = rt->shutdown();  // on the monitor thread, which must not join itself
     };
     rt = std::make_unique<runtime>(c);
-    rt->submit([&] { stuck.pass(); });
-    stuck.wait_entered();
+    stuck.occupy(*rt);
     while (!stuck.open.load())
       std::this_thread::yield();  // wait for on_stall (the monitor looks every 10 ms)
     const shutdown_report again = rt->shutdown();
@@ -146,8 +145,7 @@ TEST_CASE("on_discard calling shutdown() while shutdown_for discards behind a st
       }
     };
     rt = std::make_unique<runtime>(c);
-    rt->submit([&] { stuck.pass(); });
-    stuck.wait_entered();
+    stuck.occupy(*rt);
     for (int i = 0; i < 3; ++i)
       rt->submit([] {});
     const shutdown_report first = rt->shutdown_for(std::chrono::milliseconds(0));
@@ -334,8 +332,7 @@ TEST_CASE("out of memory during external submits: bad_alloc, and the books still
   const child_result r = run_in_child([] {
     runtime rt(with_workers(1));
     gate stuck;
-    rt.submit([&] { stuck.pass(); });
-    stuck.wait_entered();
+    stuck.occupy(rt);
     std::atomic<long> ran{0};
     rlimit old{};
     getrlimit(RLIMIT_AS, &old);

@@ -30,7 +30,7 @@ std::uint64_t fib(runtime& rt, int n) {
 
 }  // namespace
 
-TEST_CASE("get from an outside thread returns the task's value") {
+TEST_CASE("get from an outside thread returns the task's value" * doctest::timeout(120)) {
   runtime rt(with_workers(2));
   future<int> f = rt.async([] { return 6 * 7; });
   CHECK(f.valid());
@@ -39,7 +39,7 @@ TEST_CASE("get from an outside thread returns the task's value") {
   CHECK_FALSE(f.ready());
 }
 
-TEST_CASE("a future carries move-only values and void") {
+TEST_CASE("a future carries move-only values and void" * doctest::timeout(120)) {
   runtime rt(with_workers(2));
   future<std::unique_ptr<std::string>> s =
       rt.async([] { return std::make_unique<std::string>("moved"); });
@@ -50,7 +50,7 @@ TEST_CASE("a future carries move-only values and void") {
   CHECK(ran.load());
 }
 
-TEST_CASE("get rethrows the task's exception, once") {
+TEST_CASE("get rethrows the task's exception, once" * doctest::timeout(120)) {
   runtime rt(with_workers(2));
   future<int> f = rt.async([]() -> int { throw std::out_of_range("no such thing"); });
   f.wait();
@@ -72,7 +72,7 @@ TEST_CASE("recursive async on several workers gives the serial result" * doctest
   CHECK(rt.async([&rt] { return fib(rt, 22); }).get() == 17711);
 }
 
-TEST_CASE("wait_for and ready report a result that is not there yet") {
+TEST_CASE("wait_for and ready report a result that is not there yet" * doctest::timeout(120)) {
   runtime rt(with_workers(1));
   gate gt;
   future<int> f = rt.async([&] {
@@ -88,7 +88,7 @@ TEST_CASE("wait_for and ready report a result that is not there yet") {
   CHECK(f.get() == 1);
 }
 
-TEST_CASE("a dropped future does not wait, and its task still runs") {
+TEST_CASE("a dropped future does not wait, and its task still runs" * doctest::timeout(120)) {
   runtime rt(with_workers(1));
   gate gt;
   std::latch ran(1);
@@ -103,7 +103,7 @@ TEST_CASE("a dropped future does not wait, and its task still runs") {
   ran.wait();
 }
 
-TEST_CASE("a default-constructed future has no result") {
+TEST_CASE("a default-constructed future has no result" * doctest::timeout(120)) {
   future<int> f;
   CHECK_FALSE(f.valid());
   CHECK_FALSE(f.ready());
@@ -115,24 +115,24 @@ TEST_CASE("a default-constructed future has no result") {
                        std::logic_error);
 }
 
-TEST_CASE("async after shutdown throws runtime_closed") {
+TEST_CASE("async after shutdown throws runtime_closed" * doctest::timeout(120)) {
   runtime rt(with_workers(1));
   rt.shutdown();
   CHECK_THROWS_AS(static_cast<void>(rt.async([] { return 1; })), runtime_closed);
 }
 
-TEST_CASE("async rejects an empty callable") {
+TEST_CASE("async rejects an empty callable" * doctest::timeout(120)) {
   runtime rt(with_workers(1));
   int (*none)() = nullptr;
   CHECK_THROWS_WITH_AS(static_cast<void>(rt.async(none)), "magpie::runtime::async: empty callable",
                        std::invalid_argument);
 }
 
-TEST_CASE("a task discarded by shutdown(cancel) makes get throw runtime_closed") {
+TEST_CASE("a task discarded by shutdown(cancel) makes get throw runtime_closed" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(1));
   gate gt;
-  rt.submit([&] { gt.pass(); });
-  gt.wait_entered();
+  gt.occupy(rt);
   future<int> f = rt.async([] { return 1; });  // queued behind the held task
   std::thread stopper([&] { rt.shutdown(shutdown_mode::cancel); });
   while (rt.try_submit([] {})) {
@@ -143,7 +143,8 @@ TEST_CASE("a task discarded by shutdown(cancel) makes get throw runtime_closed")
   stopper.join();
 }
 
-TEST_CASE("get on a worker of another runtime waits without helping that runtime") {
+TEST_CASE("get on a worker of another runtime waits without helping that runtime" *
+          doctest::timeout(120)) {
   runtime a(with_workers(1));
   runtime b(with_workers(1));
   future<int> inner;

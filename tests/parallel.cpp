@@ -82,9 +82,10 @@ TEST_CASE("ten million elements reduce to the serial sum" * doctest::timeout(300
   CHECK(sum == std::uint64_t{n} * (n - 1) / 2);
 }
 
-TEST_CASE_TEMPLATE("every integral index type works, negative ranges included", Index, std::int8_t,
-                   std::uint8_t, std::int16_t, std::uint16_t, int, unsigned, long long,
-                   unsigned long long) {
+TEST_CASE_TEMPLATE("every integral index type works, negative ranges included" *
+                       doctest::timeout(120),
+                   Index, std::int8_t, std::uint8_t, std::int16_t, std::uint16_t, int, unsigned,
+                   long long, unsigned long long) {
   runtime rt(with_workers(2, pinning::none));
   const Index first = std::is_signed_v<Index> ? Index(-50) : Index(3);
   const Index last = Index(first + 100);
@@ -97,7 +98,8 @@ TEST_CASE_TEMPLATE("every integral index type works, negative ranges included", 
   CHECK(sum.load() == serial);
 }
 
-TEST_CASE("a reversed range is an invalid_argument; an empty one runs nothing") {
+TEST_CASE("a reversed range is an invalid_argument; an empty one runs nothing" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(2, pinning::none));
   bool ran = false;
   CHECK_THROWS_WITH_AS(parallel_for(rt, 10, 5, [&](int) { ran = true; }),
@@ -111,7 +113,7 @@ TEST_CASE("a reversed range is an invalid_argument; an empty one runs nothing") 
   CHECK_THROWS_AS(parallel_for(rt, 0, 10, 0, [](int) {}), std::invalid_argument);
 }
 
-TEST_CASE("the range body gets disjoint subranges that cover the loop") {
+TEST_CASE("the range body gets disjoint subranges that cover the loop" * doctest::timeout(120)) {
   runtime rt(with_workers(2, pinning::none));
   const int n = 100000;
   std::vector<std::atomic<int>> seen(n);
@@ -125,7 +127,8 @@ TEST_CASE("the range body gets disjoint subranges that cover the loop") {
   CHECK(wrong == 0);
 }
 
-TEST_CASE("a range at or below the grain runs inline on the calling thread") {
+TEST_CASE("a range at or below the grain runs inline on the calling thread" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(2, pinning::none));
   std::atomic<int> off_caller{0};
   parallel_for(rt, 0, 64, 64, [&](int) { off_caller.fetch_add(current_worker() != -1 ? 1 : 0); });
@@ -152,7 +155,8 @@ TEST_CASE("nested loops inside tasks and inside loops give the serial result" *
   }
 }
 
-TEST_CASE("the first exception reaches the caller and later chunks are skipped") {
+TEST_CASE("the first exception reaches the caller and later chunks are skipped" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(2, pinning::none));
   const int n = 1'000'000;
   std::atomic<int> ran{0};
@@ -177,7 +181,7 @@ TEST_CASE("the first exception reaches the caller and later chunks are skipped")
   CHECK(after.load() == 1000);
 }
 
-TEST_CASE("a non-commutative reduce keeps left-to-right order") {
+TEST_CASE("a non-commutative reduce keeps left-to-right order" * doctest::timeout(120)) {
   struct interval {
     long first, last;
     bool ok;
@@ -231,7 +235,8 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("parallel_invoke runs every function once and rethrows the first exception") {
+TEST_CASE("parallel_invoke runs every function once and rethrows the first exception" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(2, pinning::none));
   std::atomic<int> a{0}, b{0}, c{0};
   parallel_invoke(
@@ -243,7 +248,8 @@ TEST_CASE("parallel_invoke runs every function once and rethrows the first excep
                        "invoke failed", std::runtime_error);
 }
 
-TEST_CASE("loops called from several outside threads at once all complete") {
+TEST_CASE("loops called from several outside threads at once all complete" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(2, pinning::none));
   std::vector<std::thread> threads;
   std::atomic<long> total{0};
@@ -258,7 +264,7 @@ TEST_CASE("loops called from several outside threads at once all complete") {
   CHECK(total.load() == 4L * 20 * 999 * 1000 / 2);
 }
 
-TEST_CASE("sizes around an explicit grain split correctly") {
+TEST_CASE("sizes around an explicit grain split correctly" * doctest::timeout(120)) {
   runtime rt(with_workers(2, pinning::none));
   for (int n : {63, 64, 65, 127, 128, 129}) {
     CAPTURE(n);
@@ -304,7 +310,8 @@ TEST_CASE("bounds of different integral types use their common type" * doctest::
 
 TEST_CASE(
     "a negative signed bound with an unsigned one is an invalid_argument, before any "
-    "iteration") {
+    "iteration" *
+    doctest::timeout(120)) {
   runtime rt(with_workers(2, pinning::none));
   bool ran = false;
   const int minus_one = -1;
@@ -528,8 +535,7 @@ TEST_CASE("caller_joins: a loop called from outside runs pieces on the calling t
           doctest::timeout(120)) {
   runtime rt(with_workers(1, pinning::none));
   gate busy;  // holds the only worker, so the caller must start the loop itself
-  rt.submit([&] { busy.pass(); });
-  busy.wait_entered();
+  busy.occupy(rt);
   const int n = 100'000;
   std::vector<std::atomic<int>> seen(n);
   std::atomic<int> on_caller{0}, on_worker{0};

@@ -1,4 +1,4 @@
-// Priority lanes, the starvation bound, latency histograms, the spin knob and latency mode.
+// Priority lanes and the starvation bound.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <latch>
 #include <mutex>
-#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -37,11 +36,11 @@ magpie::config one_worker_no_fair_turns() {
 
 }  // namespace
 
-TEST_CASE("outside submissions run high lane first, then normal, then low, FIFO in each") {
+TEST_CASE("outside submissions run high lane first, then normal, then low, FIFO in each" *
+          doctest::timeout(120)) {
   magpie::runtime rt(one_worker_no_fair_turns());
   gate g;
-  rt.submit([&] { g.pass(); });
-  g.wait_entered();  // the only worker is busy: everything below queues up
+  g.occupy(rt);  // the only worker is busy: everything below queues up
   order_log log;
   std::latch done(9);
   for (int i = 0; i < 3; ++i) {
@@ -54,7 +53,8 @@ TEST_CASE("outside submissions run high lane first, then normal, then low, FIFO 
   CHECK(log.seen == std::vector<int>{0, 1, 2, 10, 11, 12, 20, 21, 22});
 }
 
-TEST_CASE("a worker's own submissions run high lane first, then normal, then low") {
+TEST_CASE("a worker's own submissions run high lane first, then normal, then low" *
+          doctest::timeout(120)) {
   magpie::runtime rt(one_worker_no_fair_turns());
   order_log log;
   std::latch done(9);
@@ -69,11 +69,10 @@ TEST_CASE("a worker's own submissions run high lane first, then normal, then low
   CHECK(log.seen == std::vector<int>{0, 0, 0, 1, 1, 1, 2, 2, 2});
 }
 
-TEST_CASE("a task_group made with a priority spawns into that lane") {
+TEST_CASE("a task_group made with a priority spawns into that lane" * doctest::timeout(120)) {
   magpie::runtime rt(one_worker_no_fair_turns());
   gate g;
-  rt.submit([&] { g.pass(); });
-  g.wait_entered();
+  g.occupy(rt);
   order_log log;
   std::latch normal_done(2);
   rt.submit([&] { log.add(1), normal_done.count_down(); });
@@ -153,105 +152,18 @@ std::uint64_t high_starts_before(priority lane, std::size_t workers, std::size_t
 
 }  // namespace
 
-TEST_CASE("under a flood of high work a low task starts within K dispatches per worker") {
+TEST_CASE("under a flood of high work a low task starts within K dispatches per worker" *
+          doctest::timeout(120)) {
   constexpr std::size_t workers = 2, k = 8;
   const std::uint64_t between = high_starts_before(priority::low, workers, k);
   MESSAGE("high tasks started before the low one: " << between);
   CHECK(between <= workers * k + workers);  // + workers: see in_flight_slack
 }
 
-TEST_CASE("under a flood of high work a normal task starts within K dispatches per worker") {
+TEST_CASE("under a flood of high work a normal task starts within K dispatches per worker" *
+          doctest::timeout(120)) {
   constexpr std::size_t workers = 3, k = 16;
   const std::uint64_t between = high_starts_before(priority::normal, workers, k);
   MESSAGE("high tasks started before the normal one: " << between);
   CHECK(between <= workers * k + workers);  // + workers: see in_flight_slack
-}
-
-TEST_CASE("stats count each detached task's submit-to-start latency in its lane") {
-  magpie::runtime rt(with_workers(2));
-  constexpr int per_lane = 200;
-  std::latch done(3 * per_lane);
-  for (int i = 0; i < per_lane; ++i) {
-    for (priority p : {priority::high, priority::normal, priority::low})
-      rt.submit([&] { done.count_down(); }, p);
-  }
-  magpie::task_group g(rt);
-  for (int i = 0; i < 50; ++i)
-    g.spawn([] {});  // group tasks are not timed
-  g.wait();
-  done.wait();
-  rt.shutdown();  // every count is final
-  const magpie::runtime_stats s = rt.stats();
-  for (priority p : {priority::high, priority::normal, priority::low}) {
-    const magpie::latency_histogram& h = s.latency_of(p);
-    CHECK(h.count == per_lane);
-    std::uint64_t sum = 0;
-    for (const auto& b : h.buckets)
-      sum += b.count;
-    CHECK(sum == h.count);
-    CHECK(h.percentile_ns(0.5) <= h.percentile_ns(0.9));
-    CHECK(h.percentile_ns(0.9) <= h.percentile_ns(0.99));
-    CHECK(h.percentile_ns(0.99) <= h.max_ns);
-    CHECK(h.percentile_ns(1.0) == h.max_ns);
-  }
-  std::uint64_t ran = 0, injected = 0;
-  for (const auto& w : s.workers) {
-    ran += w.tasks_run;
-    injected += w.injected;
-  }
-  CHECK(ran == 3 * per_lane + 50);
-  CHECK(injected == 3 * per_lane + 50);  // this thread is not a worker: all went through it
-  CHECK(s.queued == std::array<std::uint64_t, 3>{0, 0, 0});
-  CHECK_THROWS_AS((void)s.latency_of(priority::high).percentile_ns(0.0), std::invalid_argument);
-  CHECK_THROWS_AS((void)s.latency_of(priority::high).percentile_ns(1.5), std::invalid_argument);
-}
-
-TEST_CASE("an empty histogram reports zeros") {
-  magpie::runtime rt(with_workers(1));
-  const magpie::runtime_stats s = rt.stats();
-  CHECK(s.latency_of(priority::low).count == 0);
-  CHECK(s.latency_of(priority::low).percentile_ns(0.99) == 0);
-  CHECK(s.workers.size() == 1);
-}
-
-TEST_CASE("set_spin accepts 0 to 1 s and names the problem otherwise") {
-  magpie::runtime rt(with_workers(2));
-  CHECK_NOTHROW(rt.set_spin(std::chrono::microseconds(0)));
-  CHECK_NOTHROW(rt.set_spin(std::chrono::seconds(1)));
-  CHECK_THROWS_WITH_AS(rt.set_spin(std::chrono::microseconds(-1)), doctest::Contains("set_spin"),
-                       std::invalid_argument);
-  CHECK_THROWS_AS(rt.set_spin(std::chrono::seconds(2)), std::invalid_argument);
-  rt.set_spin(std::chrono::microseconds(10));
-  std::latch done(100);
-  for (int i = 0; i < 100; ++i)
-    rt.submit([&] { done.count_down(); });
-  done.wait();
-}
-
-TEST_CASE("config rejects a starvation limit below 2 and more latency workers than workers") {
-  magpie::config c = with_workers(2);
-  c.starvation_limit = 1;
-  CHECK_THROWS_WITH_AS(magpie::runtime{c}, doctest::Contains("starvation_limit"),
-                       std::invalid_argument);
-  c = with_workers(2);
-  c.latency_workers = 3;
-  CHECK_THROWS_WITH_AS(magpie::runtime{c}, doctest::Contains("latency_workers"),
-                       std::invalid_argument);
-}
-
-TEST_CASE("in latency mode the chosen worker never sleeps while the others do") {
-  magpie::config c = with_workers(2, magpie::pinning::none);
-  c.spin = std::chrono::microseconds(0);  // the other worker parks whenever it runs dry
-  c.latency_workers = 1;
-  magpie::runtime rt(c);
-  for (int i = 0; i < 200; ++i) {
-    std::latch done(1);
-    rt.submit([&] { done.count_down(); });
-    done.wait();
-  }
-  // With spin 0 an ordinary worker sleeps each time it runs dry (as worker 1 does at start, since
-  // worker 0 already searches); the latency worker must not have slept once.
-  CHECK(rt.stats().workers[0].parks == 0);
-  const magpie::shutdown_report r = rt.shutdown();  // the latency worker stops searching
-  CHECK(r.ran == 200);
 }

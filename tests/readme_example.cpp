@@ -25,6 +25,6 @@ int readme_example() {
 // README example ends
 // clang-format on
 
-TEST_CASE("the README example computes 5051") {
+TEST_CASE("the README example computes 5051" * doctest::timeout(120)) {
   CHECK(readme_example() == 5051);
 }

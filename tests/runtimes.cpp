@@ -45,7 +45,8 @@ TEST_CASE("tasks of two runtimes submit to each other and every task runs once" 
   CHECK(rb.ran == 2 * rounds);
 }
 
-TEST_CASE("current_worker and is_current_worker answer for the runtime the thread belongs to") {
+TEST_CASE("current_worker and is_current_worker answer for the runtime the thread belongs to" *
+          doctest::timeout(120)) {
   runtime a(with_workers(1));
   runtime b(with_workers(3));
   CHECK(current_worker() == -1);
@@ -68,7 +69,8 @@ TEST_CASE("current_worker and is_current_worker answer for the runtime the threa
   CHECK(bad.load() == 0);
 }
 
-TEST_CASE("a worker of another runtime uses the outside values of a worker_local") {
+TEST_CASE("a worker of another runtime uses the outside values of a worker_local" *
+          doctest::timeout(120)) {
   runtime a(with_workers(1));
   runtime b(with_workers(1));
   worker_local<int> wl(a);
@@ -83,7 +85,7 @@ TEST_CASE("a worker of another runtime uses the outside values of a worker_local
   CHECK(values == 3);
 }
 
-TEST_CASE("shutting one runtime down leaves the other running") {
+TEST_CASE("shutting one runtime down leaves the other running" * doctest::timeout(120)) {
   runtime a(with_workers(2));
   runtime b(with_workers(2));
   gate gt;
@@ -113,7 +115,8 @@ TEST_CASE("shutting one runtime down leaves the other running") {
   CHECK(b.async([] { return 3; }).get() == 3);
 }
 
-TEST_CASE("groups of two runtimes nest, and each waiter helps only its own runtime") {
+TEST_CASE("groups of two runtimes nest, and each waiter helps only its own runtime" *
+          doctest::timeout(120)) {
   runtime a(with_workers(1));
   runtime b(with_workers(1));
   std::atomic<int> sum{0};

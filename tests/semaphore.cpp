@@ -21,22 +21,12 @@ namespace {
 
 using magpie::test::gate;
 using magpie::test::scaled;
+using magpie::test::shutdown_behind;
 using magpie::test::with_workers;
-
-// Waits (from outside the runtime) until shutdown has closed it. Returns how many of its probe
-// tasks were accepted meanwhile (each then runs, or is discarded, like any task).
-std::uint64_t wait_closed(magpie::runtime& rt) {
-  std::uint64_t accepted = 0;
-  while (rt.try_submit([] {})) {
-    ++accepted;
-    std::this_thread::yield();
-  }
-  return accepted;
-}
 
 }  // namespace
 
-TEST_CASE("bad input is refused at the call" * doctest::timeout(30)) {
+TEST_CASE("bad input is refused at the call" * doctest::timeout(60)) {
   magpie::runtime rt(with_workers(1));
   CHECK_THROWS_AS(magpie::semaphore(rt, 0), std::invalid_argument);
   CHECK_THROWS_AS(magpie::semaphore(rt, std::size_t{1} << 31), std::invalid_argument);
@@ -104,7 +94,7 @@ TEST_CASE("the capacity is never exceeded, and every task runs once" * doctest::
   }
 }
 
-TEST_CASE("a heavy waiter at the head is not overtaken by lighter ones" * doctest::timeout(30)) {
+TEST_CASE("a heavy waiter at the head is not overtaken by lighter ones" * doctest::timeout(60)) {
   magpie::runtime rt(with_workers(2));
   magpie::semaphore sem(rt, 4);
   gate hold;
@@ -138,7 +128,7 @@ TEST_CASE("a heavy waiter at the head is not overtaken by lighter ones" * doctes
   CHECK(rt.stats().semaphore_waiting == 0);
 }
 
-TEST_CASE("units come back when a task throws" * doctest::timeout(30)) {
+TEST_CASE("units come back when a task throws" * doctest::timeout(60)) {
   std::atomic<int> reported{0};
   magpie::config c = with_workers(2);
   c.on_exception = [&](std::exception_ptr) { reported.fetch_add(1); };
@@ -164,7 +154,7 @@ TEST_CASE("units come back when a task throws" * doctest::timeout(30)) {
 }
 
 TEST_CASE("a group waits for its tasks still waiting for units; cancel returns them" *
-          doctest::timeout(30)) {
+          doctest::timeout(60)) {
   magpie::runtime rt(with_workers(2));
   magpie::semaphore sem(rt, 2);
   gate hold;
@@ -198,7 +188,7 @@ TEST_CASE("a group waits for its tasks still waiting for units; cancel returns t
 }
 
 TEST_CASE("set_capacity: growing starts waiting tasks, shrinking below a waiter is refused" *
-          doctest::timeout(30)) {
+          doctest::timeout(60)) {
   magpie::runtime rt(with_workers(2));
   magpie::semaphore sem(rt, 1);
   gate hold;
@@ -237,13 +227,7 @@ TEST_CASE("shutdown(drain) runs the tasks waiting for units" * doctest::timeout(
   std::atomic<int> ran{0};
   for (int i = 0; i < 200; ++i)
     sem.submit(1 + i % 3, [&] { ran.fetch_add(1); });
-  std::uint64_t probes = 0;
-  std::thread opener([&] {
-    probes = wait_closed(rt);
-    hold.release();
-  });
-  const magpie::shutdown_report r = rt.shutdown();
-  opener.join();
+  const auto [r, probes] = shutdown_behind(hold, rt);
   CHECK(ran.load() == 200);
   CHECK(r.ran == 201 + probes);
   CHECK(r.discarded == 0);
@@ -271,13 +255,7 @@ TEST_CASE("shutdown(cancel) discards the tasks waiting for units, counting each 
       sem.spawn(g, 1 + i % 3, [&] { ran.fetch_add(1); });
     }
   }
-  std::uint64_t probes = 0;
-  std::thread opener([&] {
-    probes = wait_closed(rt);
-    hold.release();
-  });
-  const magpie::shutdown_report r = rt.shutdown(magpie::shutdown_mode::cancel);
-  opener.join();
+  const auto [r, probes] = shutdown_behind(hold, rt, magpie::shutdown_mode::cancel);
   CHECK(ran.load() == 0);
   // The gate task ran; the probes ran or were discarded; every waiting task was discarded.
   CHECK(r.ran + r.discarded == 1 + 200 + probes);
@@ -288,7 +266,7 @@ TEST_CASE("shutdown(cancel) discards the tasks waiting for units, counting each 
   CHECK(sem.available() == 3);
 }
 
-TEST_CASE("a semaphore destroyed with tasks waiting waits for them" * doctest::timeout(30)) {
+TEST_CASE("a semaphore destroyed with tasks waiting waits for them" * doctest::timeout(60)) {
   magpie::runtime rt(with_workers(1));
   std::atomic<int> ran{0};
   {
@@ -308,12 +286,11 @@ TEST_CASE("a semaphore destroyed with tasks waiting waits for them" * doctest::t
 }
 
 TEST_CASE("past shutdown_for's deadline, shutdown's own thread discards the waiting tasks" *
-          doctest::timeout(30)) {
+          doctest::timeout(60)) {
   magpie::runtime rt(with_workers(1));
   magpie::semaphore sem(rt, 2);
   gate hold;
-  rt.submit([&] { hold.pass(); });  // the only worker is stuck: the queues are shutdown's
-  hold.wait_entered();
+  hold.occupy(rt);  // the only worker is stuck: the queues are shutdown's
   std::atomic<int> ran{0};
   for (int i = 0; i < 100; ++i)
     sem.submit(1, [&] { ran.fetch_add(1); });  // two hold units in the injector, 98 wait
@@ -350,7 +327,7 @@ void wait_waiting(const magpie::semaphore& sem, std::size_t n) {
 }  // namespace
 
 TEST_CASE("acquire: free units come at once; the guard gives them back, also early" *
-          doctest::timeout(30)) {
+          doctest::timeout(60)) {
   magpie::runtime rt(with_workers(2));
   magpie::semaphore sem(rt, 5);
   auto body = [&]() -> magpie::task<std::size_t> {
@@ -421,7 +398,7 @@ TEST_CASE("acquire waits with tasks, holds no worker, and the capacity holds" *
 }
 
 TEST_CASE("a heavy coroutine at the head is not overtaken by lighter tasks" *
-          doctest::timeout(30)) {
+          doctest::timeout(60)) {
   magpie::runtime rt(with_workers(2));
   magpie::semaphore sem(rt, 4);
   gate hold;
@@ -457,7 +434,7 @@ TEST_CASE("a heavy coroutine at the head is not overtaken by lighter tasks" *
   CHECK(sem.available() == 4);
 }
 
-TEST_CASE("units come back when the coroutine holding them throws" * doctest::timeout(30)) {
+TEST_CASE("units come back when the coroutine holding them throws" * doctest::timeout(60)) {
   magpie::runtime rt(with_workers(2));
   magpie::semaphore sem(rt, 2);
   auto bad = [&]() -> magpie::task<void> {
@@ -495,13 +472,7 @@ struct waiting_coroutines {
       rt.spawn(waiter(tracker(live), 1 + static_cast<std::size_t>(i) % 2));
       wait_waiting(sem, static_cast<std::size_t>(i) + 1);
     }
-    std::thread opener([this] {
-      wait_closed(rt);
-      hold.release();
-    });
-    const magpie::shutdown_report r = rt.shutdown(mode);
-    opener.join();
-    return r;
+    return shutdown_behind(hold, rt, mode).report;
   }
 };
 

@@ -1,12 +1,10 @@
-// Backpressure with a deadline (submit_for), shutdown_for and config.on_discard.
+// shutdown_for, shutdown(cancel) and config.on_discard.
 #include <doctest/doctest.h>
 
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <functional>
-#include <latch>
-#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -22,77 +20,10 @@ using magpie::priority;
 using magpie::test::gate;
 using magpie::test::with_workers;
 
-// A runtime whose only worker is held by a gate and whose injector is full.
-struct full_runtime {
-  explicit full_runtime(std::size_t max_pending) : rt(make_config(max_pending)) {
-    rt.submit([this] { g.pass(); });
-    g.wait_entered();
-    for (std::size_t i = 0; i < max_pending; ++i)
-      REQUIRE(rt.try_submit([this] { ran.fetch_add(1); }));
-  }
-  ~full_runtime() { g.release(); }
-  static magpie::config make_config(std::size_t max_pending) {
-    magpie::config c = with_workers(1);
-    c.max_pending = max_pending;
-    return c;
-  }
-  gate g;
-  std::atomic<int> ran{0};
-  magpie::runtime rt;
-};
-
 }  // namespace
 
-TEST_CASE("submit_for gives up on a full injector after its timeout, leaving f untouched") {
-  full_runtime f(4);
-  auto probe = std::make_shared<int>(1);
-  auto task = [probe] {};
-  CHECK_FALSE(f.rt.submit_for(std::move(task), 20ms));
-  CHECK(probe.use_count() == 2);  // not moved from
-  CHECK_FALSE(f.rt.submit_for([] {}, 0ms));
-  CHECK_FALSE(f.rt.submit_for([] {}, -5ms));
-}
-
-TEST_CASE("submit_for goes in once room appears before its deadline") {
-  full_runtime f(4);
-  std::thread opener([&] { f.g.release(); });
-  CHECK(f.rt.submit_for([&] { f.ran.fetch_add(1); }, 60s));
-  opener.join();
-  f.rt.shutdown();
-  CHECK(f.ran.load() == 5);
-}
-
-TEST_CASE("submit_for on a worker never waits, even with a full injector") {
-  magpie::config c = with_workers(1);
-  c.max_pending = 2;
-  magpie::runtime rt(c);
-  gate g;
-  std::atomic<bool> accepted{false};
-  std::latch done(1);
-  rt.submit([&] {
-    g.pass();
-    accepted.store(rt.submit_for([] {}, 0ms));  // to this worker's own deque
-    done.count_down();
-  });
-  g.wait_entered();
-  REQUIRE(rt.try_submit([] {}));
-  REQUIRE(rt.try_submit([] {}));
-  REQUIRE_FALSE(rt.try_submit([] {}));  // full
-  g.release();
-  done.wait();
-  CHECK(accepted.load());
-}
-
-TEST_CASE("submit_for after shutdown throws runtime_closed; huge timeouts do not overflow") {
-  magpie::runtime rt(with_workers(1));
-  std::latch done(1);
-  CHECK(rt.submit_for([&] { done.count_down(); }, std::chrono::hours::max()));
-  done.wait();
-  rt.shutdown();
-  CHECK_THROWS_AS(rt.submit_for([] {}, 1s), magpie::runtime_closed);
-}
-
-TEST_CASE("shutdown_for drains everything that finishes before the deadline") {
+TEST_CASE("shutdown_for drains everything that finishes before the deadline" *
+          doctest::timeout(120)) {
   magpie::runtime rt(with_workers(2));
   std::atomic<int> count{0};
   for (int i = 0; i < 5000; ++i)
@@ -104,14 +35,14 @@ TEST_CASE("shutdown_for drains everything that finishes before the deadline") {
   CHECK(r.still_running == 0);
 }
 
-TEST_CASE("past its deadline shutdown_for discards the rest and reports a stuck task") {
+TEST_CASE("past its deadline shutdown_for discards the rest and reports a stuck task" *
+          doctest::timeout(120)) {
   std::array<std::atomic<int>, 3> discarded_by_lane{};
   magpie::config c = with_workers(1);
   c.on_discard = [&](priority p) { discarded_by_lane[static_cast<std::size_t>(p)].fetch_add(1); };
   magpie::runtime rt(c);
   gate g;
-  rt.submit([&] { g.pass(); });  // the only worker is stuck until the test releases it
-  g.wait_entered();
+  g.occupy(rt);  // the only worker is stuck until the test releases it
   std::atomic<int> ran{0};
   for (int i = 0; i < 30; ++i)
     rt.submit([&] { ran.fetch_add(1); }, static_cast<priority>(i % 3));
@@ -148,7 +79,8 @@ TEST_CASE("past its deadline shutdown_for discards the rest and reports a stuck 
   group.wait();  // everything was accounted for: the group's count is zero
 }
 
-TEST_CASE("shutdown(cancel) passes every discarded task's lane to on_discard") {
+TEST_CASE("shutdown(cancel) passes every discarded task's lane to on_discard" *
+          doctest::timeout(120)) {
   std::atomic<int> seen{0};
   magpie::config c = with_workers(1);
   c.on_discard = [&](priority p) {
@@ -157,8 +89,7 @@ TEST_CASE("shutdown(cancel) passes every discarded task's lane to on_discard") {
   };
   magpie::runtime rt(c);
   gate g;
-  rt.submit([&] { g.pass(); });
-  g.wait_entered();
+  g.occupy(rt);
   for (int i = 0; i < 25; ++i)
     rt.submit([] {}, priority::high);
   magpie::shutdown_report r;
@@ -172,7 +103,8 @@ TEST_CASE("shutdown(cancel) passes every discarded task's lane to on_discard") {
   CHECK(seen.load() == 25 + accepted);
 }
 
-TEST_CASE("an on_discard handler that throws does not stop the discarding") {
+TEST_CASE("an on_discard handler that throws does not stop the discarding" *
+          doctest::timeout(120)) {
   std::atomic<int> calls{0};
   magpie::config c = with_workers(1);
   c.on_discard = [&](priority) {
@@ -181,8 +113,7 @@ TEST_CASE("an on_discard handler that throws does not stop the discarding") {
   };
   magpie::runtime rt(c);
   gate g;
-  rt.submit([&] { g.pass(); });
-  g.wait_entered();
+  g.occupy(rt);
   for (int i = 0; i < 10; ++i)
     rt.submit([] {});
   magpie::shutdown_report r;

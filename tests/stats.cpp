@@ -1,8 +1,9 @@
-// runtime::stats(): per-worker counters after known work, pending, the JSON and Prometheus
-// renderings, and stuck-worker detection.
+// runtime::stats(): per-worker counters after known work, pending, per-lane latency histograms,
+// the JSON and Prometheus renderings, and stuck-worker detection.
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -60,7 +61,7 @@ std::uint64_t total(const magpie::runtime_stats& s, std::uint64_t magpie::worker
 
 }  // namespace
 
-TEST_CASE("after known work the per-worker counters add up exactly") {
+TEST_CASE("after known work the per-worker counters add up exactly" * doctest::timeout(120)) {
   std::chrono::nanoseconds elapsed{};
   const magpie::runtime_stats s = after_known_work(elapsed);
   REQUIRE(s.workers.size() == 2);
@@ -89,7 +90,7 @@ TEST_CASE("after known work the per-worker counters add up exactly") {
   CHECK(s.queued == std::array<std::uint64_t, 3>{0, 0, 0});
 }
 
-TEST_CASE("after shutdown the snapshot no longer changes") {
+TEST_CASE("after shutdown the snapshot no longer changes" * doctest::timeout(120)) {
   magpie::runtime rt(with_workers(2));
   std::latch done(100);
   for (int i = 0; i < 100; ++i)
@@ -108,15 +109,15 @@ TEST_CASE("after shutdown the snapshot no longer changes") {
   }
 }
 
-TEST_CASE("pending counts outside submissions queued behind a busy worker, bounded or not") {
+TEST_CASE("pending counts outside submissions queued behind a busy worker, bounded or not" *
+          doctest::timeout(120)) {
   for (const std::size_t bound : {std::size_t{0}, std::size_t{100}}) {
     CAPTURE(bound);
     magpie::config c = with_workers(1);
     c.max_pending = bound;
     magpie::runtime rt(c);
     gate g;
-    rt.submit([&] { g.pass(); });
-    g.wait_entered();  // the only worker is busy: the next ten stay queued
+    g.occupy(rt);  // the only worker is busy: the next ten stay queued
     std::latch done(10);
     for (int i = 0; i < 10; ++i)
       rt.submit([&] { done.count_down(); });
@@ -130,7 +131,56 @@ TEST_CASE("pending counts outside submissions queued behind a busy worker, bound
   }
 }
 
-TEST_CASE("to_json is valid JSON carrying every worker's counters and every lane") {
+TEST_CASE("stats count each detached task's submit-to-start latency in its lane" *
+          doctest::timeout(120)) {
+  magpie::runtime rt(with_workers(2));
+  constexpr int per_lane = 200;
+  std::latch done(3 * per_lane);
+  for (int i = 0; i < per_lane; ++i) {
+    for (priority p : {priority::high, priority::normal, priority::low})
+      rt.submit([&] { done.count_down(); }, p);
+  }
+  magpie::task_group g(rt);
+  for (int i = 0; i < 50; ++i)
+    g.spawn([] {});  // group tasks are not timed
+  g.wait();
+  done.wait();
+  rt.shutdown();  // every count is final
+  const magpie::runtime_stats s = rt.stats();
+  for (priority p : {priority::high, priority::normal, priority::low}) {
+    const magpie::latency_histogram& h = s.latency_of(p);
+    CHECK(h.count == per_lane);
+    std::uint64_t sum = 0;
+    for (const auto& b : h.buckets)
+      sum += b.count;
+    CHECK(sum == h.count);
+    CHECK(h.percentile_ns(0.5) <= h.percentile_ns(0.9));
+    CHECK(h.percentile_ns(0.9) <= h.percentile_ns(0.99));
+    CHECK(h.percentile_ns(0.99) <= h.max_ns);
+    CHECK(h.percentile_ns(1.0) == h.max_ns);
+  }
+  std::uint64_t ran = 0, injected = 0;
+  for (const auto& w : s.workers) {
+    ran += w.tasks_run;
+    injected += w.injected;
+  }
+  CHECK(ran == 3 * per_lane + 50);
+  CHECK(injected == 3 * per_lane + 50);  // this thread is not a worker: all went through it
+  CHECK(s.queued == std::array<std::uint64_t, 3>{0, 0, 0});
+  CHECK_THROWS_AS((void)s.latency_of(priority::high).percentile_ns(0.0), std::invalid_argument);
+  CHECK_THROWS_AS((void)s.latency_of(priority::high).percentile_ns(1.5), std::invalid_argument);
+}
+
+TEST_CASE("an empty histogram reports zeros" * doctest::timeout(120)) {
+  magpie::runtime rt(with_workers(1));
+  const magpie::runtime_stats s = rt.stats();
+  CHECK(s.latency_of(priority::low).count == 0);
+  CHECK(s.latency_of(priority::low).percentile_ns(0.99) == 0);
+  CHECK(s.workers.size() == 1);
+}
+
+TEST_CASE("to_json is valid JSON carrying every worker's counters and every lane" *
+          doctest::timeout(120)) {
   if (!magpie::test::have_python()) {
     MESSAGE("python3 not found: skipping the JSON parse");
     return;
@@ -232,7 +282,8 @@ std::vector<sample> parse_exposition(const std::string& text, std::vector<std::s
 
 }  // namespace
 
-TEST_CASE("to_prometheus writes valid text format with cumulative histograms") {
+TEST_CASE("to_prometheus writes valid text format with cumulative histograms" *
+          doctest::timeout(120)) {
   std::chrono::nanoseconds elapsed{};
   const magpie::runtime_stats s = after_known_work(elapsed);
   const std::string text = magpie::to_prometheus(s);
@@ -284,7 +335,8 @@ TEST_CASE("to_prometheus writes valid text format with cumulative histograms") {
   CHECK(text.find("# TYPE magpie_task_start_latency_seconds histogram") != std::string::npos);
 }
 
-TEST_CASE("to_prometheus takes a prefix and rejects one that is not a metric name") {
+TEST_CASE("to_prometheus takes a prefix and rejects one that is not a metric name" *
+          doctest::timeout(120)) {
   const magpie::runtime_stats s;
   const std::string text = magpie::to_prometheus(s, "my_app");
   CHECK(text.find("my_app_tasks_run_total") != std::string::npos);
@@ -324,7 +376,8 @@ struct stall_log {
 
 }  // namespace
 
-TEST_CASE("a task blocked past stall_threshold is reported once and flagged until it ends") {
+TEST_CASE("a task blocked past stall_threshold is reported once and flagged until it ends" *
+          doctest::timeout(120)) {
   constexpr auto threshold = std::chrono::milliseconds(20);
   stall_log log;
   magpie::config c = with_workers(2);
@@ -361,7 +414,7 @@ TEST_CASE("a task blocked past stall_threshold is reported once and flagged unti
   CHECK(log.get().size() == 2);
 }
 
-TEST_CASE("an on_stall handler that throws does not stop the monitor") {
+TEST_CASE("an on_stall handler that throws does not stop the monitor" * doctest::timeout(120)) {
   magpie::config c = with_workers(1);
   c.stall_threshold = std::chrono::milliseconds(20);
   std::atomic<int> calls{0};
@@ -372,8 +425,7 @@ TEST_CASE("an on_stall handler that throws does not stop the monitor") {
   magpie::runtime rt(c);
   for (int round = 1; round <= 2; ++round) {
     gate g;
-    rt.submit([&] { g.pass(); });
-    g.wait_entered();
+    g.occupy(rt);
     REQUIRE(eventually([&] { return calls.load() == round; }));
     g.release();
     REQUIRE(eventually([&] { return !rt.stats().workers[0].stalled; }));
@@ -383,7 +435,8 @@ TEST_CASE("an on_stall handler that throws does not stop the monitor") {
   }
 }
 
-TEST_CASE("a worker waiting on a group is not flagged while the group's tasks make progress") {
+TEST_CASE("a worker waiting on a group is not flagged while the group's tasks make progress" *
+          doctest::timeout(120)) {
   // A generous threshold: the OS may deschedule a worker for a while on a loaded machine, and
   // the monitor (wall clock) would count that against the task it is in.
   constexpr auto threshold = std::chrono::milliseconds(500);
@@ -410,11 +463,10 @@ TEST_CASE("a worker waiting on a group is not flagged while the group's tasks ma
   CHECK(reports.load() == 0);
 }
 
-TEST_CASE("without a stall threshold a blocked task is never flagged") {
+TEST_CASE("without a stall threshold a blocked task is never flagged" * doctest::timeout(120)) {
   magpie::runtime rt(with_workers(1));
   gate g;
-  rt.submit([&] { g.pass(); });
-  g.wait_entered();
+  g.occupy(rt);
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
   while (std::chrono::steady_clock::now() < until) {
     const magpie::runtime_stats s = rt.stats();

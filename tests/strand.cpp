@@ -21,6 +21,7 @@ namespace {
 
 using magpie::test::gate;
 using magpie::test::scaled;
+using magpie::test::shutdown_behind;
 using magpie::test::with_workers;
 
 // What a strand's tasks check: no two of them run at once (`busy`), and each producer's tasks
@@ -42,17 +43,6 @@ struct order_check {
     ran.fetch_add(1);
   }
 };
-
-// Waits (from outside the runtime) until shutdown has closed it. Returns how many of its probe
-// tasks were accepted meanwhile (each then runs, or is discarded, like any task).
-std::uint64_t wait_closed(magpie::runtime& rt) {
-  std::uint64_t accepted = 0;
-  while (rt.try_submit([] {})) {
-    ++accepted;
-    std::this_thread::yield();
-  }
-  return accepted;
-}
 
 }  // namespace
 
@@ -159,7 +149,7 @@ TEST_CASE("per-strand order holds across interleaved strands" * doctest::timeout
 }
 
 TEST_CASE("async returns the value or the exception; try_submit; closed runtime" *
-          doctest::timeout(30)) {
+          doctest::timeout(60)) {
   magpie::runtime rt(with_workers(2));
   magpie::strand s(rt, magpie::priority::high);
   int shared = 0;  // touched only by the strand's tasks
@@ -180,7 +170,7 @@ TEST_CASE("async returns the value or the exception; try_submit; closed runtime"
   CHECK_THROWS_AS(s.async([] { return 1; }), magpie::runtime_closed);
 }
 
-TEST_CASE("an exception goes to on_exception and the strand goes on" * doctest::timeout(30)) {
+TEST_CASE("an exception goes to on_exception and the strand goes on" * doctest::timeout(60)) {
   std::atomic<int> reported{0};
   magpie::config cfg = with_workers(2);
   cfg.on_exception = [&](std::exception_ptr) { reported.fetch_add(1); };
@@ -201,12 +191,11 @@ TEST_CASE("an exception goes to on_exception and the strand goes on" * doctest::
   CHECK(r.exceptions == 100);
 }
 
-TEST_CASE("a hot strand yields its worker after a batch" * doctest::timeout(30)) {
+TEST_CASE("a hot strand yields its worker after a batch" * doctest::timeout(60)) {
   magpie::runtime rt(with_workers(1));
   magpie::strand s(rt);
   gate hold;
-  rt.submit([&] { hold.pass(); });
-  hold.wait_entered();
+  hold.occupy(rt);
   std::atomic<std::size_t> done{0};
   constexpr std::size_t n = 1000;
   for (std::size_t i = 0; i < n; ++i)
@@ -228,18 +217,11 @@ TEST_CASE("shutdown(drain) runs queued strand tasks; a destroyed strand's tasks 
   std::atomic<int> ran{0};
   {
     magpie::strand s(rt);
-    s.submit([&] { hold.pass(); });
-    hold.wait_entered();
+    hold.occupy(s);
     for (int i = 0; i < 500; ++i)
       s.submit([&] { ran.fetch_add(1); });
   }  // destroyed with 500 queued
-  std::uint64_t probes = 0;
-  std::thread opener([&] {
-    probes = wait_closed(rt);
-    hold.release();
-  });
-  const magpie::shutdown_report r = rt.shutdown();
-  opener.join();
+  const auto [r, probes] = shutdown_behind(hold, rt);
   CHECK(ran.load() == 500);
   CHECK(r.ran == 501 + probes);
   CHECK(r.discarded == 0);
@@ -254,18 +236,11 @@ TEST_CASE("shutdown(cancel) discards queued strand tasks, counting each once" *
   magpie::strand s(rt);
   gate hold;
   std::atomic<int> ran{0};
-  s.submit([&] { hold.pass(); });
-  hold.wait_entered();
+  hold.occupy(s);
   for (int i = 0; i < 500; ++i)
     s.submit([&] { ran.fetch_add(1); });
   auto f = s.async([] { return 7; });
-  std::uint64_t probes = 0;
-  std::thread opener([&] {
-    probes = wait_closed(rt);
-    hold.release();
-  });
-  const magpie::shutdown_report r = rt.shutdown(magpie::shutdown_mode::cancel);
-  opener.join();
+  const auto [r, probes] = shutdown_behind(hold, rt, magpie::shutdown_mode::cancel);
   CHECK(ran.load() == 0);
   // The gate task ran; the probes ran or were discarded; every strand task was discarded.
   CHECK(r.ran + r.discarded == 1 + 501 + probes);
@@ -276,12 +251,11 @@ TEST_CASE("shutdown(cancel) discards queued strand tasks, counting each once" *
 }
 
 TEST_CASE("past shutdown_for's deadline, shutdown's own thread discards a strand's queue" *
-          doctest::timeout(30)) {
+          doctest::timeout(60)) {
   magpie::runtime rt(with_workers(1));
   magpie::strand s(rt);
   gate hold;
-  rt.submit([&] { hold.pass(); });  // the only worker is stuck: the queues are shutdown's
-  hold.wait_entered();
+  hold.occupy(rt);  // the only worker is stuck: the queues are shutdown's
   std::atomic<int> ran{0};
   for (int i = 0; i < 100; ++i)
     s.submit([&] { ran.fetch_add(1); });
@@ -320,7 +294,7 @@ void wait_queued(const magpie::strand& s, std::size_t n) {
 }  // namespace
 
 TEST_CASE("schedule: the coroutine continues in the strand's order, alone, until it suspends" *
-          doctest::timeout(30)) {
+          doctest::timeout(60)) {
   magpie::runtime rt(with_workers(2));
   magpie::strand s(rt);
   gate hold;
@@ -390,18 +364,11 @@ struct strand_coroutines {
     }
   }
   magpie::shutdown_report run(magpie::shutdown_mode mode) {
-    s.submit([this] { hold.pass(); });
-    hold.wait_entered();
+    hold.occupy(s);
     for (int i = 0; i < n; ++i)
       rt.spawn(waiter(tracker(live)));
     wait_queued(s, n + 1);
-    std::thread opener([this] {
-      wait_closed(rt);
-      hold.release();
-    });
-    const magpie::shutdown_report r = rt.shutdown(mode);
-    opener.join();
-    return r;
+    return shutdown_behind(hold, rt, mode).report;
   }
 };
 
@@ -427,7 +394,7 @@ TEST_CASE("shutdown(cancel) unwinds the coroutines queued in a strand with runti
 }
 
 TEST_CASE("schedule on a shut-down runtime throws runtime_closed in the coroutine" *
-          doctest::timeout(30)) {
+          doctest::timeout(60)) {
   magpie::runtime a(with_workers(1)), b(with_workers(1));
   magpie::strand s(b);
   b.shutdown();

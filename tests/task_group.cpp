@@ -4,11 +4,11 @@
 #include <doctest/doctest.h>
 
 #include <array>
-#include <cstdint>
 #include <atomic>
-#include <memory>
 #include <chrono>
+#include <cstdint>
 #include <latch>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -18,7 +18,8 @@ using namespace magpie;
 using magpie::test::gate;
 using magpie::test::with_workers;
 
-TEST_CASE("wait from an outside thread returns after every spawned task ran") {
+TEST_CASE("wait from an outside thread returns after every spawned task ran" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(2));
   std::atomic<int> n{0};
   task_group g(rt);
@@ -28,7 +29,20 @@ TEST_CASE("wait from an outside thread returns after every spawned task ran") {
   CHECK(n.load() == 10000);
 }
 
-TEST_CASE("a group can be reused after wait") {
+TEST_CASE("a task_group destroyed without wait waits for its tasks" * doctest::timeout(120)) {
+  config c;
+  c.workers = 2;
+  runtime rt(c);
+  std::atomic<int> n{0};
+  {
+    task_group g(rt);
+    for (int i = 0; i < 1000; ++i)
+      g.spawn([&] { n.fetch_add(1); });
+  }
+  CHECK(n.load() == 1000);
+}
+
+TEST_CASE("a group can be reused after wait" * doctest::timeout(120)) {
   runtime rt(with_workers(2));
   std::atomic<int> n{0};
   task_group g(rt);
@@ -40,7 +54,7 @@ TEST_CASE("a group can be reused after wait") {
   }
 }
 
-TEST_CASE("wait rethrows the first exception and cancels the rest") {
+TEST_CASE("wait rethrows the first exception and cancels the rest" * doctest::timeout(120)) {
   runtime rt(with_workers(1));
   gate gt;
   std::atomic<int> ran{0};
@@ -59,7 +73,8 @@ TEST_CASE("wait rethrows the first exception and cancels the rest") {
   CHECK_NOTHROW(g.wait());
 }
 
-TEST_CASE("a group reused after wait rethrew runs what is spawned into it later") {
+TEST_CASE("a group reused after wait rethrew runs what is spawned into it later" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(2));
   task_group g(rt);
   g.spawn([] { throw std::runtime_error("boom"); });
@@ -74,7 +89,7 @@ TEST_CASE("a group reused after wait rethrew runs what is spawned into it later"
   CHECK(r.canceled == 0);
 }
 
-TEST_CASE("cancel stays final across waits") {
+TEST_CASE("cancel stays final across waits" * doctest::timeout(120)) {
   runtime rt(with_workers(1));
   task_group g(rt);
   g.cancel();
@@ -86,7 +101,8 @@ TEST_CASE("cancel stays final across waits") {
   CHECK(g.is_canceled());
 }
 
-TEST_CASE("run_and_wait runs the callable on the caller as a task of the group") {
+TEST_CASE("run_and_wait runs the callable on the caller as a task of the group" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(2));
   std::atomic<int> ran{0};
   int where = -2;
@@ -107,7 +123,8 @@ TEST_CASE("run_and_wait runs the callable on the caller as a task of the group")
   CHECK(ran.load() == 8);
 }
 
-TEST_CASE("run_and_wait: an exception of the callable cancels the group and is rethrown") {
+TEST_CASE("run_and_wait: an exception of the callable cancels the group and is rethrown" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(1));
   task_group g(rt);
   CHECK_THROWS_WITH_AS(g.run_and_wait([] { throw std::runtime_error("inline"); }), "inline",
@@ -117,7 +134,8 @@ TEST_CASE("run_and_wait: an exception of the callable cancels the group and is r
   CHECK(ran.load() == 1);
 }
 
-TEST_CASE("a group made on one worker and waited for on another thread still joins") {
+TEST_CASE("a group made on one worker and waited for on another thread still joins" *
+          doctest::timeout(120)) {
   // The group's home counts its spawns locally; a wait elsewhere polls (group_state.hpp).
   runtime rt(with_workers(2));
   std::atomic<int> ran{0};
@@ -131,7 +149,7 @@ TEST_CASE("a group made on one worker and waited for on another thread still joi
   CHECK(ran.load() == 50);
 }
 
-TEST_CASE("exceptions from nested groups reach the outer waiter") {
+TEST_CASE("exceptions from nested groups reach the outer waiter" * doctest::timeout(120)) {
   runtime rt(with_workers(2));
   task_group outer(rt);
   outer.spawn([&] {
@@ -142,7 +160,7 @@ TEST_CASE("exceptions from nested groups reach the outer waiter") {
   CHECK_THROWS_WITH_AS(outer.wait(), "deep", std::invalid_argument);
 }
 
-TEST_CASE("cancel skips tasks that have not started") {
+TEST_CASE("cancel skips tasks that have not started" * doctest::timeout(120)) {
   runtime rt(with_workers(1));
   gate gt;
   std::atomic<int> ran{0};
@@ -162,7 +180,8 @@ TEST_CASE("cancel skips tasks that have not started") {
   CHECK(r.canceled == 100);
 }
 
-TEST_CASE("waiting on a group from one of its own tasks is an error, not a deadlock") {
+TEST_CASE("waiting on a group from one of its own tasks is an error, not a deadlock" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(2));
   task_group g(rt);
   std::atomic<bool> threw{false};
@@ -177,7 +196,7 @@ TEST_CASE("waiting on a group from one of its own tasks is an error, not a deadl
   CHECK(threw.load());
 }
 
-TEST_CASE("tasks spawned from outside threads are waited for by a worker") {
+TEST_CASE("tasks spawned from outside threads are waited for by a worker" * doctest::timeout(120)) {
   runtime rt(with_workers(2));
   std::atomic<int> n{0};
   task_group outer(rt);
@@ -195,7 +214,7 @@ TEST_CASE("tasks spawned from outside threads are waited for by a worker") {
   CHECK(n.load() == 1000);
 }
 
-TEST_CASE("several outside threads wait on their own groups concurrently") {
+TEST_CASE("several outside threads wait on their own groups concurrently" * doctest::timeout(120)) {
   runtime rt(with_workers(2));
   std::vector<std::thread> threads;
   std::atomic<int> total{0};
@@ -214,7 +233,7 @@ TEST_CASE("several outside threads wait on their own groups concurrently") {
   CHECK(total.load() == 4 * 200 * 10);
 }
 
-TEST_CASE("large captures go to the heap and still run once") {
+TEST_CASE("large captures go to the heap and still run once" * doctest::timeout(120)) {
   runtime rt(with_workers(2));
   std::atomic<long> sum{0};
   task_group g(rt);
@@ -227,7 +246,7 @@ TEST_CASE("large captures go to the heap and still run once") {
   CHECK(sum.load() == 999L * 1000 / 2);
 }
 
-TEST_CASE("spawn after shutdown throws runtime_closed") {
+TEST_CASE("spawn after shutdown throws runtime_closed" * doctest::timeout(120)) {
   runtime rt(with_workers(1));
   task_group g(rt);
   rt.shutdown();
@@ -235,7 +254,8 @@ TEST_CASE("spawn after shutdown throws runtime_closed") {
   CHECK_NOTHROW(g.wait());
 }
 
-TEST_CASE("a limited group runs its tasks oldest first, one at a time, without holding workers") {
+TEST_CASE("a limited group runs its tasks oldest first, one at a time, without holding workers" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(2));
   gate gt;
   std::vector<int> order;  // written by one task at a time (limit 1), read after wait
@@ -300,7 +320,7 @@ TEST_CASE("a limited group spawned from its own tasks on every worker loses noth
   CHECK(leaves.load() == 2000);
 }
 
-TEST_CASE("raising a group's limit starts waiting tasks at once") {
+TEST_CASE("raising a group's limit starts waiting tasks at once" * doctest::timeout(120)) {
   runtime rt(with_workers(3));
   gate first;
   gate second;
@@ -316,7 +336,8 @@ TEST_CASE("raising a group's limit starts waiting tasks at once") {
   g.wait();
 }
 
-TEST_CASE("canceling a limited group skips its waiting tasks and counts them") {
+TEST_CASE("canceling a limited group skips its waiting tasks and counts them" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(2));
   gate gt;
   std::atomic<int> ran{0};
@@ -336,7 +357,7 @@ TEST_CASE("canceling a limited group skips its waiting tasks and counts them") {
   CHECK(r.canceled == 50);
 }
 
-TEST_CASE("a limit of zero is rejected") {
+TEST_CASE("a limit of zero is rejected" * doctest::timeout(120)) {
   runtime rt(with_workers(1));
   task_group g(rt);
   CHECK_THROWS_WITH_AS(g.set_limit(0),
@@ -344,7 +365,8 @@ TEST_CASE("a limit of zero is rejected") {
                        std::invalid_argument);
 }
 
-TEST_CASE("spawn into a limited group after shutdown throws runtime_closed") {
+TEST_CASE("spawn into a limited group after shutdown throws runtime_closed" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(1));
   task_group g(rt);
   g.set_limit(1);
@@ -353,7 +375,8 @@ TEST_CASE("spawn into a limited group after shutdown throws runtime_closed") {
   CHECK(g.wait_for(std::chrono::seconds(0)));
 }
 
-TEST_CASE("wait_for from an outside thread times out while a task is held, then succeeds") {
+TEST_CASE("wait_for from an outside thread times out while a task is held, then succeeds" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(1));
   gate gt;
   task_group g(rt);
@@ -366,7 +389,8 @@ TEST_CASE("wait_for from an outside thread times out while a task is held, then 
   CHECK(g.wait_for(std::chrono::nanoseconds::max()));  // saturates instead of overflowing
 }
 
-TEST_CASE("wait_for on a worker times out while the group's task runs elsewhere") {
+TEST_CASE("wait_for on a worker times out while the group's task runs elsewhere" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(2));
   gate gt;
   task_group g(rt);
@@ -384,7 +408,8 @@ TEST_CASE("wait_for on a worker times out while the group's task runs elsewhere"
   g.wait();
 }
 
-TEST_CASE("wait_for on a worker runs the group's tasks itself and rethrows their exception") {
+TEST_CASE("wait_for on a worker runs the group's tasks itself and rethrows their exception" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(1));
   std::atomic<int> ran{0};
   std::atomic<bool> finished{false};
@@ -408,7 +433,8 @@ TEST_CASE("wait_for on a worker runs the group's tasks itself and rethrows their
   CHECK(rethrown.load());
 }
 
-TEST_CASE("canceling a group cancels the groups nested in its tasks, three levels deep") {
+TEST_CASE("canceling a group cancels the groups nested in its tasks, three levels deep" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(2));
   gate held;     // holds the innermost group's first task on one worker
   gate spawner;  // holds the task that queued the innermost group's other tasks
@@ -446,7 +472,8 @@ TEST_CASE("canceling a group cancels the groups nested in its tasks, three level
   CHECK(r.ran == 3);  // outer's task, middle's task, and inner's first (held) task
 }
 
-TEST_CASE("an exception in a task cancels the groups nested in its sibling tasks") {
+TEST_CASE("an exception in a task cancels the groups nested in its sibling tasks" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(2));
   gate held;
   std::atomic<int> ran{0};
@@ -468,7 +495,7 @@ TEST_CASE("an exception in a task cancels the groups nested in its sibling tasks
   CHECK(ran.load() == 0);
 }
 
-TEST_CASE("canceling a nested group leaves its parent running") {
+TEST_CASE("canceling a nested group leaves its parent running" * doctest::timeout(120)) {
   runtime rt(with_workers(2));
   std::atomic<bool> parent_canceled{true};
   task_group outer(rt);
@@ -482,7 +509,8 @@ TEST_CASE("canceling a nested group leaves its parent running") {
   CHECK_FALSE(outer.is_canceled());
 }
 
-TEST_CASE("wait_for from one of the group's own tasks is an error, not a timeout") {
+TEST_CASE("wait_for from one of the group's own tasks is an error, not a timeout" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(2));
   task_group g(rt);
   std::atomic<bool> threw{false};

@@ -3,8 +3,11 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
+#include <thread>
 
 #include "magpie/config.hpp"
+#include "magpie/magpie.hpp"
 
 namespace magpie::test {
 
@@ -47,6 +50,44 @@ struct gate {
     open.store(true);
     open.notify_all();
   }
+  /// Submits to `to` (a runtime or a strand) a task that stops at this gate, and waits until it
+  /// is there.
+  template <class Executor>
+  void occupy(Executor& to) {
+    to.submit([this] { pass(); });
+    wait_entered();
+  }
 };
+
+/// Waits (from outside the runtime) until shutdown has closed it. Returns how many of its probe
+/// tasks were accepted meanwhile (each then runs, or is discarded, like any task).
+inline std::uint64_t wait_closed(magpie::runtime& rt) {
+  std::uint64_t accepted = 0;
+  while (rt.try_submit([] {})) {
+    ++accepted;
+    std::this_thread::yield();
+  }
+  return accepted;
+}
+
+/// What shutdown_behind returns: shutdown's report, and how many probes wait_closed got in.
+struct held_shutdown {
+  magpie::shutdown_report report;
+  std::uint64_t probes = 0;
+};
+
+/// Shuts `rt` down in `mode` while a task waits at `hold`, which opens only once shutdown has
+/// closed the runtime: everything queued behind the task meets a closed runtime.
+inline held_shutdown shutdown_behind(gate& hold, magpie::runtime& rt,
+                                     magpie::shutdown_mode mode = magpie::shutdown_mode::drain) {
+  held_shutdown out;
+  std::thread opener([&] {
+    out.probes = wait_closed(rt);
+    hold.release();
+  });
+  out.report = rt.shutdown(mode);
+  opener.join();
+  return out;
+}
 
 }  // namespace magpie::test

@@ -244,7 +244,8 @@ magpie::worker_stats steal_totals(
 
 }  // namespace
 
-TEST_CASE("on one NUMA node every steal is near; random order and unbound workers steal far") {
+TEST_CASE("on one NUMA node every steal is near; random order and unbound workers steal far" *
+          doctest::timeout(120)) {
   auto c = magpie::test::with_workers(4);
   c.synthetic_topology = "package:1 numa:1 l3:2 core:2 pu:1";
   const magpie::worker_stats one_node = steal_totals(c);

@@ -104,7 +104,8 @@ std::string with_constants(const std::string& body, std::size_t workers, const t
 
 }  // namespace
 
-TEST_CASE("write_chrome_trace refuses when tracing is off and names a path it cannot write") {
+TEST_CASE("write_chrome_trace refuses when tracing is off and names a path it cannot write" *
+          doctest::timeout(120)) {
   magpie::runtime off(with_workers(1));
   CHECK_THROWS_WITH_AS(off.write_chrome_trace("unused.json"), doctest::Contains("config.trace"),
                        std::logic_error);
@@ -115,7 +116,8 @@ TEST_CASE("write_chrome_trace refuses when tracing is off and names a path it ca
                        doctest::Contains("/nonexistent-dir/trace.json"), std::system_error);
 }
 
-TEST_CASE("the trace holds one complete event per task run, properly nested, and every steal") {
+TEST_CASE("the trace holds one complete event per task run, properly nested, and every steal" *
+          doctest::timeout(120)) {
   if (!magpie::test::have_python()) {
     MESSAGE("python3 not found: skipping the trace checks");
     return;
@@ -134,7 +136,8 @@ TEST_CASE("the trace holds one complete event per task run, properly nested, and
   CHECK(magpie::test::run_python(with_constants(check_trace, workers, &t, 0), out.path()) == 0);
 }
 
-TEST_CASE("a small ring keeps each worker's newest events and counts the rest as lost") {
+TEST_CASE("a small ring keeps each worker's newest events and counts the rest as lost" *
+          doctest::timeout(120)) {
   if (!magpie::test::have_python()) {
     MESSAGE("python3 not found: skipping the trace checks");
     return;
@@ -162,7 +165,7 @@ TEST_CASE("a small ring keeps each worker's newest events and counts the rest as
                                  out.path()) == 0);
 }
 
-TEST_CASE("a trace written while tasks run is well-formed") {
+TEST_CASE("a trace written while tasks run is well-formed" * doctest::timeout(120)) {
   if (!magpie::test::have_python()) {
     MESSAGE("python3 not found: skipping the trace checks");
     return;

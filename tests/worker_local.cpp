@@ -17,7 +17,8 @@
 using namespace magpie;
 using magpie::test::with_workers;
 
-TEST_CASE("each worker accumulates into its own value; for_each combines them") {
+TEST_CASE("each worker accumulates into its own value; for_each combines them" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(4));
   worker_local<std::uint64_t> partial(rt);
   constexpr std::uint64_t n = 100'000;
@@ -33,7 +34,7 @@ TEST_CASE("each worker accumulates into its own value; for_each combines them") 
   CHECK(values <= 4);  // from outside, parallel_for runs every piece on the workers
 }
 
-TEST_CASE("values are built lazily by the factory, once per thread") {
+TEST_CASE("values are built lazily by the factory, once per thread" * doctest::timeout(120)) {
   runtime rt(with_workers(2));
   std::atomic<int> built{0};
   worker_local<int> wl(rt, [&] {
@@ -50,7 +51,7 @@ TEST_CASE("values are built lazily by the factory, once per thread") {
   CHECK(built.load() == 1);
 }
 
-TEST_CASE("worker values sit on cache lines of their own") {
+TEST_CASE("worker values sit on cache lines of their own" * doctest::timeout(120)) {
   runtime rt(with_workers(3));
   worker_local<char> wl(rt);
   std::mutex mu;
@@ -70,7 +71,7 @@ TEST_CASE("worker values sit on cache lines of their own") {
     CHECK(reinterpret_cast<std::uintptr_t>(a) % magpie::detail::cache_line == 0);
 }
 
-TEST_CASE("outside threads each get a value of their own") {
+TEST_CASE("outside threads each get a value of their own" * doctest::timeout(120)) {
   runtime rt(with_workers(1));
   worker_local<int> wl(rt);
   std::latch both(2);
@@ -91,7 +92,7 @@ TEST_CASE("outside threads each get a value of their own") {
   CHECK(sum == 3);
 }
 
-TEST_CASE("values need not be movable") {
+TEST_CASE("values need not be movable" * doctest::timeout(120)) {
   runtime rt(with_workers(2));
   worker_local<std::atomic<int>> counters(rt, [] { return 0; });
   task_group g(rt);
@@ -103,7 +104,8 @@ TEST_CASE("values need not be movable") {
   CHECK(total == 1000);
 }
 
-TEST_CASE("a factory that throws leaves the slot empty, and the next local() retries") {
+TEST_CASE("a factory that throws leaves the slot empty, and the next local() retries" *
+          doctest::timeout(120)) {
   runtime rt(with_workers(1));
   int calls = 0;
   worker_local<int> wl(rt, [&] {
