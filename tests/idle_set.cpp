@@ -76,36 +76,36 @@ TEST_CASE("announce moves a searcher to sleeping; cancel moves it back, once" *
   CHECK(s.end_search());
 }
 
-TEST_CASE("notify_one wakes a sleeper only while nobody searches, and it wakes searching" *
+TEST_CASE("wake_after_publish wakes a sleeper only while nobody searches, and it wakes searching" *
           doctest::timeout(120)) {
   idle_set s(3);
-  s.notify_one();  // nobody sleeps: nothing to do
+  s.wake_after_publish();  // nobody sleeps: nothing to do
   CHECK(s.searching_now() == 0);
   worker_parker p(0);
   s.prepare_park(p, false, nullptr);
   REQUIRE(s.try_begin_search());  // another worker searches: it will find the task
-  s.notify_one();
+  s.wake_after_publish();
   CHECK(p.listed);
   CHECK(p.token.load() == 0);
   CHECK(s.end_search());
-  s.notify_one();
+  s.wake_after_publish();
   CHECK(woken(p));
   CHECK(s.searching_now() == 1);  // counted as searching before it runs
   CHECK(s.idle_workers() == 0);
   idle_set::commit_park(p);  // returns at once: the token is set
   CHECK_FALSE(s.cancel_park(p));
-  s.notify_one();  // the woken worker searches: no second wake-up
+  s.wake_after_publish();  // the woken worker searches: no second wake-up
   CHECK(s.end_search());
 }
 
-TEST_CASE("notify_one wakes the most recently parked worker" * doctest::timeout(120)) {
+TEST_CASE("wake_after_publish wakes the most recently parked worker" * doctest::timeout(120)) {
   idle_set s(3);
   worker_parker first(0);
   worker_parker second(1);
   s.prepare_park(first, false, nullptr);
   s.prepare_park(second, false, nullptr);
   CHECK(s.idle_workers() == 2);
-  s.notify_one();
+  s.wake_after_publish();
   CHECK(woken(second));
   CHECK(first.listed);
   s.wake_all();
@@ -120,7 +120,7 @@ TEST_CASE("a worker beyond the active count is not woken until it becomes active
   CHECK(s.active() == 1);
   worker_parker p(1);
   CHECK(s.prepare_park(p, false, nullptr));  // listed as inactive
-  s.notify_one();
+  s.wake_after_publish();
   CHECK(p.listed);
   CHECK(s.hand_off_search(-1) == false);  // not a candidate either
   CHECK(p.listed);
@@ -154,11 +154,11 @@ TEST_CASE("an outside waiter is woken by its group only and is not counted as a 
   s.prepare_park(outside, false, fake_group(a));
   CHECK(s.idle_workers() == 0);
   CHECK(s.searching_now() == 0);
-  s.notify_one();
+  s.wake_after_publish();
   s.wake_all();
-  s.notify_group(fake_group(b));
+  s.wake_group_waiters(fake_group(b));
   CHECK(outside.listed);
-  s.notify_group(fake_group(a));
+  s.wake_group_waiters(fake_group(a));
   CHECK(woken(outside));
   CHECK(s.searching_now() == 0);  // a waiter does not search
 }
@@ -174,7 +174,7 @@ TEST_CASE("a timed park past its deadline unlists itself and counts as searching
   CHECK(s.idle_workers() == 0);
   CHECK(s.end_search());
   s.prepare_park(p, false, nullptr);
-  s.notify_one();  // woken before it sleeps: the timed park reports the wake-up
+  s.wake_after_publish();  // woken before it sleeps: the timed park reports the wake-up
   CHECK(s.commit_park_until(p, std::chrono::steady_clock::now() + std::chrono::hours(1)));
   CHECK(s.end_search());
 }
@@ -268,7 +268,7 @@ TEST_CASE("a notify racing a park is never lost: every item is taken exactly onc
     feeders.emplace_back([&h, pr, per_producer] {
       for (std::size_t i = 0; i < per_producer; ++i) {
         h.q.push(pr, pr * per_producer + i);
-        h.s.notify_one();
+        h.s.wake_after_publish();
         // Waits for the item to be taken (`done` moves after each take), so that the next push
         // meets workers going to sleep.
         for (std::size_t seen = h.done.load(); !h.q.free(pr); seen = h.done.load())
@@ -305,7 +305,7 @@ TEST_CASE("a group's completion racing its waiter's park is never lost" * doctes
       while (ready.load() != r)
         std::this_thread::yield();  // spins, so that it completes while the waiter parks
       completed.store(r);
-      s.notify_group(g);
+      s.wake_group_waiters(g);
     }
   });
   // Odd rounds release the finisher before the waiter announces itself (the completion races
