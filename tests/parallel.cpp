@@ -10,7 +10,6 @@
 #include <numeric>
 #include <ranges>
 #include <set>
-#include <set>
 #include <span>
 #include <stdexcept>
 #include <thread>
