@@ -135,7 +135,7 @@ class runtime_core {
   idle_set idle;
   loop_board loops;       // loops offered to searching workers (loop_broadcast.cpp)
   held_registry holders;  // semaphores and strands, for stats()
-  stop_registry stops;    // task_group::stop_token sources (group_stop.cpp)
+  stop_registry stops;    // task_group::stop_token sources (group_extras.cpp)
 
  private:
   void start_workers();

@@ -34,8 +34,8 @@ struct group_extras;  // group_extras.hpp
 struct group_state;
 
 /// `g` was just canceled and its tree has stop tokens (task_group::stop_token): requests stop on
-/// every one whose group now counts as canceled (runtime/group_stop.cpp).
-MAGPIE_API void notify_group_stops(const group_state& g) noexcept;
+/// every one whose group now counts as canceled (runtime/group_extras.cpp).
+MAGPIE_API void request_group_stops(const group_state& g) noexcept;
 
 struct group_state {
   /// A group made on a worker of `c` has that worker as its home, and the group of the task that
@@ -151,7 +151,7 @@ struct group_state {
     const unsigned char before =
         root->tree_flags.fetch_or(tree_canceled, std::memory_order_acq_rel);
     if ((before & tree_watched) != 0) [[unlikely]]
-      notify_group_stops(*this);
+      request_group_stops(*this);
   }
 
   /// A task of the group threw `e`: the first one is kept for the waiter, and the group's tree

@@ -1,13 +1,14 @@
-// task_group::stop_token and this_task::stop_token: a std::stop_source per group that asked,
+// What a task_group makes only when asked (magpie/detail/group_extras.hpp): its limiter, and
+// for task_group::stop_token and this_task::stop_token a std::stop_source per group that asked,
 // stopped by the group's cancellation or an ancestor's (group_stop.hpp).
-#include "group_stop.hpp"
+#include "magpie/detail/group_extras.hpp"
 
 #include <memory>
 #include <new>
 #include <utility>
 
 #include "group_limiter.hpp"  // ~group_extras destroys the limiter
-#include "magpie/detail/group_extras.hpp"
+#include "group_stop.hpp"
 #include "runtime_core.hpp"
 
 namespace magpie::detail {
@@ -71,7 +72,7 @@ std::stop_source next_to_stop(stop_registry& r, const group_state* root) {
 
 }  // namespace
 
-void notify_group_stops(const group_state& g) noexcept {
+void request_group_stops(const group_state& g) noexcept {
   // One source at a time, requested outside the lock: a stop callback may itself cancel a group
   // or ask for a token. Each round stops one more source, so this ends.
   stop_registry& r = g.core->stops;
