@@ -57,10 +57,6 @@ std::uint32_t semaphore_state::checked_weight(std::size_t weight, const char* wh
   return static_cast<std::uint32_t>(weight);
 }
 
-bool semaphore_state::refuses(bool detached) const noexcept {
-  return core.closed() && (detached || worker_of(core) == nullptr);
-}
-
 // Takes w units if they fit. Caller holds mu_ (so no other waiter is being granted).
 bool semaphore_state::granted_locked(std::uint32_t w) noexcept {
   std::uint64_t u = word_.load(std::memory_order_relaxed);  // relaxed: the CAS re-reads

@@ -93,19 +93,19 @@ class MAGPIE_API semaphore {
   void set_capacity(std::size_t n) { state_->set_capacity(n); }
 
  private:
-  // Units look free: reserve a slot first (so no units are held while waiting for injector
-  // room), then take them with one CAS. Otherwise queue without a slot: whoever holds the units
-  // launches the task from its own worker.
+  // A slot is reserved first and held until the task is queued here or submitted: shutdown's
+  // drain counts the slot until the semaphore's queue counts the task, so a submit racing with
+  // shutdown is refused, run, or discarded and reported, never lost. (Holding it also means no
+  // units are held while waiting for injector room.)
   template <class F>
   void start(std::uint32_t w, F&& f, detail::group_state* g, priority p, bool detached,
              const char* who) {
-    if (!state_->looks_free(w)) return wait(w, std::forward<F>(f), g, p, detached, who);
     using D = std::decay_t<F>;
     using J = detail::sem_job<D>;
     detail::runtime_core& core = state_->core;
     const detail::reservation r = detail::reserve_slot(core, true, detached);
     if (r.kind == detail::slot::closed) throw_closed(who);
-    detail::slot_guard guard(core, r);
+    detail::slot_guard guard(core, r);  // gives the slot back unless disarmed
     if (state_->try_take(w)) {
       // If the copy of f throws, the ticket (built first) gives the units back.
       J job{detail::sem_ticket(state_.get(), w), D(std::forward<F>(f))};
@@ -113,24 +113,13 @@ class MAGPIE_API semaphore {
       detail::submit_callable(core, r, std::move(job), g, p);  // throws: the job gave units back
       return;
     }
-    guard.disarm();
-    detail::release_slot(core, r);
-    wait(w, std::forward<F>(f), g, p, detached, who);
-  }
-
-  template <class F>
-  void wait(std::uint32_t w, F&& f, detail::group_state* g, priority p, bool detached,
-            const char* who) {
-    using D = std::decay_t<F>;
-    if (state_->refuses(detached)) throw_closed(who);
     detail::task t;
-    detail::build_task(t, detail::sem_job<D>{detail::sem_ticket(), D(std::forward<F>(f))}, g);
+    detail::build_task(t, J{detail::sem_ticket(), D(std::forward<F>(f))}, g);
     if (state_->take_or_queue(t, w, p, &detail::ticket_of<D>, g, who)) return;  // queued
     detail::ticket_of<D>(t).arm(state_.get(), w);  // the units were free after all
-    const detail::reservation r = detail::reserve_slot(state_->core, true, detached);
-    if (r.kind == detail::slot::closed) throw_closed(who);  // t's ticket gives the units back
     if (g != nullptr) g->add_shared();
-    detail::submit_built(state_->core, r, t, p);
+    guard.disarm();
+    detail::submit_built(core, r, t, p);
   }
 
   [[noreturn]] static void throw_closed(const char* who) {

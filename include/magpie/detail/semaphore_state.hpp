@@ -84,15 +84,6 @@ class MAGPIE_API semaphore_state final : public held_source {
   /// Validates a weight for the call `who`: std::invalid_argument if 0 or above the capacity.
   std::uint32_t checked_weight(std::size_t weight, const char* who) const;
 
-  /// Whether `w` units look free with nobody waiting (a plain load: try_take decides).
-  bool looks_free(std::uint32_t w) const noexcept {
-    const std::uint64_t u = word_.load(std::memory_order_relaxed);  // relaxed: a hint
-    return (u & waiters_bit) == 0 && used(u) + w <= cap(u);
-  }
-  /// Whether a task may no longer wait here: the runtime is closed and the task is detached,
-  /// or comes from outside the workers. (A task queued here is launched by whoever holds units,
-  /// which is itself accepted work, so it needs no slot of its own until then.)
-  bool refuses(bool detached) const noexcept;
   /// The fast path: takes `w` units if nobody waits and they are free. One CAS.
   bool try_take(std::uint32_t w) noexcept {
     // relaxed: the CAS below re-reads the word.
