@@ -19,6 +19,7 @@ using namespace magpie;
 using magpie::test::fib;
 using magpie::test::gate;
 using magpie::test::scaled;
+using magpie::test::tracker;
 using magpie::test::with_workers;
 
 namespace {
@@ -47,15 +48,6 @@ task<int> throw_at(int level, int depth) {
   if (level == depth) throw std::runtime_error("level " + std::to_string(level));
   co_return 1 + co_await throw_at(level + 1, depth);
 }
-
-// Counts live copies: a coroutine's parameter lives exactly as long as its frame.
-struct tracker {
-  std::atomic<int>* live;
-  explicit tracker(std::atomic<int>& l) : live(&l) { live->fetch_add(1); }
-  tracker(const tracker& o) : live(o.live) { live->fetch_add(1); }
-  tracker& operator=(const tracker&) = delete;
-  ~tracker() { live->fetch_sub(1); }
-};
 
 }  // namespace
 

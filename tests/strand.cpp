@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "coro_support.hpp"
 #include "magpie/magpie.hpp"
 #include "test_support.hpp"
 
@@ -22,6 +23,7 @@ namespace {
 using magpie::test::gate;
 using magpie::test::scaled;
 using magpie::test::shutdown_behind;
+using magpie::test::tracker;
 using magpie::test::with_workers;
 
 // What a strand's tasks check: no two of them run at once (`busy`), and each producer's tasks
@@ -276,15 +278,6 @@ TEST_CASE("past shutdown_for's deadline, shutdown's own thread discards a strand
 // --- Coroutines: co_await s.schedule() ---
 
 namespace {
-
-// Counts live coroutine frames (a parameter's copies live in the frame).
-struct tracker {
-  std::atomic<int>* live;
-  explicit tracker(std::atomic<int>& l) : live(&l) { live->fetch_add(1); }
-  tracker(const tracker& o) : live(o.live) { live->fetch_add(1); }
-  tracker& operator=(const tracker&) = delete;
-  ~tracker() { live->fetch_sub(1); }
-};
 
 void wait_queued(const magpie::strand& s, std::size_t n) {
   while (s.queued() != n)
