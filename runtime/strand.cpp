@@ -95,9 +95,6 @@ strand_node* strand_state::make_node() {
   if (c.head == nullptr) return new strand_node;
   strand_node* n = c.head;
   c.head = n->next.load(std::memory_order_relaxed);  // relaxed: this thread's own list now
-  // The spares come warm from the runner's core: fetch the next one while this one is filled,
-  // so that the walk down the list does not wait for one line at a time.
-  if (c.head != nullptr) __builtin_prefetch(c.head, 1);
   return n;
 }
 
@@ -169,8 +166,6 @@ strand_node* strand_state::pop() noexcept {
   }
   if (next != nullptr) {
     head_ = next;
-    // The next node comes from a producer's core: start fetching it while h runs.
-    __builtin_prefetch(next);
     return h;
   }
   if (h != tail_.load(std::memory_order_acquire)) return nullptr;  // a link is on its way
