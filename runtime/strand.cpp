@@ -118,12 +118,31 @@ void strand_state::give_back(strand_node* first, strand_node* last, std::uint64_
                                          std::memory_order_relaxed));
 }
 
-void strand_state::push(strand_node* node, reservation r) {
+bool strand_state::try_join() noexcept {
+  std::uint64_t c = count_.load(std::memory_order_relaxed);  // relaxed: a guess the CAS checks
+  // A submit that sees the runtime closed takes the reserving path, which refuses it. One that
+  // misses a concurrent close is still run or counted as discarded: its runner exists.
+  if (c == 0 || core.closed()) return false;
+  // relaxed: the count only keeps the existing runner going (it runs our task after the ones it
+  // already runs, so they happen-before ours); the task itself reaches it through link's
+  // release, which its pop acquires.
+  while (!count_.compare_exchange_weak(c, c + 1, std::memory_order_relaxed,
+                                       std::memory_order_relaxed)) {
+    if (c == 0) return false;  // the runner finished meanwhile: a new one must be scheduled
+  }
+  return true;
+}
+
+void strand_state::link(strand_node* node) noexcept {
   node->next.store(nullptr, std::memory_order_relaxed);  // relaxed: published by the exchange
   // acq_rel: acquire so that our link below comes after the previous producer's setup of its
   // node; release publishes our node's fields to the next producer.
   strand_node* prev = tail_.exchange(node, std::memory_order_acq_rel);
   prev->next.store(node, std::memory_order_release);  // release: the runner acquires the task
+}
+
+void strand_state::push(strand_node* node, reservation r) {
+  link(node);
   // acq_rel: seeing 0 orders us after the last runner's final fetch_sub (release), so the
   // runner we schedule sees everything the strand's earlier tasks did.
   if (count_.fetch_add(1, std::memory_order_acq_rel) != 0) {

@@ -45,21 +45,18 @@ class MAGPIE_API strand {
   template <class F>
   void submit(F&& f) {
     detail::require_callable(f, "magpie::strand::submit");
-    const detail::reservation r = detail::reserve_slot(state_->core, true);
-    if (r.kind == detail::slot::closed)
+    if (enqueue(true, as_job(std::forward<F>(f))) == detail::slot::closed)
       MAGPIE_THROW(runtime_closed("magpie::strand::submit: runtime is shut down"));
-    push(r, std::forward<F>(f));
   }
 
-  /// Like submit but never blocks: false, without touching f, if the runtime is closed or
-  /// max_pending tasks are queued.
+  /// Like submit but never blocks: false, without touching f, if the runtime is closed, or if
+  /// the strand is idle and max_pending tasks are queued (a busy strand's tasks stay out of the
+  /// injector).
   template <class F>
   bool try_submit(F&& f) {
     detail::require_callable(f, "magpie::strand::try_submit");
-    const detail::reservation r = detail::reserve_slot(state_->core, false);
-    if (r.kind == detail::slot::closed || r.kind == detail::slot::full) return false;
-    push(r, std::forward<F>(f));
-    return true;
+    const detail::slot k = enqueue(false, as_job(std::forward<F>(f)));
+    return k != detail::slot::closed && k != detail::slot::full;
   }
 
   /// Like submit, returning a future of f's result or exception (see magpie/future.hpp).
@@ -74,10 +71,9 @@ class MAGPIE_API strand {
     auto state = std::make_shared<detail::future_state<R>>(state_->core);
     // relaxed: nobody else sees the state before push publishes the job.
     state->group.word.store(detail::group_state::one_task, std::memory_order_relaxed);
-    const detail::reservation r = detail::reserve_slot(state_->core, true);
-    if (r.kind == detail::slot::closed)
+    const auto make = [&] { return detail::async_job<R, D>(state, std::forward<F>(f)); };
+    if (enqueue(true, make) == detail::slot::closed)
       MAGPIE_THROW(runtime_closed("magpie::strand::async: runtime is shut down"));
-    push(r, detail::async_job<R, D>(state, std::forward<F>(f)));
     return future<R>(std::move(state));
   }
 
@@ -97,13 +93,38 @@ class MAGPIE_API strand {
   std::size_t queued() const noexcept { return state_->held(); }
 
  private:
+  // A maker of the task's callable that moves (or copies) f only when called: enqueue calls it
+  // once the task is accepted, so a refused try_submit leaves f untouched.
   template <class F>
-  void push(detail::reservation r, F&& f) {
-    detail::slot_guard guard(state_->core, r);
+  static auto as_job(F&& f) noexcept {
+    using D = std::decay_t<F>;
+    return [&f]() noexcept(std::is_nothrow_constructible_v<D, F>) -> D {
+      return D(std::forward<F>(f));
+    };
+  }
+
+  // Queues make()'s callable. A busy strand takes it behind its batch with no reservation
+  // (strand_state::try_join) when building it cannot throw; otherwise, or when the strand is
+  // idle, the task reserves a slot as any submit does. Returns the reservation's kind: closed
+  // or full when refused, with make not called.
+  template <class Make>
+  detail::slot enqueue(bool wait_for_room, Make&& make) {
+    using D = std::decay_t<std::invoke_result_t<Make&>>;
     std::unique_ptr<detail::strand_node> node(state_->make_node());
-    detail::build_task(node->item, std::forward<F>(f), nullptr);
+    if constexpr (detail::fits_inline<D> && std::is_nothrow_invocable_v<Make&>) {
+      if (state_->try_join()) {
+        detail::build_task(node->item, make(), nullptr);  // cannot throw: place already taken
+        state_->link(node.release());
+        return detail::slot::injector;
+      }
+    }
+    const detail::reservation r = detail::reserve_slot(state_->core, wait_for_room);
+    if (r.kind == detail::slot::closed || r.kind == detail::slot::full) return r.kind;
+    detail::slot_guard guard(state_->core, r);
+    detail::build_task(node->item, make(), nullptr);
     guard.disarm();
     state_->push(node.release(), r);
+    return r.kind;
   }
 
   std::shared_ptr<detail::strand_state> state_;

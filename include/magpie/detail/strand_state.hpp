@@ -38,6 +38,13 @@ class MAGPIE_API strand_state final : public held_source,
   /// caller's reservation `r`; otherwise gives `r` back. Throws std::bad_alloc only if the
   /// runner could not be queued; see docs/errors.md.
   void push(strand_node* n, reservation r);
+  /// If the strand is busy (its count is not zero: a runner exists, queued or running, and
+  /// reaches every node counted before its last fetch_sub) and the runtime open, counts one more
+  /// task and returns true: the caller must then link() its node at once. Else false, nothing
+  /// changed: the caller reserves a slot and push()es.
+  bool try_join() noexcept;
+  /// Appends `n` (its task built) whose place try_join took.
+  void link(strand_node* n) noexcept;
   std::uint64_t held() const noexcept override { return count_.load(std::memory_order_relaxed); }
 
   /// The runner's work: one batch (at most `batch` tasks, fewer once shutdown(cancel) began).
