@@ -361,11 +361,12 @@ class join_pair final : public completion {
   }
 
  private:
-  std::atomic<std::size_t> left_{0};
+  // Set by start() (nothing reads them before): no stores to make twice per node.
+  std::atomic<std::size_t> left_;
   std::coroutine_handle<> parent_;
-  worker_base* pusher_ = nullptr;
-  promise_base* first_ = nullptr;
-  promise_base* second_ = nullptr;
+  worker_base* pusher_;
+  promise_base* first_;
+  promise_base* second_;
 };
 
 inline std::coroutine_handle<> finish_pair_child(completion& j, promise_base& p) noexcept {
