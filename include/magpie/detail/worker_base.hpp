@@ -119,8 +119,10 @@ struct worker_base {
       wake_after_push();
       return false;
     }
-    t->ops = nullptr;
-    pool_.release_empty(t);
+    // Only this worker pushes to its deque, from its own pool: kept without the cap's test
+    // (as execute_own). Its callable needs no destructor, and the block's first word is
+    // overwritten by the free list, so `ops` needs no clearing either.
+    pool_.release_own_empty(t);
     return true;
   }
 
