@@ -159,6 +159,44 @@ TEST_CASE("exceptions propagate from every level, the first child's first" * doc
   sync_wait(rt, body());
 }
 
+TEST_CASE("when_all of two: values and exceptions, second child taken back or stolen" *
+          doctest::timeout(60)) {
+  runtime rt(with_workers(2));
+  // `stolen`: the first child holds its worker until the second has started, which only a
+  // thief can do, so the second ends on the other worker and counts the join there.
+  auto child = [](int v, bool fails, std::atomic<bool>* wait_for,
+                  std::atomic<bool>* started) -> task<int> {
+    if (started != nullptr) {
+      started->store(true);
+      started->notify_all();
+    }
+    if (wait_for != nullptr) wait_for->wait(false);
+    if (fails) throw std::runtime_error("child " + std::to_string(v));
+    co_return v;
+  };
+  for (const bool stolen : {false, true}) {
+    for (int fails = 0; fails < 4; ++fails) {
+      CAPTURE(stolen);
+      CAPTURE(fails);
+      auto body = [&]() -> task<void> {
+        std::atomic<bool> second_started{false};
+        std::atomic<bool>* wait = stolen ? &second_started : nullptr;
+        try {
+          auto [a, b] = co_await when_all(child(1, (fails & 1) != 0, wait, nullptr),
+                                          child(2, (fails & 2) != 0, nullptr, &second_started));
+          CHECK(fails == 0);
+          CHECK(a == 1);
+          CHECK(b == 2);
+        } catch (const std::runtime_error& e) {
+          CHECK(std::string(e.what()) == ((fails & 1) != 0 ? "child 1" : "child 2"));
+        }
+        CHECK(second_started.load());  // both children ended before the parent resumed
+      };
+      sync_wait(rt, body());
+    }
+  }
+}
+
 TEST_CASE("empty tasks are refused with the call's name" * doctest::timeout(60)) {
   runtime rt(with_workers(1));
   task<int> empty;

@@ -44,8 +44,17 @@ struct completion {
   virtual std::coroutine_handle<> on_final(promise_base& p) noexcept = 0;
 
  protected:
+  constexpr completion() noexcept = default;
+  explicit constexpr completion(bool pair) noexcept : is_pair(pair) {}
   ~completion() = default;
+
+ public:
+  // A join_pair (when_all of two): final_suspend runs its on_final inline, with no indirect
+  // call, since every fork-join node ends through it.
+  const bool is_pair = false;
 };
+
+std::coroutine_handle<> finish_pair_child(completion& j, promise_base& p) noexcept;
 
 /// Frames come from the current worker's frame_pool (no malloc in the steady state); elsewhere
 /// from the global heap, rounded to the same size classes, so either may free into the other.
@@ -80,6 +89,7 @@ struct promise_base : resumable {
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
       promise_base& p = h.promise();
       if (p.continuation) return p.continuation;  // symmetric transfer: no stack growth
+      if (p.done->is_pair) return finish_pair_child(*p.done, p);
       return p.done->on_final(p);
     }
     void await_resume() const noexcept {}
@@ -212,6 +222,12 @@ result_of<T> take_result(promise<T>& p) {
   }
 }
 
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_not_on_worker() {
+  MAGPIE_THROW(std::logic_error(
+      "magpie::when_all: awaited on a thread that is not a worker (resume the coroutine on "
+      "a runtime first, e.g. co_await magpie::schedule(rt))"));
+}
+
 /// The countdown of a when_all, in the awaiting coroutine's frame. Each child's completion
 /// lowers it; the last resumes the parent on the thread that finished that child.
 class join_counter final : public completion {
@@ -251,11 +267,8 @@ class join_counter final : public completion {
   std::coroutine_handle<> start(std::coroutine_handle<> parent, const group_state* scope,
                                 promise_base* const* children, std::size_t n) {
     worker_base* w = tls_worker;
-    if (w == nullptr) {
-      MAGPIE_THROW(std::logic_error(
-          "magpie::when_all: awaited on a thread that is not a worker (resume the coroutine on "
-          "a runtime first, e.g. co_await magpie::schedule(rt))"));
-    }
+    if (w == nullptr) [[unlikely]]
+      throw_not_on_worker();
     parent_ = parent;
     pusher_ = w;
     children_ = children;
@@ -289,6 +302,77 @@ class join_counter final : public completion {
   std::size_t n_ = 0;
 };
 
+/// join_counter for exactly two children, the shape of every binary fork-join node: nothing to
+/// index or loop over, and final_suspend runs on_final inline (completion::is_pair).
+class join_pair final : public completion {
+ public:
+  constexpr join_pair() noexcept : completion(true) {}
+
+  std::coroutine_handle<> on_final(promise_base& p) noexcept override {
+    if (&p == first_ && tls_worker == pusher_ && take_back_chain < max_take_back_chain) {
+      // The second child, if nobody stole it, is still the newest task of this worker's deque
+      // (whatever the first pushed has ended): take it back and run it here, at once.
+      promise_base& second = *second_;
+      if (pusher_->take_back([&second](const task& t) { return resume_job::resumes(t, second); })) {
+        ++take_back_chain;
+        // Nobody else counts any more: the second child's end (on this thread, or after a
+        // hand-over that publishes this store) is the last. relaxed: the first child's result
+        // is published to whoever resumes the parent by that same path.
+        left_.store(1, std::memory_order_relaxed);
+        return second.handle;
+      }
+    }
+    // As join_counter: seeing 1 (acquire: the other child's decrement, hence its result) means
+    // this is the last, with no RMW; otherwise acq_rel publishes this child's result and, for
+    // the last, acquires the other's before the parent reads them.
+    if (left_.load(std::memory_order_acquire) == 1 ||
+        left_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      return parent_;
+    }
+    return std::noop_coroutine();
+  }
+
+  /// Pushes `second` to this worker's deque (thieves may take it) and returns `first` to run
+  /// here at once by symmetric transfer.
+  std::coroutine_handle<> start(std::coroutine_handle<> parent, const group_state* scope,
+                                promise_base& first, promise_base& second) {
+    worker_base* w = tls_worker;
+    if (w == nullptr) [[unlikely]]
+      throw_not_on_worker();
+    parent_ = parent;
+    pusher_ = w;
+    first_ = &first;
+    second_ = &second;
+    // relaxed: no child runs before the push below publishes it.
+    left_.store(2, std::memory_order_relaxed);
+    first.done = this;
+    first.scope = scope;
+    second.done = this;
+    second.scope = scope;
+    MAGPIE_TRY {
+      w->push_untimed(resume_job(second));
+    }
+    MAGPIE_CATCH(...) {
+      // Out of memory: the second child never starts; it ends here with the error.
+      second.error = std::current_exception();
+      left_.store(1, std::memory_order_relaxed);  // the first has not started yet
+    }
+    return first.handle;
+  }
+
+ private:
+  // Set by start() (nothing reads them before): no stores to make twice per node.
+  std::atomic<std::size_t> left_;
+  std::coroutine_handle<> parent_;
+  worker_base* pusher_;
+  promise_base* first_;
+  promise_base* second_;
+};
+
+inline std::coroutine_handle<> finish_pair_child(completion& j, promise_base& p) noexcept {
+  return static_cast<join_pair&>(j).on_final(p);
+}
+
 template <class P>
 const group_state* scope_of(std::coroutine_handle<P> h) noexcept {
   if constexpr (std::is_base_of_v<promise_base, P>) {
@@ -308,13 +392,18 @@ class when_all_awaiter {
   bool await_ready() const noexcept { return sizeof...(T) == 0; }
   template <class P>
   std::coroutine_handle<> await_suspend(std::coroutine_handle<P> parent) {
-    std::apply(
-        [this](magpie::task<T>&... ts) {
-          std::size_t i = 0;
-          ((children_[i++] = &ts.promise()), ...);
-        },
-        tasks_);
-    return join_.start(parent, scope_of(parent), children_, sizeof...(T));
+    if constexpr (pair) {
+      return join_.start(parent, scope_of(parent), std::get<0>(tasks_).promise(),
+                         std::get<1>(tasks_).promise());
+    } else {
+      std::apply(
+          [this](magpie::task<T>&... ts) {
+            std::size_t i = 0;
+            ((children_[i++] = &ts.promise()), ...);
+          },
+          tasks_);
+      return join_.start(parent, scope_of(parent), children_, sizeof...(T));
+    }
   }
   std::tuple<result_of<T>...> await_resume() {
     // Every child ended: rethrow the first exception in argument order, else take the values.
@@ -331,9 +420,14 @@ class when_all_awaiter {
     if (p.error) std::rethrow_exception(std::exchange(p.error, nullptr));
   }
 
+  static constexpr bool pair = sizeof...(T) == 2;
+  struct no_children {};
+
   std::tuple<magpie::task<T>...> tasks_;
-  promise_base* children_[sizeof...(T) == 0 ? 1 : sizeof...(T)] = {};
-  join_counter join_;
+  [[no_unique_address]] std::conditional_t<pair, no_children,
+                                           promise_base* [sizeof...(T) == 0 ? 1 : sizeof...(T)]>
+      children_ {};
+  std::conditional_t<pair, join_pair, join_counter> join_;
 };
 
 template <class T>

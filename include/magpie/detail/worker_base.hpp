@@ -90,9 +90,10 @@ struct worker_base {
 
   /// Pushes f as a task of no group, not timed (stamp 0), to this worker's normal deque: a
   /// coroutine's resumption (magpie/coro.hpp). F must fit inline and be nothrow-movable. Throws
-  /// std::bad_alloc with nothing accepted.
+  /// std::bad_alloc with nothing accepted. Always inlined: clang 19 called it (and take_back)
+  /// out of line from every when_all, the resume_job passed through memory.
   template <class F>
-  task* push_untimed(F&& f) {
+  [[gnu::always_inline]] task* push_untimed(F&& f) {
     static_assert(fits_inline<std::decay_t<F>>);
     ext::owned_deque<task*>& d = lanes_[normal_lane].owner;
     d.reserve();
@@ -110,7 +111,7 @@ struct worker_base {
   /// block without running or destroying its callable, which must be trivially disposable;
   /// otherwise leaves the deque as it was. Never throws.
   template <class Match>
-  bool take_back(const Match& is_it) noexcept {
+  [[gnu::always_inline]] bool take_back(const Match& is_it) noexcept {
     ext::owned_deque<task*>& d = lanes_[normal_lane].owner;
     task* t = nullptr;
     if (!d.pop(t)) return false;
@@ -119,8 +120,10 @@ struct worker_base {
       wake_after_push();
       return false;
     }
-    t->ops = nullptr;
-    pool_.release_empty(t);
+    // Only this worker pushes to its deque, from its own pool: kept without the cap's test
+    // (as execute_own). Its callable needs no destructor, and the block's first word is
+    // overwritten by the free list, so `ops` needs no clearing either.
+    pool_.release_own_empty(t);
     return true;
   }
 
