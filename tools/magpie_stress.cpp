@@ -14,7 +14,8 @@
 // shutdowns must return the same report, and on_discard must be called once per discard.
 // One round in four runs coroutines instead (run_coro_round).
 // Half the rounds also route tasks through a weighted semaphore (capacity 1-8, weights up to
-// it: the units in use, checked by every task, never exceed the capacity) and through strands
+// it: the units in use, checked by every task, never exceed the capacity; one submit in 200
+// first moves the capacity somewhere between 1 and it) and through strands
 // (whose tasks must never overlap), under the same books.
 // Any violation prints the seed and round settings and exits 1. Progress (rounds, tasks,
 // elapsed) goes to stderr once a second. Options: help_text below (magpie-stress --help).
@@ -387,6 +388,14 @@ void submit_limited(limits& lim, ledger& book, std::size_t id, std::mt19937_64& 
   const bool throws = rng() % 1000 == 0;
   bool accepted = false;
   try {
+    if (rng() % 200 == 0) {
+      // Moves the capacity under the waiting tasks (refused below the heaviest of them); the
+      // tasks' check stays against lim.cap, the highest it is ever set to.
+      try {
+        lim.sem.set_capacity(1 + rng() % lim.cap);
+      } catch (const std::invalid_argument&) {
+      }
+    }
     if (rng() % 2 == 0) {
       const std::size_t w = 1 + rng() % lim.cap;
       lim.sem.submit(w, [&lim, &book, id, w, throws] {
@@ -412,6 +421,7 @@ void submit_limited(limits& lim, ledger& book, std::size_t id, std::mt19937_64& 
       }
     }
   } catch (const magpie::runtime_closed&) {
+  } catch (const std::invalid_argument&) {  // the weight is above a lowered capacity
   }
   if (!accepted) book.refused();
 }
@@ -649,6 +659,7 @@ std::uint64_t run_round(const round_config& rc, const options& o) {
   if (discard_calls.load() != r.discarded)
     violation(rc, "on_discard calls != the report's discarded");
   if (lim != nullptr) {
+    lim->sem.set_capacity(lim->cap);  // back up from where the producers left it
     if (lim->over.load()) violation(rc, "a semaphore's tasks held more units than its capacity");
     if (lim->overlap.load()) violation(rc, "two tasks of one strand ran at once");
     if (lim->sem.waiting() != 0 || lim->sem.available() != lim->cap)
