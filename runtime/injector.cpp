@@ -94,6 +94,11 @@ bool injector::try_take_capacity(std::size_t max) noexcept {
   return false;
 }
 
+void injector::force_take_capacity() noexcept {
+  // seq_cst: as try_take_capacity.
+  pending_.fetch_add(1, std::memory_order_seq_cst);
+}
+
 void injector::give_capacity(std::size_t n) noexcept {
   // seq_cst: a worker then reads the room-waiter count (Dekker with take_capacity).
   pending_.fetch_sub(static_cast<std::int64_t>(n), std::memory_order_seq_cst);

@@ -105,6 +105,8 @@ class injector {
   // Capacity accounting for config.max_pending (only used when it is not 0).
   bool try_take_capacity(std::size_t max) noexcept;
   void give_capacity(std::size_t n) noexcept;
+  /// Takes one unit of capacity even above the limit (a task accepted before it was queued).
+  void force_take_capacity() noexcept;
   /// Capacity taken and not given back (max_pending's count). A statistic: never below 0.
   std::uint64_t pending() const noexcept {
     const std::int64_t n = pending_.load(std::memory_order_relaxed);  // relaxed: a statistic

@@ -70,6 +70,9 @@ class runtime_core {
   /// of its lane (a strand's runner yielding). Never waits: when the injector is full or the
   /// runtime is closing, the calling worker's own deque instead (a drain must still run it).
   reservation reserve_behind();
+  /// For a thread off the workers that holds an injector slot already: a second one, never
+  /// refused for a close or a full queue (it is for a task accepted earlier). See submit.cpp.
+  reservation reserve_while_held();
   void submit_local(task* t, priority p) noexcept;
   void submit_injected(task& t, reservation r, priority p);
   runtime_stats stats() const;

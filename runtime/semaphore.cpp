@@ -69,7 +69,7 @@ bool semaphore_state::granted_locked(std::uint32_t w) noexcept {
 }
 
 bool semaphore_state::take_or_queue(task& t, std::uint32_t w, priority prio, ticket_fn ticket,
-                                    group_state* g, const char* who) {
+                                    group_state* g, const char* who, bool slot_held) {
   bool head_may_fit = false;
   {
     std::lock_guard lock(mu_);
@@ -94,7 +94,7 @@ bool semaphore_state::take_or_queue(task& t, std::uint32_t w, priority prio, tic
       if (head_may_fit) ++launching_;
     }
   }
-  if (head_may_fit) pump(0, true);
+  if (head_may_fit) pump(0, true, slot_held);
   return true;
 }
 
@@ -108,7 +108,8 @@ bool semaphore_state::take_or_queue(task& t, std::uint32_t w, priority prio, tic
 // the slow path, which grants at once when the queue is empty.)
 // `returning`: units a ticket gives back, returned under the first hold of the mutex.
 // `counted`: the caller already counted this pump in launching_.
-void semaphore_state::pump(std::uint32_t returning, bool counted) noexcept {
+// `slot_held`: off the workers, the caller holds a runtime slot (see launch).
+void semaphore_state::pump(std::uint32_t returning, bool counted, bool slot_held) noexcept {
   worker* const self = worker_of(core);
   std::array<waiter, pump_batch> granted;
   bool launching = counted;  // this pump is counted in launching_
@@ -137,7 +138,7 @@ void semaphore_state::pump(std::uint32_t returning, bool counted) noexcept {
       launching = true;
     }
     for (std::size_t i = 0; i < n; ++i)
-      launch(granted[i]);
+      launch(granted[i], slot_held);
   }
 }
 
@@ -159,13 +160,16 @@ bool semaphore_state::launch_local(worker& self, waiter& next) noexcept {
 
 // Queues a waiting task that got its units. On a worker it goes to that worker's deque, also
 // during shutdown (it was accepted before: a drain runs it, a cancel discards it there). Off the
-// workers once the runtime is closed (shutdown's own thread discarding a task of ours, or a
-// set_capacity racing with shutdown) it is discarded here: its units come back without another
-// pump, so a long queue is emptied by this loop, not by recursion.
-void semaphore_state::launch(waiter& next) noexcept {
+// workers, a caller that holds a runtime slot (a submit or set_capacity) keeps shutdown's drain
+// waiting, so its grants go to the injector even once the runtime is closed; one that does not
+// (shutdown's own thread discarding a task of ours) discards them here once the runtime is
+// closed: their units come back without another pump, so a long queue is emptied by this loop,
+// not by recursion.
+void semaphore_state::launch(waiter& next, bool slot_held) noexcept {
   reservation r{};
   try {
-    r = reserve_slot(core, true, false);
+    r = slot_held && worker_of(core) == nullptr ? core.reserve_while_held()
+                                                : reserve_slot(core, true, false);
   } catch (...) {  // out of memory for a worker's task block or a thread's producer
     r.kind = slot::closed;
   }
@@ -204,10 +208,14 @@ void semaphore_state::set_capacity(std::size_t n) {
                                         std::memory_order_acq_rel, std::memory_order_relaxed)) {
     }
   }
-  // Off the workers after shutdown began, leave the waiting tasks to the running ones (someone
-  // holds units while anyone waits): launching from here would discard them.
-  if (worker_of(core) == nullptr && core.closed()) return;
-  pump(0);
+  if (worker_of(core) != nullptr) return pump(0);
+  // Off the workers, a slot held across the pump keeps shutdown's drain waiting for what it
+  // launches. Refused (closed, or no room), the waiting tasks are left to the running ones:
+  // someone holds units while anyone waits, and its release pumps.
+  const reservation r = reserve_slot(core, false);
+  if (r.kind != slot::injector) return;
+  const slot_guard guard(core, r);
+  pump(0, false, true);
 }
 
 void submit_built(runtime_core& core, reservation r, task& t, priority prio) {

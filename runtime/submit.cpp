@@ -61,6 +61,18 @@ reservation runtime_core::reserve_behind() {
                                   : reserve(std::chrono::steady_clock::time_point::max(), false);
 }
 
+// Shutdown's drain cannot end while this thread's first slot is held: its in_flight stays above
+// zero from before the close until after this second slot is counted, so the task we queue
+// with it is drained (or discarded and reported by a cancel), never left behind.
+reservation runtime_core::reserve_while_held() {
+  producer& p = inj.this_thread_producer();  // found: this thread holds a slot from it
+  if (cfg_.max_pending != 0) inj.force_take_capacity();
+  // relaxed: no Dekker with `closed` is needed (see above); the held slot's seq_cst decrement
+  // comes later in this thread, so no reader sees the count drop to zero in between.
+  p.in_flight.fetch_add(1, std::memory_order_relaxed);
+  return {slot::injector, {&p}};
+}
+
 // Blocks until a max_pending slot is free or `deadline` passes; false if full then, or closed.
 bool runtime_core::take_capacity(std::chrono::steady_clock::time_point deadline) {
   using clock = std::chrono::steady_clock;

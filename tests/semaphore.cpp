@@ -220,6 +220,84 @@ TEST_CASE("set_capacity: growing starts waiting tasks, shrinking below a waiter 
   CHECK_THROWS_AS(sem.submit(4, [] {}), std::invalid_argument);
 }
 
+TEST_CASE(
+    "many producers, set_capacity moving and a racing shutdown: each task once, within "
+    "the capacity" *
+    doctest::timeout(300)) {
+  constexpr std::size_t producers = 4;
+  constexpr std::size_t high = 8;  // the highest capacity set; every task checks against it
+  const std::size_t per_producer = scaled(5000);
+  for (int round = 0; round < 6; ++round) {
+    CAPTURE(round);
+    const bool cancel = round % 2 == 1;
+    magpie::runtime rt(with_workers(1 + round % 3));
+    magpie::semaphore sem(rt, high);
+    std::vector<std::atomic<std::uint8_t>> runs(producers * per_producer);
+    std::atomic<std::size_t> in_flight{0};
+    std::atomic<std::size_t> over{0};
+    std::atomic<std::size_t> refused{0};
+    std::atomic<bool> stop{false};
+    std::atomic<std::size_t> finished{0};  // producers done submitting
+    std::vector<std::thread> threads;
+    for (std::size_t p = 0; p < producers; ++p) {
+      threads.emplace_back([&, p] {
+        for (std::size_t i = 0; i < per_producer; ++i) {
+          const std::size_t id = p * per_producer + i;
+          const std::size_t w = 1 + (i * 5 + p) % 4;
+          try {
+            sem.submit(w, [&, id, w] {
+              if (in_flight.fetch_add(w) + w > high) over.fetch_add(1);
+              runs[id].fetch_add(1);
+              in_flight.fetch_sub(w);
+            });
+          } catch (const magpie::runtime_closed&) {
+            refused.fetch_add(1);
+          } catch (const std::invalid_argument&) {  // above a lowered capacity
+            refused.fetch_add(1);
+          }
+        }
+        finished.fetch_add(1);
+      });
+    }
+    threads.emplace_back([&] {  // moves the capacity; refused below a waiting task's weight
+      for (std::size_t k = 0; !stop.load(); ++k) {
+        try {
+          sem.set_capacity(k % 3 == 0 ? 2 : (k % 3 == 1 ? 4 : high));
+        } catch (const std::invalid_argument&) {
+        } catch (const magpie::runtime_closed&) {  // lowering after shutdown began
+        }
+        std::this_thread::yield();
+      }
+    });
+    // Shut down while the producers may still be submitting.
+    while (sem.waiting() == 0 && refused.load() == 0 && finished.load() < producers)
+      std::this_thread::yield();
+    const magpie::shutdown_report r =
+        rt.shutdown(cancel ? magpie::shutdown_mode::cancel : magpie::shutdown_mode::drain);
+    for (std::size_t p = 0; p < producers; ++p)
+      threads[p].join();
+    stop.store(true);
+    threads.back().join();
+    std::size_t ran = 0, twice = 0;
+    for (auto& n : runs) {
+      ran += n.load();
+      twice += n.load() > 1 ? 1 : 0;
+    }
+    CHECK(over.load() == 0);
+    CHECK(twice == 0);
+    CHECK(r.ran == ran);
+    if (cancel) {
+      CHECK(r.ran + r.discarded == producers * per_producer - refused.load());
+    } else {
+      CHECK(ran + refused.load() == producers * per_producer);  // the drain ran every one
+      CHECK(r.discarded == 0);
+    }
+    CHECK(sem.waiting() == 0);
+    sem.set_capacity(high);
+    CHECK(sem.available() == high);
+  }
+}
+
 TEST_CASE("shutdown(drain) runs the tasks waiting for units" * doctest::timeout(60)) {
   magpie::runtime rt(with_workers(2));
   magpie::semaphore sem(rt, 3);

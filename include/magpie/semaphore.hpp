@@ -115,7 +115,7 @@ class MAGPIE_API semaphore {
     }
     detail::task t;
     detail::build_task(t, J{detail::sem_ticket(), D(std::forward<F>(f))}, g);
-    if (state_->take_or_queue(t, w, p, &detail::ticket_of<D>, g, who)) return;  // queued
+    if (state_->take_or_queue(t, w, p, &detail::ticket_of<D>, g, who, true)) return;  // queued
     detail::ticket_of<D>(t).arm(state_.get(), w);  // the units were free after all
     if (g != nullptr) g->add_shared();
     guard.disarm();

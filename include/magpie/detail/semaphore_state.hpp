@@ -101,9 +101,10 @@ class MAGPIE_API semaphore_state final : public held_source {
   /// takes the units if they are free and nobody waits (returns false: the caller submits `t`,
   /// its ticket armed), else queues it (returns true; counted in `g`). Throws
   /// std::invalid_argument naming `who` if `w` exceeds the capacity (set_capacity raced), or
-  /// std::bad_alloc; either way nothing was queued.
+  /// std::bad_alloc; either way nothing was queued. `slot_held`: the caller holds a slot of the
+  /// runtime's (reserve_slot) until this returns, which lets it start waiters during shutdown.
   bool take_or_queue(task& t, std::uint32_t w, priority prio, ticket_fn ticket, group_state* g,
-                     const char* who);
+                     const char* who, bool slot_held = false);
   /// A ticket gave back `w` units: starts waiting tasks that now fit, oldest first.
   void release(std::uint32_t w) noexcept {
     std::uint64_t u = word_.load(std::memory_order_relaxed);  // relaxed: the CAS re-reads
@@ -140,11 +141,11 @@ class MAGPIE_API semaphore_state final : public held_source {
   static std::uint64_t used(std::uint64_t u) noexcept { return u & 0xffffffffu; }
   static std::uint64_t cap(std::uint64_t u) noexcept { return (u >> 32) & max_capacity; }
   bool granted_locked(std::uint32_t w) noexcept;
-  void pump(std::uint32_t returning, bool counted = false) noexcept;
+  void pump(std::uint32_t returning, bool counted = false, bool slot_held = false) noexcept;
   /// On a worker, under mu_: queues a granted waiter on its deque; false if out of memory.
   bool launch_local(worker& self, waiter& next) noexcept;
   /// Queues a granted waiter (or discards it, its units returned: the pump looks again).
-  void launch(waiter& next) noexcept;
+  void launch(waiter& next, bool slot_held) noexcept;
   bool quiet() const noexcept;
 
   // Units in use (bits 0-31), capacity (32-62), waiters queued (63). The hot word: every
