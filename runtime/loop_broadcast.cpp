@@ -103,10 +103,13 @@ struct cut {
   std::size_t covered = 0;  // iterations in the rounds
 };
 
-cut rounds_of(std::size_t n, std::size_t grain, std::size_t p) noexcept {
+// Sizes come from q = n / p by shifts: (n >> s) / p == (n / p) >> s (floor of a floor), so a
+// piece's bounds cost one division, not one per round (a 64-bit division is tens of cycles, and
+// a tiny loop's pieces are each only a few nanoseconds of work).
+cut rounds_of(std::size_t q, std::size_t grain, std::size_t p) noexcept {
   cut c;
   for (std::size_t shift = 1; shift < 64; ++shift) {
-    const std::size_t size = (n >> shift) / p;
+    const std::size_t size = q >> shift;
     if (size < grain || size == 0) break;
     ++c.rounds;
     c.covered += size * p;
@@ -119,14 +122,15 @@ cut rounds_of(std::size_t n, std::size_t grain, std::size_t p) noexcept {
 void broadcast_piece_bounds(const broadcast_job& job, std::size_t k, std::size_t& begin,
                             std::size_t& end) noexcept {
   const std::size_t p = job.participants;
+  const std::size_t q = job.n / p;
   const std::size_t round = k / p;
-  const cut c = rounds_of(job.n, job.grain, p);
+  const cut c = rounds_of(q, job.grain, p);
   if (round < c.rounds) {
     std::size_t start = 0;
     for (std::size_t r = 0; r < round; ++r)
-      start += ((job.n >> (r + 1)) / p) * p;
-    const std::size_t size = (job.n >> (round + 1)) / p;
-    begin = start + (k % p) * size;
+      start += (q >> (r + 1)) * p;
+    const std::size_t size = q >> (round + 1);
+    begin = start + (k - round * p) * size;
     end = begin + size;
     return;
   }
@@ -253,7 +257,7 @@ std::size_t broadcast_piece_count(std::size_t n, std::size_t grain,
                                   std::size_t participants) noexcept {
   grain = std::max<std::size_t>(grain, 1);
   participants = std::max<std::size_t>(participants, 1);
-  const cut c = rounds_of(n, grain, participants);
+  const cut c = rounds_of(n / participants, grain, participants);
   const std::size_t rest = n - c.covered;
   return c.rounds * participants + rest / grain + (rest % grain != 0 ? 1 : 0);
 }
