@@ -89,6 +89,10 @@ TEST_CASE("a job's pieces cover [0, n) in order, none empty" * doctest::timeout(
           std::size_t b = 0, e = 0;
           detail::broadcast_piece_bounds(job, k, b, e);
           ok = ok && b == at && e > b;
+          // Round r's pieces are (n >> (r + 1)) / p long, as documented at broadcast_job.
+          const std::size_t shift = k / p + 1;
+          const std::size_t round_size = shift < 64 ? (n >> shift) / p : 0;
+          ok = ok && (round_size < grain || e - b == round_size);
           at = e;
         }
         CHECK(ok);
