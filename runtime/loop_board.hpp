@@ -40,11 +40,16 @@ class loop_board {
   /// Takes the board and opens it with `job`. False if another loop holds it.
   bool post(broadcast_job& job) noexcept;
   /// Counts the caller in the open loop and returns its job; null when none is open (or the
-  /// count is full). A non-null job must be followed by leave().
-  broadcast_job* join() noexcept;
+  /// count is full). A non-null job must be followed by leave(). `who`: the caller's number
+  /// among the participants (the poster is 0, joiners count from 1 in the order they joined).
+  broadcast_job* join(std::size_t& who) noexcept;
+  broadcast_job* join() noexcept {
+    std::size_t who = 0;
+    return join(who);
+  }
   /// A joiner is done with the job: it never touches it again.
   void leave() noexcept;
-  /// No more joiners (idempotent: a joiner that claims the last piece closes early). Returns
+  /// No more joiners (idempotent: a joiner that finds no piece left closes early). Returns
   /// how many joined.
   std::uint32_t close() noexcept;
   /// Poster, after its last piece: closes, waits until every joiner has left, frees the board.
@@ -70,9 +75,22 @@ class loop_board {
 /// [begin, end) of piece k of `job` (the cut described at broadcast_job).
 void broadcast_piece_bounds(const broadcast_job& job, std::size_t k, std::size_t& begin,
                             std::size_t& end) noexcept;
-/// Claims and runs pieces of `job` until none is left (exceptions are kept in the job). A
-/// joiner passes no idle set, and closes `board` if it claims the last piece; the poster passes
-/// its runtime's, to wake a sleeper while nobody has joined.
+/// No piece: what take_piece and steal_piece return when there is none to take.
+inline constexpr std::size_t no_piece = ~std::size_t{0};
+/// How many pieces participant `who` still owns (a hint: thieves may take some meanwhile).
+std::size_t pieces_left(const broadcast_job& job, std::size_t who) noexcept;
+/// The next piece of the range that participant `who` owns, or no_piece.
+std::size_t take_piece(broadcast_job& job, std::size_t who) noexcept;
+/// For a participant whose range is empty: takes the back half of the fullest range (by
+/// iterations), keeps all of it but its first piece in its own range and returns that piece; a
+/// participant beyond job.owners takes one piece. no_piece when every range is empty.
+std::size_t steal_piece(broadcast_job& job, std::size_t who) noexcept;
+/// Runs piece `first` (none if it is no_piece), then takes or steals pieces and runs them until
+/// none is left (exceptions are kept in the job). A joiner passes no idle set; the poster (who
+/// 0) passes its runtime's, to wake a sleeper while nobody has joined.
+void run_broadcast_pieces(loop_board& board, broadcast_job& job, idle_set* idle, std::size_t who,
+                          std::size_t first) noexcept;
+/// The poster's side: from its own first piece.
 void run_broadcast_pieces(loop_board& board, broadcast_job& job, idle_set* idle) noexcept;
 
 }  // namespace magpie::detail

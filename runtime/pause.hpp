@@ -13,6 +13,10 @@ namespace magpie::detail {
 // submission that arrives meanwhile, so few; a round itself already reads every queue.
 inline constexpr int pauses_between_rounds = 4;
 
+// How long a worker that just left a loop watches the loop board alone (worker::
+// linger_on_board): ~1-2 us, the gap between loops called back to back and their caller.
+inline constexpr int board_linger_pauses = 64;
+
 // How long a wait on a group homed on another worker sleeps between looks: such a wait cannot
 // be woken by the group's finishers (group_state.hpp), so it polls.
 inline constexpr std::chrono::microseconds foreign_wait_poll{200};

@@ -281,7 +281,11 @@ task* worker::search(const Done& done) {
     return latency_mode_ && !core->closed() && index < core->idle.active();
   };
   for (;;) {
-    if (core->loops.is_open() && join_loop()) deadline = std::chrono::steady_clock::now() + spin;
+    if (core->loops.is_open() && join_loop()) {
+      deadline = std::chrono::steady_clock::now() + spin;
+      linger_on_board();
+      continue;
+    }
     task* t = steal_round();
     if (t == nullptr) t = from_injector();
     if (t != nullptr) {

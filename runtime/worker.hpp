@@ -118,6 +118,7 @@ class worker : public worker_base {
   /// While searching: runs pieces of a loop posted on the loop board, if one is open
   /// (loop_broadcast.cpp). True if it did and still counts as searching.
   bool join_loop();
+  void linger_on_board() noexcept;
   template <class Done>
   void park(const Done& done, group_state* waiting_on, time_point deadline);
   task* from_injector();

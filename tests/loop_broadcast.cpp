@@ -62,8 +62,10 @@ void joiner(loop_board& board, const std::atomic<bool>& stop, std::atomic<std::s
       std::this_thread::yield();  // two cores shared with the poster
       continue;
     }
-    if (broadcast_job* job = board.join()) {
-      detail::run_broadcast_pieces(board, *job, nullptr);
+    std::size_t who = 0;
+    if (broadcast_job* job = board.join(who)) {
+      who = std::min(who, job->owners);
+      detail::run_broadcast_pieces(board, *job, nullptr, who, detail::steal_piece(*job, who));
       joins.fetch_add(1, std::memory_order_relaxed);
       board.leave();
     }
@@ -87,6 +89,10 @@ TEST_CASE("a job's pieces cover [0, n) in order, none empty" * doctest::timeout(
           std::size_t b = 0, e = 0;
           detail::broadcast_piece_bounds(job, k, b, e);
           ok = ok && b == at && e > b;
+          // Round r's pieces are (n >> (r + 1)) / p long, as documented at broadcast_job.
+          const std::size_t shift = k / p + 1;
+          const std::size_t round_size = shift < 64 ? (n >> shift) / p : 0;
+          ok = ok && (round_size < grain || e - b == round_size);
           at = e;
         }
         CHECK(ok);
@@ -118,7 +124,7 @@ TEST_CASE(
     const bool throws = round % 10 == 0;
     const stress_ctx ctx{&v, round, throws ? (round * 31) % n : n + 1};
     broadcast_job job;
-    plan(job, n, 1 + round % 40, 4);
+    plan(job, n, 1 + round % 40, round % 3 == 0 ? 12 : 4);  // 12: more than max_owners
     job.run = &run_stress_piece;
     job.ctx = &ctx;
     REQUIRE(board.post(job));  // only this thread posts: the board is always free here
@@ -137,6 +143,55 @@ TEST_CASE(
   CHECK(wrong == 0);
   CHECK(missed_errors == 0);
   MESSAGE("joins: " << joins.load());
+}
+
+TEST_CASE(
+    "owned ranges: taking and stealing in any order hands out every piece once, a thief "
+    "gets about half of the iterations left" *
+    doctest::timeout(60)) {
+  for (std::size_t p : {2, 3, 12}) {
+    for (std::size_t order = 0; order < 16; ++order) {
+      CAPTURE(p);
+      CAPTURE(order);
+      loop_board board;
+      broadcast_job job;
+      plan(job, 100'003, 7, p);
+      REQUIRE(board.post(job));
+      std::vector<int> taken(job.pieces, 0);
+      // Participant `who` (p + 1: a joiner beyond the owners) takes or steals one piece; the
+      // order of turns comes from the bits of a counter.
+      std::size_t turn = order * 2654435761u, left = job.pieces;
+      while (left != 0) {
+        turn = turn * 6364136223846793005u + 1442695040888963407u;
+        const std::size_t who = (turn >> 33) % (std::min(p, broadcast_job::max_owners) + 1);
+        std::size_t k = detail::take_piece(job, who);
+        if (k == detail::no_piece) k = detail::steal_piece(job, who);
+        REQUIRE(k < job.pieces);  // one thread: every piece left is in some range
+        ++taken[k];
+        --left;
+      }
+      CHECK(std::count(taken.begin(), taken.end(), 1) == static_cast<long>(job.pieces));
+      for (std::size_t who = 0; who <= p; ++who)
+        CHECK(detail::steal_piece(job, std::min(who, broadcast_job::max_owners)) ==
+              detail::no_piece);
+      CHECK(board.close() == 0);
+      board.retire();
+    }
+  }
+  // The first steal from a fresh job takes about half of the iterations after the owner's first
+  // piece.
+  loop_board board;
+  broadcast_job job;
+  plan(job, 1000, 15, 2);
+  REQUIRE(board.post(job));
+  CHECK(detail::take_piece(job, 0) == 0);  // 250 iterations
+  const std::size_t k = detail::steal_piece(job, 1);
+  std::size_t b = 0, e = 0;
+  detail::broadcast_piece_bounds(job, k, b, e);
+  CHECK(b >= 500);
+  CHECK(b <= 700);
+  CHECK(detail::pieces_left(job, 0) + detail::pieces_left(job, 1) + 2 == job.pieces);
+  board.retire();
 }
 
 TEST_CASE("a second poster is refused while the board is taken" * doctest::timeout(60)) {
