@@ -13,31 +13,14 @@
 #include <vector>
 
 #include "magpie/magpie.hpp"
+#include "strand_support.hpp"
 #include "test_support.hpp"
 
 namespace {
 
+using magpie::test::order_check;
 using magpie::test::scaled;
 using magpie::test::with_workers;
-
-// Per strand: no overlap (`busy`), each producer's sequence rising by one, each task once.
-// `last` is plain memory: tasks that overlapped or were unordered would race under TSan.
-struct strand_check {
-  explicit strand_check(std::size_t producers) : last(producers, 0) {}
-  std::atomic<bool> busy{false};
-  std::atomic<std::size_t> overlaps{0};
-  std::atomic<std::size_t> out_of_order{0};
-  std::atomic<std::size_t> ran{0};
-  std::vector<std::size_t> last;
-
-  void task(std::size_t producer, std::size_t seq) {
-    if (busy.exchange(true)) overlaps.fetch_add(1);
-    if (last[producer] + 1 != seq) out_of_order.fetch_add(1);
-    last[producer] = seq;
-    busy.store(false);
-    ran.fetch_add(1);
-  }
-};
 
 }  // namespace
 
@@ -49,10 +32,10 @@ TEST_CASE("bursts to strands that go idle and busy again: exactly once, in order
     constexpr std::size_t strands = 4;
     constexpr std::size_t producers = 3;
     std::vector<std::unique_ptr<magpie::strand>> s;
-    std::vector<std::unique_ptr<strand_check>> checks;
+    std::vector<std::unique_ptr<order_check>> checks;
     for (std::size_t i = 0; i < strands; ++i) {
       s.push_back(std::make_unique<magpie::strand>(rt));
-      checks.push_back(std::make_unique<strand_check>(producers));
+      checks.push_back(std::make_unique<order_check>(producers));
     }
     const std::size_t per_producer = scaled(60000);
     std::vector<std::thread> threads;
@@ -63,7 +46,7 @@ TEST_CASE("bursts to strands that go idle and busy again: exactly once, in order
           // Short bursts (1..7 tasks) to one strand, then another: runners often finish while
           // a producer joins, so both the join and the reserving path run, interleaved.
           const std::size_t k = (i / (1 + i % 7)) % strands;
-          strand_check* c = checks[k].get();
+          order_check* c = checks[k].get();
           const std::size_t n = ++seq[k];
           if (i % 3 == 0) {
             while (!s[k]->try_submit([c, p, n] { c->task(p, n); })) {
